@@ -1,0 +1,36 @@
+# Portail Famille — the two commands of the README: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export FAMILLE_INSTANCE ?= $(CURDIR)/instance
+
+.PHONY: install demo test test-sqlite test-postgres lint typecheck bench clean
+
+$(STAMP): pyproject.toml examples/extra_reasons/pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]' -e examples/extra_reasons
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## make demo: install, create the SQLite database with the demo data, serve on http://127.0.0.1:5000
+demo: $(STAMP)
+	$(BIN)/famille init
+	$(BIN)/famille demo
+	$(BIN)/famille serve --host 127.0.0.1 --port 5000
+
+## make test: install and run the whole suite (FAMILLE_TEST_DATABASE_URL selects PostgreSQL)
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script; done
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

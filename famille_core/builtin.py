@@ -1,0 +1,55 @@
+"""Built-in defaults, registered as an ordinary plugin with ``trylast`` implementations.
+
+Any plugin overrides them by answering first (``firstresult`` hooks) or extends them (collected
+hooks).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from famille_core.entities import AbsenceReason
+from famille_core.hooks import hookimpl
+
+if TYPE_CHECKING:
+    from famille_core.entities import Activity, Child, Message, Thread
+    from famille_core.hooks.results import Notification
+    from famille_core.portal import Portal
+
+DEFAULT_ABSENCE_REASONS: tuple[AbsenceReason, ...] = (
+    AbsenceReason(code="MEDICAL", label="RAISON MEDICALE", billable=False),
+    AbsenceReason(code="SORTIE", label="VOYAGE OU SORTIE SCOLAIRE", billable=False),
+    AbsenceReason(code="ENSEIGNANT", label="ABSENCE DE L'ENSEIGNANT", billable=False),
+    AbsenceReason(code="GREVE", label="GREVE DU PERSONNEL OU DES ENSEIGNANTS", billable=False),
+    AbsenceReason(code="ACCIDENT", label="ACCIDENT DE LA CIRCULATION", billable=False),
+    AbsenceReason(code="SOUTIEN", label="PARTICIPATION A UNE SEQUENCE DE SOUTIEN", billable=False),
+    AbsenceReason(code="FORCE_MAJEURE", label="CAS DE FORCE MAJEURE", billable=False),
+    AbsenceReason(code="EXCEPTIONNEL", label="CIRCONSTANCES EXCEPTIONNELLES", billable=False),
+    AbsenceReason(code="AUTRES", label="AUTRES", billable=True),
+)
+"""The nine reasons of the user guide, in its order."""
+
+
+@hookimpl(trylast=True)
+def absence_reasons(
+    portal: Portal, child: Child | None, activity: Activity | None
+) -> Sequence[AbsenceReason]:
+    """The user guide's nine reasons."""
+    return DEFAULT_ABSENCE_REASONS
+
+
+@hookimpl(trylast=True)
+def route_message(portal: Portal, thread: Thread, message: Message) -> str | None:
+    """New conversations go to the collectivity's first service."""
+    services = portal.settings.collectivity.services
+    return services[0] if services else None
+
+
+@hookimpl(trylast=True)
+def deliver_notification(portal: Portal, notification: Notification) -> bool | None:
+    """E-mail, through SMTP or the development outbox."""
+    from famille_core.mail import send_email
+
+    send_email(portal, to=notification.to, subject=notification.subject, body=notification.body)
+    return True

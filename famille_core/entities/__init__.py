@@ -1,0 +1,84 @@
+"""The domain entities of Portail Famille (attrs classes, persistence-agnostic).
+
+Persisted aggregates are ``@define(slots=False, eq=False, kw_only=True)`` so SQLAlchemy can map
+them imperatively; values are ``@frozen``.
+"""
+
+from famille_core.entities.accounts import Actor, AuditRecord, ChangeRequest, Role, User
+from famille_core.entities.activities import (
+    Absence,
+    AbsenceReason,
+    Activity,
+    BookingPolicy,
+    CalendarFeed,
+    Enrollment,
+    Reservation,
+    ReservationState,
+)
+from famille_core.entities.billing import (
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    PaymentState,
+    PaymentTransaction,
+    Regie,
+)
+from famille_core.entities.children import (
+    AuthorizedPerson,
+    Child,
+    ChildDetails,
+    Diet,
+    FamilyChild,
+    HealthRecord,
+    Vaccination,
+)
+from famille_core.entities.family import (
+    BankDetails,
+    CafInfo,
+    CafRegime,
+    Family,
+    FiscalData,
+    Guardian,
+    GuardianRole,
+)
+from famille_core.entities.messages import Attachment, Direction, Message, Thread
+
+__all__ = [
+    "Absence",
+    "AbsenceReason",
+    "Activity",
+    "Actor",
+    "Attachment",
+    "AuditRecord",
+    "AuthorizedPerson",
+    "BankDetails",
+    "BookingPolicy",
+    "CafInfo",
+    "CafRegime",
+    "CalendarFeed",
+    "ChangeRequest",
+    "Child",
+    "ChildDetails",
+    "Diet",
+    "Direction",
+    "Enrollment",
+    "Family",
+    "FamilyChild",
+    "FiscalData",
+    "Guardian",
+    "GuardianRole",
+    "HealthRecord",
+    "Invoice",
+    "InvoiceLine",
+    "InvoiceStatus",
+    "Message",
+    "PaymentState",
+    "PaymentTransaction",
+    "Regie",
+    "Reservation",
+    "ReservationState",
+    "Role",
+    "Thread",
+    "User",
+    "Vaccination",
+]

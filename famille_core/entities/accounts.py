@@ -1,0 +1,114 @@
+"""Logins, roles and the audit trail.
+
+A login belongs to a **person** (a guardian or an agent), not to a household: each guardian
+of a family can have their own login, and separated parents each see only their own household.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from attrs import define, field, frozen
+
+
+class Role(StrEnum):
+    """What a login may do."""
+
+    PARENT = "parent"
+    """A guardian ("responsable") acting for their own household."""
+    AGENT = "agent"
+    """A municipal agent of one service (ENFANCE, SCOLAIRE…)."""
+    ADMIN = "admin"
+    """A municipal administrator: every service."""
+
+
+@define(slots=False, eq=False, kw_only=True)
+class User:
+    """A login (compte utilisateur)."""
+
+    id: int | None = None
+    email: str
+    password_hash: str
+    role: Role
+    display_name: str
+    family_id: int | None = None
+    guardian_id: int | None = None
+    service: str | None = None
+    """For agents: the service whose mailbox and requests they handle (e.g. ``ENFANCE``)."""
+    is_active: bool = True
+    session_nonce: str = ""
+    """Changed on logout, password change or deactivation: every older session dies."""
+    created_at: datetime | None = None
+    last_login_at: datetime | None = None
+
+    @property
+    def is_agent(self) -> bool:
+        """True for municipal staff (agents and administrators)."""
+        return self.role in (Role.AGENT, Role.ADMIN)
+
+
+@frozen(kw_only=True)
+class Actor:
+    """Who is asking: what every service receives to decide what is allowed.
+
+    Built from a :class:`User` by the host (or by an ERP for its own calls).
+    """
+
+    user_id: int | None
+    role: Role
+    family_id: int | None = None
+    service: str | None = None
+    display_name: str = ""
+
+    @property
+    def is_agent(self) -> bool:
+        """True for municipal staff (agents and administrators)."""
+        return self.role in (Role.AGENT, Role.ADMIN)
+
+    @classmethod
+    def for_user(cls, user: User) -> Actor:
+        """The actor of a logged-in user."""
+        return cls(
+            user_id=user.id,
+            role=user.role,
+            family_id=user.family_id,
+            service=user.service,
+            display_name=user.display_name,
+        )
+
+    @classmethod
+    def system(cls) -> Actor:
+        """The portal itself (imports, scheduled jobs, payment notifications)."""
+        return cls(user_id=None, role=Role.ADMIN, display_name="Portail")
+
+
+@define(slots=False, eq=False, kw_only=True)
+class AuditRecord:
+    """Who read or changed which sensitive record, and when — never the data itself."""
+
+    id: int | None = None
+    at: datetime
+    actor_user_id: int | None
+    action: str
+    record_type: str
+    record_id: int | None = None
+    family_id: int | None = None
+
+
+@define(slots=False, eq=False, kw_only=True)
+class ChangeRequest:
+    """A change a family asked for that an agent must validate (e.g. bank details)."""
+
+    id: int | None = None
+    family_id: int
+    section: str
+    target_id: int | None = None
+    payload: dict[str, Any] = field(factory=dict)
+    state: str = "pending"
+    created_at: datetime
+    created_by: int | None = None
+    decided_at: datetime | None = None
+    decided_by: int | None = None
+    decision_comment: str = ""

@@ -1,0 +1,276 @@
+"""The hook catalogue of Portail Famille.
+
+Every hook a plugin may implement is declared here, grouped by section. Conventions:
+
+* ``validate_*`` hooks are **collected**: each implementation returns a list of
+  :class:`~famille_core.errors.Issue` (empty when it has nothing to say). They never raise for a
+  business rule, so one plugin's veto does not hide another's.
+* ``on_*`` hooks are **notifications**, called after the change is committed; their return value
+  is ignored.
+* Nouns (``absence_reasons``, ``closed_days``) are **collected** queries: the results of all
+  implementations are combined.
+* "Who handles this" hooks (``payment_link``, ``render_invoice``) are ``firstresult``: the first
+  implementation that returns something other than ``None`` wins, so a plugin overrides a
+  built-in default (registered ``trylast``) by answering first.
+
+``docs/hooks.md`` documents each hook with its exact signature; a test keeps both in step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from famille_core.hooks import hookspec
+
+if TYPE_CHECKING:
+    from famille_core.entities import (
+        Absence,
+        AbsenceReason,
+        Activity,
+        Actor,
+        Child,
+        Invoice,
+        Message,
+        PaymentTransaction,
+        Reservation,
+        Thread,
+    )
+    from famille_core.errors import Issue
+    from famille_core.hooks.results import (
+        ClosedDay,
+        FamilyNotice,
+        HomePanel,
+        MenuItem,
+        Notification,
+        PaymentMethod,
+        PaymentOutcome,
+        PaymentRedirect,
+        ProfileField,
+        RenderedDocument,
+    )
+    from famille_core.portal import Portal
+    from famille_core.uow import UnitOfWork
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+@hookspec
+def plugin_settings() -> tuple[str, type] | None:
+    """Declare the settings class of a plugin.
+
+    :return: ``(name, cls)`` where ``cls`` is an attrs class structured from the TOML table
+        ``[plugins.<name>]`` at start-up (unknown keys and bad values stop start-up), or ``None``.
+
+    Collected: one entry per plugin that has settings.
+    """
+
+
+# --------------------------------------------------------------------------- agenda
+
+
+@hookspec
+def absence_reasons(
+    portal: Portal, child: Child | None, activity: Activity | None
+) -> Sequence[AbsenceReason]:
+    """The absence reasons (motifs) offered for ``child`` in ``activity``.
+
+    :param child: the child, or ``None`` for the general list.
+    :param activity: the activity, or ``None`` for the general list.
+    :return: reasons; the built-in default returns the nine reasons of the user guide.
+
+    Collected and merged by code; a plugin that wants to **replace** the list rather than extend
+    it implements this hook with ``hookwrapper``/``wrapper`` or the collectivity sets
+    ``[plugins.calendar] absence_reasons``.
+    """
+
+
+@hookspec
+def validate_absence(portal: Portal, absence: Absence, actor: Actor) -> Sequence[Issue]:
+    """Veto an absence before it is stored (deadline, reason not allowed, not enrolled…).
+
+    :return: the issues found, empty when the absence is acceptable.
+
+    Collected: the absence is refused when any implementation returns an issue.
+    """
+
+
+@hookspec
+def validate_reservation(portal: Portal, reservation: Reservation, actor: Actor) -> Sequence[Issue]:
+    """Veto a day reservation before it is stored (closed day, deadline, capacity, enrolment…).
+
+    :return: the issues found, empty when the reservation is acceptable.
+
+    Collected: the reservation is refused when any implementation returns an issue.
+    """
+
+
+@hookspec(firstresult=True)
+def reservation_deadline(portal: Portal, activity: Activity, day: date) -> datetime | None:
+    """The last instant (aware) at which ``day`` of ``activity`` can still be booked.
+
+    First result wins; the built-in rule reads the calendar plugin's settings.
+    """
+
+
+@hookspec(firstresult=True)
+def cancellation_deadline(portal: Portal, activity: Activity, day: date) -> datetime | None:
+    """The last instant (aware) at which a booking of ``day`` can still be cancelled.
+
+    First result wins; ``None`` everywhere means "same as the reservation deadline".
+    """
+
+
+@hookspec
+def closed_days(portal: Portal, activity: Activity, start: date, end: date) -> Iterable[ClosedDay]:
+    """Days in ``[start, end]`` when ``activity`` does not run (public and school holidays,
+    municipal closures).
+
+    Collected: a day is closed when any implementation lists it.
+    """
+
+
+@hookspec
+def on_reservation(portal: Portal, reservation: Reservation, change: str) -> None:
+    """A reservation was ``requested``, ``accepted``, ``refused`` or ``cancelled`` (after commit)."""
+
+
+@hookspec
+def on_absence(portal: Portal, absence: Absence, change: str) -> None:
+    """An absence was ``declared`` or ``withdrawn`` (after commit)."""
+
+
+# --------------------------------------------------------------------------- invoices and payment
+
+
+@hookspec(firstresult=True)
+def render_invoice(portal: Portal, invoice: Invoice, format: str) -> RenderedDocument | None:
+    """Render ``invoice`` as ``"html"`` or ``"pdf"``.
+
+    First result wins; return ``None`` for a format the plugin does not handle.
+    """
+
+
+@hookspec
+def payment_methods(portal: Portal, invoice: Invoice, actor: Actor) -> Sequence[PaymentMethod]:
+    """The ways ``actor`` may pay ``invoice`` (empty when it cannot be paid online).
+
+    Collected.
+    """
+
+
+@hookspec(firstresult=True)
+def payment_link(
+    portal: Portal,
+    invoice: Invoice,
+    transaction: PaymentTransaction,
+    return_url: str,
+    notify_url: str,
+) -> PaymentRedirect | None:
+    """Build the redirect that sends the payer to the provider named ``transaction.provider``.
+
+    Called after the pending transaction is stored. First result wins: a provider returns
+    ``None`` for a transaction that is not its own.
+    """
+
+
+@hookspec(firstresult=True)
+def payment_response(portal: Portal, provider: str, data: dict[str, str]) -> PaymentOutcome | None:
+    """Parse **and verify** a provider's answer (return or notification).
+
+    ``data`` merges the query string and the form body. The implementation must verify the
+    answer with the provider (or with a per-transaction secret) before returning a final state.
+    First result wins; ``None`` means "not mine".
+    """
+
+
+@hookspec
+def on_payment(portal: Portal, invoice: Invoice, transaction: PaymentTransaction) -> None:
+    """A payment reached a final state (after commit): receipt, ERP sync…"""
+
+
+# --------------------------------------------------------------------------- profile
+
+
+@hookspec
+def profile_fields(portal: Portal, section: str) -> Sequence[ProfileField]:
+    """Extra fields a collectivity adds to a profile ``section`` (``"responsable"``, ``"sante"``…).
+
+    Collected.
+    """
+
+
+@hookspec
+def validate_profile_change(
+    portal: Portal, section: str, changes: dict[str, Any], actor: Actor
+) -> Sequence[Issue]:
+    """Veto a change to a profile ``section`` (``changes`` maps field names to new values).
+
+    Collected.
+    """
+
+
+# --------------------------------------------------------------------------- messages
+
+
+@hookspec(firstresult=True)
+def route_message(portal: Portal, thread: Thread, message: Message) -> str | None:
+    """The municipal service (mailbox) a family's new conversation goes to.
+
+    First result wins; the default routes to the collectivity's first service.
+    """
+
+
+@hookspec(firstresult=True)
+def post_family_notice(portal: Portal, uow: UnitOfWork, notice: FamilyNotice) -> int | None:
+    """Post a system message to a household inside the caller's unit of work.
+
+    :return: the new message's id, or ``None`` when no inbox is enabled.
+
+    First result wins. Other plugins call :func:`famille_core.notify_family`, never the inbox
+    plugin directly.
+    """
+
+
+@hookspec
+def on_message(portal: Portal, message: Message) -> None:
+    """A message was posted (after commit): e-mail the other side…"""
+
+
+@hookspec
+def deliver_notification(portal: Portal, notification: Notification) -> bool | None:
+    """Send ``notification`` outside the portal (e-mail, SMS).
+
+    Collected: return ``True`` when delivered by this channel.
+    """
+
+
+# --------------------------------------------------------------------------- web host and CLI
+
+
+@hookspec
+def register_blueprints(portal: Portal) -> Sequence[Any]:
+    """Flask blueprints of the plugin. Import Flask **inside** the implementation, so a host
+    without Flask can still load the plugin. Collected."""
+
+
+@hookspec
+def menu_items(portal: Portal, actor: Actor) -> Sequence[MenuItem]:
+    """Entries of the main menu for ``actor``. Collected, sorted by ``order``."""
+
+
+@hookspec
+def home_panels(portal: Portal, uow: UnitOfWork, actor: Actor) -> Sequence[HomePanel]:
+    """Blocks of the home page ("Accueil") for ``actor``. Collected, sorted by ``order``."""
+
+
+@hookspec
+def register_commands(cli: Any) -> None:
+    """Add ``click`` commands to the ``famille`` command line group ``cli``."""
+
+
+@hookspec
+def populate_demo(portal: Portal, uow: UnitOfWork) -> None:
+    """Add the plugin's demo data (``famille demo``), after the core's families and children."""

@@ -1,0 +1,63 @@
+"""Imperative mapping of the attrs entities onto the tables (done once per process)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Table
+from sqlalchemy.orm import registry
+
+from famille_core import entities as e
+from famille_core.persistence import tables as t
+
+mapper_registry = registry(metadata=t.metadata)
+
+MAPPINGS: tuple[tuple[type, Table], ...] = (
+    (e.Family, t.family),
+    (e.Guardian, t.guardian),
+    (e.FiscalData, t.fiscal_data),
+    (e.CafInfo, t.caf_info),
+    (e.BankDetails, t.bank_details),
+    (e.Child, t.child),
+    (e.FamilyChild, t.family_child),
+    (e.AuthorizedPerson, t.authorized_person),
+    (e.ChildDetails, t.child_details),
+    (e.HealthRecord, t.health_record),
+    (e.User, t.user_account),
+    (e.AuditRecord, t.audit_record),
+    (e.ChangeRequest, t.change_request),
+    (e.Activity, t.activity),
+    (e.Enrollment, t.enrollment),
+    (e.Reservation, t.reservation),
+    (e.Absence, t.absence),
+    (e.CalendarFeed, t.calendar_feed),
+    (e.Thread, t.thread),
+    (e.Message, t.message),
+    (e.Attachment, t.attachment),
+    (e.Invoice, t.invoice),
+    (e.InvoiceLine, t.invoice_line),
+    (e.PaymentTransaction, t.payment_transaction),
+)
+
+_VERSIONED = {
+    e.Family,
+    e.Guardian,
+    e.FiscalData,
+    e.CafInfo,
+    e.BankDetails,
+    e.Child,
+    e.AuthorizedPerson,
+    e.ChildDetails,
+    e.HealthRecord,
+    e.Reservation,
+    e.Invoice,
+}
+
+
+def map_entities() -> None:
+    """Map every entity (idempotent). Versioned entities use optimistic locking."""
+    for cls, table in MAPPINGS:
+        if getattr(cls, "__mapper__", None) is not None:
+            continue
+        options: dict[str, object] = {}
+        if cls in _VERSIONED:
+            options["version_id_col"] = table.c.version
+        mapper_registry.map_imperatively(cls, table, **options)

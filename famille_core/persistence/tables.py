@@ -1,0 +1,437 @@
+"""The database tables (SQLAlchemy Core). Alembic migrations next door must agree with them
+(a test compares both)."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from famille_core.entities import (
+    BookingPolicy,
+    CafRegime,
+    Direction,
+    GuardianRole,
+    InvoiceStatus,
+    PaymentState,
+    ReservationState,
+    Role,
+    Vaccination,
+)
+from famille_core.persistence.types import Hundredths, Money, StructuredJSON, UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _id() -> Column[Any]:
+    return Column("id", Integer, primary_key=True)
+
+
+def _fk(name: str, target: str, *, nullable: bool = False, index: bool = True) -> Column[Any]:
+    return Column(
+        name, ForeignKey(f"{target}.id", ondelete="CASCADE"), nullable=nullable, index=index
+    )
+
+
+def _text(name: str, length: int = 200) -> Column[Any]:
+    return Column(name, String(length), nullable=False, default="")
+
+
+def _enum(name: str, cls: type[enum.StrEnum]) -> Column[Any]:
+    return Column(
+        name,
+        Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
+        nullable=False,
+    )
+
+
+def _version() -> Column[Any]:
+    return Column("version", Integer, nullable=False, default=1)
+
+
+family = Table(
+    "family",
+    metadata,
+    _id(),
+    Column("family_number", String(40), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("external_id", String(100), unique=True),
+    Column("created_at", UTCDateTime()),
+    _version(),
+)
+
+guardian = Table(
+    "guardian",
+    metadata,
+    _id(),
+    _fk("family_id", "family"),
+    _enum("role", GuardianRole),
+    _text("civility", 20),
+    Column("last_name", String(100), nullable=False),
+    Column("first_name", String(100), nullable=False),
+    Column("birth_date", Date),
+    _text("address", 300),
+    _text("postal_code", 10),
+    _text("city", 100),
+    _text("phone_home", 30),
+    _text("phone_mobile", 30),
+    _text("phone_work", 30),
+    _text("email", 254),
+    _text("profession", 100),
+    _text("employer", 100),
+    _version(),
+    UniqueConstraint("family_id", "role"),
+)
+
+fiscal_data = Table(
+    "fiscal_data",
+    metadata,
+    _id(),
+    _fk("family_id", "family"),
+    Column("year", Integer, nullable=False),
+    Column("reference_income", Money(), nullable=False),
+    Column("tax_shares", Hundredths(), nullable=False),
+    _version(),
+    UniqueConstraint("family_id", "year"),
+)
+
+caf_info = Table(
+    "caf_info",
+    metadata,
+    _id(),
+    _fk("family_id", "family"),
+    _enum("regime", CafRegime),
+    _text("allocataire_number", 20),
+    Column("quotient", Money()),
+    Column("valid_from", Date),
+    _version(),
+    UniqueConstraint("family_id"),
+)
+
+bank_details = Table(
+    "bank_details",
+    metadata,
+    _id(),
+    _fk("family_id", "family"),
+    Column("holder", String(200), nullable=False),
+    Column("iban", String(34), nullable=False),
+    _text("bic", 11),
+    _text("mandate_reference", 35),
+    Column("mandate_date", Date),
+    _version(),
+    UniqueConstraint("family_id"),
+)
+
+child = Table(
+    "child",
+    metadata,
+    _id(),
+    Column("first_name", String(100), nullable=False),
+    Column("last_name", String(100), nullable=False),
+    Column("birth_date", Date),
+    _text("sex", 1),
+    _text("school", 200),
+    _text("class_level", 50),
+    Column("photo_key", String(100)),
+    Column("external_id", String(100), unique=True),
+    _version(),
+)
+
+family_child = Table(
+    "family_child",
+    metadata,
+    _id(),
+    _fk("family_id", "family"),
+    _fk("child_id", "child"),
+    UniqueConstraint("family_id", "child_id"),
+)
+
+authorized_person = Table(
+    "authorized_person",
+    metadata,
+    _id(),
+    _fk("child_id", "child"),
+    _fk("family_id", "family"),
+    Column("last_name", String(100), nullable=False),
+    Column("first_name", String(100), nullable=False),
+    _text("relationship", 100),
+    _text("phone", 30),
+    _text("phone_alt", 30),
+    Column("may_pick_up", Boolean, nullable=False, default=True),
+    Column("emergency_contact", Boolean, nullable=False, default=False),
+    _version(),
+)
+
+child_details = Table(
+    "child_details",
+    metadata,
+    _id(),
+    _fk("child_id", "child", index=False),
+    Column("diet", String(20), nullable=False),
+    Column("image_rights", Boolean, nullable=False, default=False),
+    Column("may_leave_alone", Boolean, nullable=False, default=False),
+    _text("insurance_company", 200),
+    _text("insurance_policy", 100),
+    _version(),
+    UniqueConstraint("child_id"),
+)
+
+health_record = Table(
+    "health_record",
+    metadata,
+    _id(),
+    _fk("child_id", "child", index=False),
+    _text("doctor_name", 200),
+    _text("doctor_phone", 30),
+    Column("vaccinations", StructuredJSON(list[Vaccination]), nullable=False),
+    Column("food_allergies", Text, nullable=False, default=""),
+    Column("drug_allergies", Text, nullable=False, default=""),
+    Column("has_pai", Boolean, nullable=False, default=False),
+    Column("pai_details", Text, nullable=False, default=""),
+    Column("treatments", Text, nullable=False, default=""),
+    Column("recommendations", Text, nullable=False, default=""),
+    _version(),
+    UniqueConstraint("child_id"),
+)
+
+user_account = Table(
+    "user_account",
+    metadata,
+    _id(),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("password_hash", String(200), nullable=False),
+    _enum("role", Role),
+    Column("display_name", String(200), nullable=False),
+    _fk("family_id", "family", nullable=True),
+    Column("guardian_id", ForeignKey("guardian.id", ondelete="SET NULL")),
+    Column("service", String(50)),
+    Column("is_active", Boolean, nullable=False, default=True),
+    Column("session_nonce", String(64), nullable=False),
+    Column("created_at", UTCDateTime()),
+    Column("last_login_at", UTCDateTime()),
+)
+
+audit_record = Table(
+    "audit_record",
+    metadata,
+    _id(),
+    Column("at", UTCDateTime(), nullable=False, index=True),
+    Column("actor_user_id", Integer, index=True),
+    Column("action", String(50), nullable=False),
+    Column("record_type", String(50), nullable=False),
+    Column("record_id", Integer),
+    Column("family_id", Integer, index=True),
+)
+
+change_request = Table(
+    "change_request",
+    metadata,
+    _id(),
+    _fk("family_id", "family"),
+    Column("section", String(50), nullable=False),
+    Column("target_id", Integer),
+    Column("payload", JSON, nullable=False),
+    Column("state", String(20), nullable=False, index=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", Integer),
+    Column("decided_at", UTCDateTime()),
+    Column("decided_by", Integer),
+    _text("decision_comment", 500),
+)
+
+activity = Table(
+    "activity",
+    metadata,
+    _id(),
+    Column("code", String(30), nullable=False, unique=True),
+    Column("label", String(100), nullable=False),
+    Column("service", String(50), nullable=False),
+    Column("weekdays", String(20), nullable=False),
+    Column("capacity", Integer),
+    _enum("policy", BookingPolicy),
+    Column("unit_price", Money(), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+)
+
+enrollment = Table(
+    "enrollment",
+    metadata,
+    _id(),
+    _fk("child_id", "child"),
+    _fk("activity_id", "activity"),
+    _fk("family_id", "family"),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),
+    _text("site", 200),
+    Column("external_id", String(100), unique=True),
+)
+
+reservation = Table(
+    "reservation",
+    metadata,
+    _id(),
+    _fk("child_id", "child", index=False),
+    _fk("activity_id", "activity", index=False),
+    _fk("family_id", "family"),
+    Column("day", Date, nullable=False),
+    _enum("state", ReservationState),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", Integer),
+    Column("decided_at", UTCDateTime()),
+    Column("decided_by", Integer),
+    _text("refusal_reason", 500),
+    _version(),
+    UniqueConstraint("child_id", "activity_id", "day"),
+    Index("ix_reservation_activity_day_state", "activity_id", "day", "state"),
+)
+
+absence = Table(
+    "absence",
+    metadata,
+    _id(),
+    _fk("child_id", "child", index=False),
+    _fk("activity_id", "activity", index=False),
+    _fk("family_id", "family"),
+    Column("day", Date, nullable=False),
+    Column("reason_code", String(30), nullable=False),
+    Column("reason_label", String(100), nullable=False),
+    Column("billable", Boolean, nullable=False, default=False),
+    _text("comment", 500),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", Integer),
+    UniqueConstraint("child_id", "activity_id", "day"),
+    Index("ix_absence_activity_day", "activity_id", "day"),
+)
+
+calendar_feed = Table(
+    "calendar_feed",
+    metadata,
+    _id(),
+    _fk("child_id", "child"),
+    _fk("family_id", "family"),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("revoked_at", UTCDateTime()),
+)
+
+thread = Table(
+    "thread",
+    metadata,
+    _id(),
+    _fk("family_id", "family"),
+    Column("service", String(50), nullable=False, index=True),
+    Column("subject", String(200), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("handled", Boolean, nullable=False, default=False),
+)
+
+message = Table(
+    "message",
+    metadata,
+    _id(),
+    _fk("thread_id", "thread"),
+    _fk("family_id", "family"),
+    _enum("direction", Direction),
+    Column("author_user_id", Integer),
+    Column("author_label", String(200), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("size", Integer, nullable=False, default=0),
+    Column("created_at", UTCDateTime(), nullable=False, index=True),
+    Column("read_at", UTCDateTime()),
+    Column("is_system", Boolean, nullable=False, default=False),
+)
+
+attachment = Table(
+    "attachment",
+    metadata,
+    _id(),
+    _fk("message_id", "message"),
+    _fk("family_id", "family"),
+    Column("filename", String(200), nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("storage_key", String(100), nullable=False, unique=True),
+)
+
+invoice = Table(
+    "invoice",
+    metadata,
+    _id(),
+    _fk("family_id", "family"),
+    Column("number", String(40), nullable=False, unique=True),
+    Column("reference", String(40), nullable=False, unique=True),
+    Column("regie_code", String(30), nullable=False),
+    Column("issue_date", Date, nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("total", Money(), nullable=False),
+    Column("paid_amount", Money(), nullable=False),
+    _enum("status", InvoiceStatus),
+    _text("label", 200),
+    Column("external_id", String(100), unique=True),
+    _version(),
+)
+
+invoice_line = Table(
+    "invoice_line",
+    metadata,
+    _id(),
+    _fk("invoice_id", "invoice"),
+    Column("label", String(200), nullable=False),
+    Column("quantity", Hundredths(), nullable=False),
+    Column("unit_price", Money(), nullable=False),
+    Column("amount", Money(), nullable=False),
+    Column("child_id", ForeignKey("child.id", ondelete="SET NULL")),
+)
+
+payment_transaction = Table(
+    "payment_transaction",
+    metadata,
+    _id(),
+    _fk("invoice_id", "invoice"),
+    _fk("family_id", "family"),
+    Column("provider", String(30), nullable=False),
+    Column("amount", Money(), nullable=False),
+    _enum("state", PaymentState),
+    Column("provider_ref", String(64)),
+    _text("refdet", 30),
+    _text("exer", 4),
+    _text("mode", 1),
+    _text("secret_hash", 128),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("provider_data", JSON, nullable=False),
+    UniqueConstraint("provider", "provider_ref"),
+)
+
+named_lock = Table(
+    "named_lock",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("counter", Integer, nullable=False, default=0),
+)
+"""Rows locked by :meth:`UnitOfWork.lock` on databases without advisory locks (SQLite)."""

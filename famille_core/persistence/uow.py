@@ -1,0 +1,158 @@
+"""The SQLAlchemy implementation of :class:`famille_core.uow.UnitOfWork`."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from famille_core.errors import Conflict
+from famille_core.persistence.tables import named_lock
+from famille_core.uow import Between, Contains, Gte, In, Lte, Not
+
+T = TypeVar("T")
+
+
+def _condition(column: Any, value: Any) -> Any:
+    if isinstance(value, In):
+        return column.in_(list(value.values))
+    if isinstance(value, Between):
+        return column.between(value.low, value.high)
+    if isinstance(value, Gte):
+        return column >= value.value
+    if isinstance(value, Lte):
+        return column <= value.value
+    if isinstance(value, Not):
+        return column.is_not(None) if value.value is None else column != value.value
+    if isinstance(value, Contains):
+        return func.lower(column).contains(value.text.lower(), autoescape=True)
+    if value is None:
+        return column.is_(None)
+    return column == value
+
+
+class SqlUnitOfWork:
+    """A unit of work over one SQLAlchemy :class:`~sqlalchemy.orm.Session`."""
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self._factory = session_factory
+        self.session: Session = session_factory()
+        self._after_commit: list[Callable[[], None]] = []
+
+    def __enter__(self) -> SqlUnitOfWork:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.session.rollback()
+        finally:
+            self.session.close()
+
+    def _select(self, cls: type[T], criteria: dict[str, Any], order_by: Sequence[str]) -> Any:
+        statement = select(cls)
+        for name, value in criteria.items():
+            statement = statement.where(_condition(getattr(cls, name), value))
+        for name in order_by:
+            column = getattr(cls, name.lstrip("-"))
+            statement = statement.order_by(column.desc() if name.startswith("-") else column)
+        return statement
+
+    def get(self, cls: type[T], ident: int, *, for_update: bool = False) -> T | None:
+        return self.session.get(cls, ident, with_for_update=for_update or None)
+
+    def find(
+        self,
+        cls: type[T],
+        *,
+        order_by: Sequence[str] = (),
+        limit: int | None = None,
+        offset: int = 0,
+        for_update: bool = False,
+        **criteria: Any,
+    ) -> list[T]:
+        statement = self._select(cls, criteria, order_by)
+        if limit is not None:
+            statement = statement.limit(limit)
+        if offset:
+            statement = statement.offset(offset)
+        if for_update:
+            statement = statement.with_for_update()
+        return list(self.session.scalars(statement))
+
+    def first(self, cls: type[T], *, order_by: Sequence[str] = (), **criteria: Any) -> T | None:
+        found = self.find(cls, order_by=order_by or ("id",), limit=1, **criteria)
+        return found[0] if found else None
+
+    def count(self, cls: type[Any], **criteria: Any) -> int:
+        statement = select(func.count()).select_from(cls)
+        for name, value in criteria.items():
+            statement = statement.where(_condition(getattr(cls, name), value))
+        return int(self.session.scalar(statement) or 0)
+
+    def count_by(
+        self, cls: type[Any], group: Sequence[str], **criteria: Any
+    ) -> dict[tuple[Any, ...], int]:
+        columns = [getattr(cls, name) for name in group]
+        statement = select(*columns, func.count()).group_by(*columns)
+        for name, value in criteria.items():
+            statement = statement.where(_condition(getattr(cls, name), value))
+        return {tuple(row[:-1]): int(row[-1]) for row in self.session.execute(statement)}
+
+    def add(self, entity: object) -> None:
+        self.session.add(entity)
+
+    def delete(self, entity: object) -> None:
+        self.session.delete(entity)
+
+    def flush(self) -> None:
+        try:
+            self.session.flush()
+        except StaleDataError as exc:
+            raise Conflict("Cette fiche a été modifiée entre-temps.") from exc
+
+    def commit(self) -> None:
+        try:
+            self.session.commit()
+        except StaleDataError as exc:
+            self.session.rollback()
+            raise Conflict("Cette fiche a été modifiée entre-temps.") from exc
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+        self._after_commit.clear()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        self._after_commit.append(callback)
+
+    def lock(self, name: str) -> None:
+        bind = self.session.get_bind()
+        if bind.dialect.name == "postgresql":
+            key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+            self.session.execute(select(func.pg_advisory_xact_lock(key)))
+            return
+        # Elsewhere: write to a row, which takes the database's write lock until commit.
+        insert = sqlite_insert if bind.dialect.name == "sqlite" else None
+        if insert is not None:
+            self.session.execute(
+                insert(named_lock).values(name=name, counter=0).on_conflict_do_nothing()
+            )
+        self.session.execute(
+            update(named_lock)
+            .where(named_lock.c.name == name)
+            .values(counter=named_lock.c.counter + 1)
+        )
+
+
+def is_unique_violation(exc: IntegrityError) -> bool:
+    """True when ``exc`` comes from a unique constraint (portable across drivers)."""
+    text = str(exc.orig).lower()
+    return "unique" in text or "duplicate key" in text

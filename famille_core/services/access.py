@@ -1,0 +1,73 @@
+"""Object-level access: what an actor may see. Every service goes through these helpers.
+
+A parent sees only their own household's records; a child is visible to a household only when
+linked to it (:class:`FamilyChild`). Anything else answers :class:`NotFound`, exactly as a record
+that does not exist.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from famille_core.entities import Actor, Child, Family, FamilyChild
+from famille_core.errors import NotFound, PermissionDenied
+from famille_core.uow import In, UnitOfWork
+
+T = TypeVar("T")
+
+
+def require_agent(actor: Actor) -> None:
+    """Refuse anyone but municipal staff."""
+    if not actor.is_agent:
+        raise PermissionDenied("Réservé aux agents de la collectivité.")
+
+
+def require_family(actor: Actor) -> int:
+    """The actor's household id; refuses actors who act for no household."""
+    if actor.family_id is None:
+        raise PermissionDenied("Réservé aux familles.")
+    return actor.family_id
+
+
+def family_for(uow: UnitOfWork, actor: Actor, family_id: int | None = None) -> Family:
+    """The household ``actor`` may act for (their own, or ``family_id`` for an agent)."""
+    if not actor.is_agent:
+        family_id = require_family(actor)
+    family = uow.get(Family, family_id) if family_id is not None else None
+    if family is None:
+        raise NotFound("Famille introuvable.")
+    return family
+
+
+def children_of(uow: UnitOfWork, family_id: int) -> list[Child]:
+    """The household's children, by first name (two queries, whatever their number)."""
+    links = uow.find(FamilyChild, family_id=family_id)
+    if not links:
+        return []
+    return uow.find(Child, id=In([link.child_id for link in links]), order_by=("first_name", "id"))
+
+
+def child_for(uow: UnitOfWork, actor: Actor, child_id: int, family_id: int | None = None) -> Child:
+    """The child, when ``actor`` may see it; otherwise :class:`NotFound`."""
+    child = uow.get(Child, child_id)
+    if child is None:
+        raise NotFound("Enfant introuvable.")
+    if actor.is_agent:
+        return child
+    household = require_family(actor)
+    if family_id is not None and family_id != household:
+        raise NotFound("Enfant introuvable.")
+    if uow.first(FamilyChild, family_id=household, child_id=child_id) is None:
+        raise NotFound("Enfant introuvable.")
+    return child
+
+
+def owned(entity: T | None, actor: Actor, what: str = "Élément") -> T:
+    """``entity`` when it belongs to the actor's household (or the actor is an agent)."""
+    if entity is None:
+        raise NotFound(f"{what} introuvable.")
+    if actor.is_agent:
+        return entity
+    if getattr(entity, "family_id", None) != require_family(actor):
+        raise NotFound(f"{what} introuvable.")
+    return entity

@@ -1,0 +1,105 @@
+"""Logins: creation, authentication, session revocation."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from famille_core.entities import Role, User
+from famille_core.errors import Issue, ValidationFailed, raise_if
+from famille_core.portal import Portal
+from famille_core.services.passwords import (
+    DUMMY_HASH,
+    hash_password,
+    needs_rehash,
+    password_issues,
+    verify_password,
+)
+from famille_core.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+def normalise_email(email: str) -> str:
+    """Logins compare e-mails case-insensitively."""
+    return email.strip().lower()
+
+
+def context_words(portal: Portal) -> tuple[str, ...]:
+    """Words a password must not contain for this collectivity."""
+    return (portal.settings.collectivity.name, *portal.settings.collectivity.name.split())
+
+
+def create_user(
+    portal: Portal,
+    uow: UnitOfWork,
+    *,
+    email: str,
+    password: str,
+    role: Role,
+    display_name: str,
+    family_id: int | None = None,
+    guardian_id: int | None = None,
+    service: str | None = None,
+) -> User:
+    """Create a login after checking the password policy and that the e-mail is free."""
+    email = normalise_email(email)
+    issues = password_issues(password, context_words(portal))
+    if "@" not in email:
+        issues.append(Issue("email", "Adresse e-mail invalide.", "email"))
+    elif uow.first(User, email=email) is not None:
+        issues.append(Issue("email_taken", "Cette adresse est déjà utilisée.", "email"))
+    if role is Role.PARENT and family_id is None:
+        issues.append(
+            Issue("family_required", "Un compte parent doit être rattaché à une famille.")
+        )
+    raise_if(issues)
+    user = User(
+        email=email,
+        password_hash=hash_password(password),
+        role=role,
+        display_name=display_name,
+        family_id=family_id,
+        guardian_id=guardian_id,
+        service=service,
+        session_nonce=secrets.token_urlsafe(16),
+        created_at=portal.clock.now(),
+    )
+    uow.add(user)
+    uow.flush()
+    return user
+
+
+def authenticate(portal: Portal, uow: UnitOfWork, email: str, password: str) -> User | None:
+    """The active user with these credentials, or ``None``.
+
+    Unknown logins cost the same as known ones (a dummy hash is verified), so the answer time
+    does not reveal which e-mails have an account.
+    """
+    user = uow.first(User, email=normalise_email(email))
+    if user is None or not user.is_active:
+        verify_password(DUMMY_HASH, password)
+        log.info("login failed")
+        return None
+    if not verify_password(user.password_hash, password):
+        log.info("login failed", extra={"user_id": user.id})
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = portal.clock.now()
+    log.info("login succeeded", extra={"user_id": user.id})
+    return user
+
+
+def revoke_sessions(user: User) -> None:
+    """End every session of ``user`` (logout, password change, deactivation)."""
+    user.session_nonce = secrets.token_urlsafe(16)
+
+
+def change_password(portal: Portal, uow: UnitOfWork, user: User, current: str, new: str) -> None:
+    """Change a password after checking the current one; ends the other sessions."""
+    if not verify_password(user.password_hash, current):
+        raise ValidationFailed.single("wrong_password", "Mot de passe actuel incorrect.", "current")
+    raise_if(password_issues(new, context_words(portal)))
+    user.password_hash = hash_password(new)
+    revoke_sessions(user)

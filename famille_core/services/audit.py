@@ -1,0 +1,30 @@
+"""Audit trail of sensitive reads and changes (health, bank, tax data): who, when, what — never
+the data."""
+
+from __future__ import annotations
+
+from famille_core.entities import Actor, AuditRecord
+from famille_core.portal import Portal
+from famille_core.uow import UnitOfWork
+
+
+def audit(
+    portal: Portal,
+    uow: UnitOfWork,
+    actor: Actor,
+    action: str,
+    record_type: str,
+    record_id: int | None,
+    family_id: int | None = None,
+) -> AuditRecord:
+    """Write one audit record in the caller's transaction."""
+    record = AuditRecord(
+        at=portal.clock.now(),
+        actor_user_id=actor.user_id,
+        action=action,
+        record_type=record_type,
+        record_id=record_id,
+        family_id=family_id,
+    )
+    uow.add(record)
+    return record

@@ -1,0 +1,162 @@
+"""The configuration: one TOML file, validated at start-up.
+
+A bad value stops start-up with a message naming the key and the reason
+(:class:`~famille_core.errors.ConfigurationError`). Example::
+
+    [collectivity]
+    name = "Commune d'Harmonie"
+    school_zone = "B"
+    services = ["ENFANCE", "SCOLAIRE"]
+
+    [[regies]]
+    code = "default"
+    name = "Régie enfance"
+    numcli = "021289"
+
+    [portal]
+    plugins = ["profile", "inbox", "calendar", "tipi_payment"]
+
+    [plugins.calendar]
+    # per-plugin settings, validated by the plugin's settings class
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from attrs import field, frozen, validators
+
+from famille_core.convert import make_converter, structure
+from famille_core.entities import Regie
+from famille_core.errors import ConfigurationError, ValidationFailed
+
+DEFAULT_PLUGINS = ("profile", "inbox", "calendar", "tipi_payment")
+
+
+def _numcli(_inst: object, _attr: object, value: str) -> None:
+    if not re.fullmatch(r"\d{6}", value):
+        raise ValueError("numcli must be exactly 6 digits (leading zeros kept)")
+
+
+@frozen(kw_only=True)
+class CollectivitySettings:
+    """Who runs the portal."""
+
+    name: str = "Commune de démonstration"
+    school_zone: str = field(default="C", validator=validators.in_(["A", "B", "C"]))
+    """School-holiday zone (vacances scolaires)."""
+    holidays_subdivision: str | None = None
+    """Département for regional public holidays, e.g. ``"57"`` (Moselle) for Alsace-Moselle."""
+    services: tuple[str, ...] = ("ENFANCE", "SCOLAIRE")
+    """Municipal services, each with its own mailbox."""
+    contact_email: str = ""
+    address: str = ""
+    closures: tuple[str, ...] = ()
+    """Municipal closure days (ISO dates) for every activity."""
+
+
+@frozen(kw_only=True)
+class RegieSettings:
+    """A régie, as written in the configuration."""
+
+    code: str = "default"
+    name: str = "Régie"
+    numcli: str = field(default="000000", validator=_numcli)
+
+    def to_entity(self) -> Regie:
+        """The :class:`~famille_core.entities.Regie` value."""
+        return Regie(code=self.code, name=self.name, numcli=self.numcli)
+
+
+@frozen(kw_only=True)
+class MailSettings:
+    """Outgoing e-mail. ``mode = "outbox"`` writes ``.eml`` files (development default)."""
+
+    mode: str = field(default="outbox", validator=validators.in_(["outbox", "smtp"]))
+    outbox_dir: str = "outbox"
+    sender: str = "portail-famille@localhost"
+    host: str = "localhost"
+    port: int = 25
+    username: str = ""
+    password: str = ""
+    starttls: bool = False
+    ssl: bool = False
+
+
+@frozen(kw_only=True)
+class PortalSettings:
+    """The portal itself."""
+
+    plugins: tuple[str, ...] = DEFAULT_PLUGINS
+    """Enabled plugins, by entry-point name (group ``famille.plugins``)."""
+    database_url: str = ""
+    """Empty: the ``FAMILLE_DATABASE_URL`` variable, else an SQLite file in the instance folder."""
+    base_url: str = "http://127.0.0.1:5000"
+    secret_key: str = ""
+    """Empty: the ``FAMILLE_SECRET_KEY`` variable, else a random key kept in the instance folder."""
+    production: bool = False
+    theme_dir: str = ""
+    session_idle_minutes: int = field(default=30, validator=validators.in_(range(1, 31)))
+    login_limit: str = "5 per minute"
+    login_account_limit: str = "10 per hour"
+    upload_dir: str = "uploads"
+    """Where uploaded files live, relative to the instance folder; never under static/."""
+
+
+@frozen(kw_only=True)
+class Settings:
+    """The whole configuration."""
+
+    collectivity: CollectivitySettings = CollectivitySettings()
+    regies: tuple[RegieSettings, ...] = (RegieSettings(),)
+    portal: PortalSettings = PortalSettings()
+    mail: MailSettings = MailSettings()
+    plugins: dict[str, dict[str, Any]] = field(factory=dict)
+    """Raw per-plugin tables, validated by each enabled plugin's settings class."""
+
+    def regie(self, code: str = "default") -> Regie:
+        """The régie named ``code`` (the first one when ``code`` is unknown)."""
+        for regie in self.regies:
+            if regie.code == code:
+                return regie.to_entity()
+        return self.regies[0].to_entity()
+
+
+def _error_from(exc: ValidationFailed, prefix: str = "") -> ConfigurationError:
+    details = "; ".join(
+        f"{prefix}{issue.field or '(racine)'} : {issue.message}" for issue in exc.issues
+    )
+    return ConfigurationError(f"Configuration invalide — {details}")
+
+
+def settings_from_mapping(data: dict[str, Any]) -> Settings:
+    """Validate a configuration mapping (as read from TOML)."""
+    try:
+        return structure(make_converter(), data, Settings)
+    except ValidationFailed as exc:
+        raise _error_from(exc) from exc
+
+
+def structure_plugin_settings(name: str, cls: type, raw: dict[str, Any]) -> Any:
+    """Validate the ``[plugins.<name>]`` table with the plugin's settings class."""
+    try:
+        return structure(make_converter(), raw, cls)
+    except ValidationFailed as exc:
+        raise _error_from(exc, prefix=f"plugins.{name}.") from exc
+
+
+def load_settings(path: str | Path | None) -> Settings:
+    """Read and validate the TOML file at ``path`` (defaults when ``path`` is ``None``)."""
+    if path is None:
+        return Settings()
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigurationError(f"Fichier de configuration introuvable : {path}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(f"Fichier de configuration illisible ({path}) : {exc}") from exc
+    return settings_from_mapping(data)

@@ -1,0 +1,56 @@
+"""Who may use a route. **Deny by default**: a route is open to logged-in users only, unless
+marked :func:`public`; :func:`agents_only` and :func:`families_only` narrow it further.
+
+Plugins use these decorators on their views::
+
+    from host_flask.access import families_only
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import g
+
+from famille_core.entities import Actor, User
+
+F = TypeVar("F", bound=Callable[..., object])
+
+PUBLIC = "public"
+AGENTS = "agents"
+FAMILIES = "families"
+
+
+def _mark(audience: str) -> Callable[[F], F]:
+    def decorator(view: F) -> F:
+        view.famille_audience = audience  # type: ignore[attr-defined]
+        return view
+
+    return decorator
+
+
+public = _mark(PUBLIC)
+"""Open to everyone, logged in or not (login page, legal pages, payment notifications)."""
+
+agents_only = _mark(AGENTS)
+"""Municipal agents and administrators only."""
+
+families_only = _mark(FAMILIES)
+"""Parents acting for their household only."""
+
+
+def audience_of(view: object) -> str | None:
+    """The audience a view was marked with (``None``: any logged-in user)."""
+    return getattr(view, "famille_audience", None)
+
+
+def current_user() -> User | None:
+    """The logged-in user of this request, if any."""
+    return g.get("famille_user")
+
+
+def current_actor() -> Actor:
+    """The :class:`Actor` of the logged-in user (views reached only when logged in)."""
+    actor: Actor = g.famille_actor
+    return actor

@@ -1,0 +1,109 @@
+"""Application factory."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app
+from jinja2 import ChoiceLoader, FileSystemLoader
+
+from famille_core import Portal, load_settings
+from famille_core.persistence import build_sql_portal, database_url
+from famille_core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def get_portal() -> Portal:
+    """The portal of the current application."""
+    portal: Portal = current_app.extensions["famille"]
+    return portal
+
+
+def _secret_key(settings: Settings, instance_path: Path) -> str:
+    key = os.environ.get("FAMILLE_SECRET_KEY") or settings.portal.secret_key
+    if key:
+        return key
+    # Development: a random key kept in the instance folder (never committed).
+    path = instance_path / "secret_key"
+    if not path.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+def create_app(
+    config: dict[str, Any] | None = None,
+    *,
+    portal: Portal | None = None,
+    settings: Settings | None = None,
+) -> Flask:
+    """Build the web application.
+
+    :param config: Flask configuration overrides (tests).
+    :param portal: a ready portal (tests, integrators); otherwise one is built from the TOML file
+        named by ``FAMILLE_CONFIG`` (default ``instance/famille.toml`` when it exists) and the
+        database named by ``FAMILLE_DATABASE_URL``.
+    :param settings: settings to build the portal from, instead of the configuration file.
+    """
+    instance_path = Path(os.environ.get("FAMILLE_INSTANCE", "instance")).resolve()
+    app = Flask(__name__, instance_path=str(instance_path), instance_relative_config=True)
+    if portal is None:
+        if settings is None:
+            config_path = os.environ.get("FAMILLE_CONFIG") or instance_path / "famille.toml"
+            settings = load_settings(config_path if Path(config_path).exists() else None)
+        portal = build_sql_portal(
+            settings, database_url(settings, instance_path), instance_path=instance_path
+        )
+    settings = portal.settings
+    app.config.update(
+        SECRET_KEY=_secret_key(settings, portal.instance_path),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.portal.production,
+        SESSION_COOKIE_NAME="famille_session",
+        MAX_CONTENT_LENGTH=12 * 1024 * 1024,
+        WTF_CSRF_TIME_LIMIT=None,
+        BABEL_DEFAULT_LOCALE="fr",
+        BABEL_DEFAULT_TIMEZONE="Europe/Paris",
+        PREFERRED_URL_SCHEME="https" if settings.portal.production else "http",
+        DEBUG=False,
+        PROPAGATE_EXCEPTIONS=False,
+    )
+    if config:
+        app.config.update(config)
+    app.extensions["famille"] = portal
+
+    from host_flask import auth, errors, home, i18n, pages, security, uow
+
+    i18n.init_app(app)
+    security.init_app(app)
+    uow.init_app(app)
+    auth.init_app(app)
+    errors.init_app(app)
+    home.init_app(app)
+    pages.init_app(app)
+    _register_plugin_blueprints(app, portal)
+    _install_theme(app, settings.portal.theme_dir)
+    return app
+
+
+def _register_plugin_blueprints(app: Flask, portal: Portal) -> None:
+    for blueprints in portal.hook.register_blueprints(portal=portal):
+        for blueprint in blueprints:
+            if blueprint.name in app.blueprints:
+                raise RuntimeError(f"two blueprints are named {blueprint.name!r}")
+            app.register_blueprint(blueprint)
+
+
+def _install_theme(app: Flask, theme_dir: str) -> None:
+    """A collectivity's theme folder overrides any template, without a fork."""
+    if not theme_dir:
+        return
+    loader = app.create_global_jinja_loader()
+    app.jinja_env.loader = ChoiceLoader([FileSystemLoader(theme_dir), loader])

@@ -1,0 +1,208 @@
+"""Login, logout and sessions (security.md points 1–6, 9)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+from famille_core.entities import Actor, User
+from famille_core.services import accounts
+from host_flask.access import AGENTS, FAMILIES, audience_of, current_user, public
+from host_flask.app import get_portal
+from host_flask.uow import request_uow
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("auth", __name__)
+
+
+def _login_failed(response: Any) -> bool:
+    """Only failed attempts count towards the login limits."""
+    return bool(getattr(response, "status_code", 200) == 200 and request.method == "POST")
+
+
+def _account_key() -> str:
+    return "account:" + accounts.normalise_email(request.form.get("email", ""))
+
+
+def _ip_limit() -> str:
+    return str(get_portal().settings.portal.login_limit)
+
+
+def _account_limit() -> str:
+    return str(get_portal().settings.portal.login_account_limit)
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only same-site paths are followed after login (no open redirect)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+@bp.route("/connexion", methods=["GET", "POST"])
+@public
+def login() -> ResponseReturnValue:
+    """Connexion: the same answer for unknown logins and wrong passwords."""
+    error = None
+    email = ""
+    if request.method == "POST":
+        email = request.form.get("email", "")
+        password = request.form.get("password", "")
+        portal = get_portal()
+        uow = request_uow()
+        user = accounts.authenticate(portal, uow, email, password)
+        if user is not None:
+            uow.commit()
+            session.clear()
+            session["uid"] = user.id
+            session["nonce"] = user.session_nonce
+            session["seen"] = _now().isoformat()
+            session.permanent = False
+            target = _safe_next(request.args.get("next"))
+            return redirect(target or url_for("home.index"))
+        error = _("Identifiant ou mot de passe incorrect.")
+    return render_template("auth/login.html", error=error, email=email)
+
+
+@bp.route("/deconnexion", methods=["POST"])
+def logout() -> ResponseReturnValue:
+    """Déconnexion: the session nonce changes, so a copied cookie is dead too."""
+    user = current_user()
+    if user is not None:
+        accounts.revoke_sessions(user)
+        request_uow().commit()
+    session.clear()
+    flash(_("Vous êtes déconnecté(e)."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/session/prolonger", methods=["POST"])
+def extend_session() -> ResponseReturnValue:
+    """Keep the session alive (the page warns before the idle timeout)."""
+    session["seen"] = _now().isoformat()
+    if request.accept_mimetypes.best == "application/json":
+        return {"ok": True, "idle_seconds": _idle_limit().total_seconds()}
+    return redirect(_safe_next(request.form.get("next")) or url_for("home.index"))
+
+
+def _now() -> datetime:
+    return get_portal().clock.now()
+
+
+def _idle_limit() -> timedelta:
+    return timedelta(minutes=get_portal().settings.portal.session_idle_minutes)
+
+
+def _load_user() -> None:
+    """Restore the user from the session cookie, checking nonce, activity and idle time."""
+    g.famille_user = None
+    uid = session.get("uid")
+    if uid is None:
+        return
+    user = request_uow().get(User, int(uid))
+    seen = session.get("seen")
+    expired = False
+    if seen:
+        try:
+            expired = _now() - datetime.fromisoformat(seen) > _idle_limit()
+        except ValueError:
+            expired = True
+    if user is None or not user.is_active or session.get("nonce") != user.session_nonce:
+        session.clear()
+        return
+    if expired:
+        session.clear()
+        flash(_("Votre session a expiré : veuillez vous reconnecter."), "info")
+        return
+    g.famille_user = user
+    g.famille_actor = Actor.for_user(user)
+    if request.endpoint != "static":
+        session["seen"] = _now().isoformat()
+
+
+def _enforce_access() -> ResponseReturnValue | None:
+    """Deny by default: every route but the public ones needs a login (and the right role)."""
+    if request.endpoint is None:
+        return None  # 404 / 405: the error handlers answer
+    if request.endpoint == "static":
+        return None
+    from flask import current_app
+
+    view = current_app.view_functions.get(request.endpoint)
+    audience = audience_of(view)
+    if audience == "public":
+        return None
+    _load_user()
+    user = current_user()
+    if user is None:
+        if request.method == "GET":
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        abort(401)
+    if audience == AGENTS and not user.is_agent:
+        abort(404)
+    if audience == FAMILIES and user.family_id is None:
+        abort(404)
+    return None
+
+
+def _load_optional_user() -> None:
+    """Public pages still show the menu when someone is logged in."""
+    if "famille_user" not in g and session.get("uid") is not None:
+        _load_user()
+
+
+def _throttle_login(app: Flask) -> None:
+    """Login throttling keyed on the IP **and** the account; only failures count.
+
+    One limiter per application (its counters live in memory: run one process per portal, or give
+    ``RATELIMIT_STORAGE_URI`` a shared store such as Redis).
+    """
+    limiter = Limiter(
+        key_func=get_remote_address,
+        app=app,
+        default_limits=[],
+        storage_uri=app.config.get("RATELIMIT_STORAGE_URI", "memory://"),
+        strategy="moving-window",
+    )
+    view: Any = app.view_functions["auth.login"]
+    view = limiter.limit(_ip_limit, methods=["POST"], deduct_when=_login_failed)(view)
+    view = limiter.limit(
+        _account_limit, key_func=_account_key, methods=["POST"], deduct_when=_login_failed
+    )(view)
+    app.view_functions["auth.login"] = view
+    app.extensions["famille_limiter"] = limiter
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    _throttle_login(app)
+    app.before_request(_enforce_access)
+    app.before_request(_load_optional_user)
+
+    @app.context_processor
+    def _inject_user() -> dict[str, Any]:
+        user = g.get("famille_user")
+        return {
+            "current_user": user,
+            "session_idle_seconds": int(_idle_limit().total_seconds()),
+            "utc_now": datetime.now(UTC),
+        }

@@ -1,0 +1,76 @@
+"""Generic French error pages: no stack trace, no debug information (security.md point 31)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from famille_core.errors import NotFound, PermissionDenied
+
+log = logging.getLogger(__name__)
+
+TITLES = {
+    400: "Requête invalide",
+    401: "Connexion nécessaire",
+    403: "Accès refusé",
+    404: "Page introuvable",
+    405: "Méthode non autorisée",
+    413: "Fichier trop volumineux",
+    429: "Trop de tentatives",
+}
+
+
+def _messages() -> dict[int, str]:
+    return {
+        400: _("La demande n'a pas pu être traitée. Rechargez la page et recommencez."),
+        401: _("Veuillez vous connecter pour accéder à cette page."),
+        403: _("Vous n'avez pas accès à cette page."),
+        404: _("La page demandée n'existe pas ou n'est pas accessible."),
+        405: _("Cette action n'est pas possible ici."),
+        413: _("Le fichier envoyé dépasse la taille autorisée."),
+        429: _(
+            "Trop de tentatives en peu de temps. Patientez quelques minutes avant de réessayer."
+        ),
+        500: _("Une erreur inattendue est survenue. L'équipe technique a été prévenue."),
+    }
+
+
+def _render(code: int) -> ResponseReturnValue:
+    title = _(TITLES.get(code, "Erreur"))
+    message = _messages().get(code, _messages()[500])
+    if request.accept_mimetypes.best == "application/json":
+        return {"status": code, "title": title, "detail": message}, code
+    return render_template("errors.html", code=code, title=title, message=message), code
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(_exc: CSRFError) -> ResponseReturnValue:
+        log.warning("request refused: missing or invalid CSRF token")
+        return _render(400)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> ResponseReturnValue:
+        code = exc.code or 500
+        if code == 429:
+            log.warning("rate limit reached", extra={"endpoint": request.endpoint})
+        return _render(code)
+
+    @app.errorhandler(NotFound)
+    def _not_found(_exc: NotFound) -> ResponseReturnValue:
+        return _render(404)
+
+    @app.errorhandler(PermissionDenied)
+    def _forbidden(_exc: PermissionDenied) -> ResponseReturnValue:
+        log.warning("access refused", extra={"endpoint": request.endpoint})
+        return _render(404)
+
+    @app.errorhandler(InternalServerError)
+    def _internal(_exc: InternalServerError) -> ResponseReturnValue:
+        log.exception("unexpected error", extra={"endpoint": request.endpoint})
+        return _render(500)

@@ -1,0 +1,65 @@
+"""The home page ("Accueil"), filled by the plugins' ``home_panels``, and the menu."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, g, render_template, url_for
+from flask.typing import ResponseReturnValue
+from werkzeug.routing import BuildError
+
+from famille_core.entities import Actor
+from famille_core.hooks.results import HomePanel, MenuItem
+from host_flask.access import current_actor
+from host_flask.app import get_portal
+from host_flask.uow import request_uow
+
+bp = Blueprint("home", __name__)
+
+
+@bp.route("/")
+def index() -> ResponseReturnValue:
+    """Accueil."""
+    portal = get_portal()
+    actor = current_actor()
+    panels: list[HomePanel] = [
+        panel
+        for result in portal.hook.home_panels(portal=portal, uow=request_uow(), actor=actor)
+        for panel in result
+    ]
+    panels.sort(key=lambda panel: panel.order)
+    return render_template("home.html", panels=panels)
+
+
+def menu_for(actor: Actor) -> list[dict[str, Any]]:
+    """The menu entries of ``actor``, in order, with their URLs."""
+    portal = get_portal()
+    items: list[MenuItem] = [
+        item
+        for result in portal.hook.menu_items(portal=portal, actor=actor)
+        for item in result
+        if item.agent == actor.is_agent
+    ]
+    items.sort(key=lambda item: item.order)
+    entries = [{"label": "Accueil", "url": url_for("home.index"), "endpoint": "home.index"}]
+    for item in items:
+        try:
+            entries.append(
+                {"label": item.label, "url": url_for(item.endpoint), "endpoint": item.endpoint}
+            )
+        except BuildError:
+            continue  # a menu entry whose blueprint is not loaded is not shown
+    return entries
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+
+    @app.context_processor
+    def _menu() -> dict[str, Any]:
+        actor = g.get("famille_actor")
+        portal = get_portal()
+        return {
+            "menu": menu_for(actor) if actor is not None else [],
+            "collectivity": portal.settings.collectivity,
+        }

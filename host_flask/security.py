@@ -1,0 +1,57 @@
+"""CSRF protection and security headers on every response (security.md points 16, 29, 30)."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, current_app
+from flask_wtf.csrf import CSRFProtect
+
+csrf = CSRFProtect()
+
+EXTRA_SOURCES_KEY = "famille_csp_extra"
+"""``app.extensions[EXTRA_SOURCES_KEY]`` maps a CSP directive to extra sources (a payment
+provider adds its origin to ``form-action``)."""
+
+
+def add_csp_source(app: Flask, directive: str, source: str) -> None:
+    """Allow ``source`` in the CSP ``directive`` (e.g. a payment provider in ``form-action``)."""
+    app.extensions.setdefault(EXTRA_SOURCES_KEY, {}).setdefault(directive, []).append(source)
+
+
+def content_security_policy() -> str:
+    """The policy: everything from the portal itself, no inline script, no framing."""
+    directives: dict[str, list[str]] = {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+    for directive, sources in current_app.extensions.get(EXTRA_SOURCES_KEY, {}).items():
+        directives.setdefault(directive, []).extend(sources)
+    return "; ".join(f"{name} {' '.join(values)}" for name, values in directives.items())
+
+
+def _headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", content_security_policy())
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if current_app.config.get("SESSION_COOKIE_SECURE"):
+        headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+    if response.mimetype == "text/html" or "Cache-Control" not in headers:
+        # Pages show personal data: never keep them in shared caches.
+        headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    csrf.init_app(app)
+    app.after_request(_headers)

@@ -1,0 +1,1 @@
+"""Agenda: daily reservations and absences with reasons."""

@@ -1,0 +1,1 @@
+"""Boîte de réception: two-way messages between families and the municipality."""

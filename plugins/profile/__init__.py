@@ -1,0 +1,1 @@
+"""Mon compte and Mes enfants: the family's and children's records."""

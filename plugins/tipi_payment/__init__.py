@@ -1,0 +1,1 @@
+"""Factures and online payment through PayFiP / TIPI."""
