@@ -185,3 +185,14 @@ def agent_client(demo: Portal, app: Flask) -> FlaskClient:
     response = login(client, "agent@example.org", "agent-demo-password")
     assert response.status_code == 302
     return client
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Concurrency tests need PostgreSQL: they skip, saying so, on SQLite."""
+    url = _database_url_from_env() or ""
+    if url.startswith("postgresql"):
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: set FAMILLE_TEST_DATABASE_URL (CI does)")
+    for item in items:
+        if item.get_closest_marker("postgres"):
+            item.add_marker(skip)
