@@ -13,23 +13,6 @@ from sqlalchemy.types import TypeDecorator
 from famille_core.money import from_cents, to_cents
 
 
-class Money(TypeDecorator[Decimal]):
-    """``Decimal`` euros in Python, integer cents in the database (never a float)."""
-
-    impl = BigInteger
-    cache_ok = True
-
-    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> int | None:
-        if value is None:
-            return None
-        if isinstance(value, float):
-            raise TypeError("money is never a float")
-        return to_cents(Decimal(value))
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
-        return None if value is None else from_cents(int(value))
-
-
 class Hundredths(TypeDecorator[Decimal]):
     """An exact decimal with two places (tax shares, quantities), stored as an integer × 100."""
 
@@ -45,6 +28,12 @@ class Hundredths(TypeDecorator[Decimal]):
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         return None if value is None else from_cents(int(value))
+
+
+class Money(Hundredths):
+    """``Decimal`` euros in Python, integer cents in the database (never a float)."""
+
+    cache_ok = True
 
 
 class UTCDateTime(TypeDecorator[datetime]):

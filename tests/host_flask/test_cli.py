@@ -18,11 +18,17 @@ import pytest
 FAMILLE = [sys.executable, "-c", "from host_flask.cli import main; main()"]
 
 
-def run(instance: Path, *args: str, config: Path | None = None) -> subprocess.CompletedProcess[str]:
+def environment(instance: Path, config: Path | None = None) -> dict[str, str]:
+    """The environment of a fresh install: this instance folder, its SQLite database."""
     env = {**os.environ, "FAMILLE_INSTANCE": str(instance)}
     env.pop("FAMILLE_DATABASE_URL", None)
     if config is not None:
         env["FAMILLE_CONFIG"] = str(config)
+    return env
+
+
+def run(instance: Path, *args: str, config: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = environment(instance, config)
     return subprocess.run(
         [*FAMILLE, *args], capture_output=True, text=True, env=env, timeout=180, check=False
     )
@@ -101,11 +107,9 @@ def test_serve_lets_the_demo_parent_log_in(instance: Path) -> None:
     assert run(instance, "init").returncode == 0
     assert run(instance, "demo").returncode == 0
     port = _free_port()
-    env = {**os.environ, "FAMILLE_INSTANCE": str(instance)}
-    env.pop("FAMILLE_DATABASE_URL", None)
     server = subprocess.Popen(
         [*FAMILLE, "serve", "--port", str(port)],
-        env=env,
+        env=environment(instance),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )

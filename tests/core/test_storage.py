@@ -1,0 +1,236 @@
+"""The SQL unit of work: criteria, exact money, aware instants, optimistic locking, rollback."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from famille_core import Conflict
+from famille_core.entities import (
+    Activity,
+    Family,
+    FiscalData,
+    HealthRecord,
+    Invoice,
+    InvoiceStatus,
+    ReservationState,
+    Vaccination,
+)
+from famille_core.uow import Between, Contains, In, Not
+
+
+def _family(uow, number: str = "F1", name: str = "DUPONT") -> Family:  # type: ignore[no-untyped-def]
+    family = Family(family_number=number, name=name)
+    uow.add(family)
+    uow.flush()
+    return family
+
+
+def test_money_is_exact_to_the_cent(portal) -> None:  # type: ignore[no-untyped-def]
+    with portal.unit_of_work() as uow:
+        family = _family(uow)
+        total = Decimal("4.15") * 17  # 70.55, which binary floats get wrong
+        uow.add(
+            Invoice(
+                family_id=family.id,
+                number="1",
+                reference="2026-XX-00-0001",
+                issue_date=date(2026, 11, 1),
+                due_date=date(2026, 11, 30),
+                total=total,
+            )
+        )
+        uow.commit()
+    with portal.unit_of_work() as uow:
+        invoice = uow.first(Invoice, number="1")
+        assert invoice.total == Decimal("70.55")
+        assert invoice.balance == Decimal("70.55")
+        assert invoice.status is InvoiceStatus.OPEN
+
+
+def test_float_money_is_refused(portal) -> None:  # type: ignore[no-untyped-def]
+    with portal.unit_of_work() as uow:
+        family = _family(uow)
+        uow.add(
+            Invoice(
+                family_id=family.id,
+                number="1",
+                reference="R1",
+                issue_date=date(2026, 11, 1),
+                due_date=date(2026, 11, 30),
+                total=70.55,
+            )
+        )  # type: ignore[arg-type]
+        with pytest.raises(Exception, match="float"):
+            uow.flush()
+
+
+def test_criteria_and_ordering(portal) -> None:  # type: ignore[no-untyped-def]
+    with portal.unit_of_work() as uow:
+        for number, name in [
+            ("F1", "DUPONT"),
+            ("F2", "MARTIN"),
+            ("F3", "BERNARD"),
+            ("F4", "Dupuis"),
+        ]:
+            _family(uow, number, name)
+        uow.commit()
+        assert [f.name for f in uow.find(Family, order_by=("name",))] == [
+            "BERNARD",
+            "DUPONT",
+            "Dupuis",
+            "MARTIN",
+        ]
+        assert [
+            f.family_number
+            for f in uow.find(Family, family_number=In(["F1", "F3"]), order_by=("-family_number",))
+        ] == ["F3", "F1"]
+        assert {f.name for f in uow.find(Family, name=Contains("dup"))} == {"DUPONT", "Dupuis"}
+        assert uow.count(Family, family_number=Between("F2", "F3")) == 2
+        assert uow.count(Family, external_id=None) == 4
+        assert uow.count(Family, name=Not("DUPONT")) == 3
+        assert len(uow.find(Family, order_by=("id",), limit=2, offset=1)) == 2
+
+
+def test_contains_escapes_wildcards(portal) -> None:  # type: ignore[no-untyped-def]
+    with portal.unit_of_work() as uow:
+        _family(uow, "F1", "DUPONT")
+        _family(uow, "F2", "100% MARTIN")
+        uow.commit()
+        assert [f.name for f in uow.find(Family, name=Contains("%"))] == ["100% MARTIN"]
+
+
+def test_aware_instants_round_trip_in_utc(portal) -> None:  # type: ignore[no-untyped-def]
+    instant = datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
+    with portal.unit_of_work() as uow:
+        family = Family(family_number="F1", name="DUPONT", created_at=instant)
+        uow.add(family)
+        uow.commit()
+    with portal.unit_of_work() as uow:
+        stored = uow.first(Family, family_number="F1")
+        assert stored.created_at == instant and stored.created_at.tzinfo is not None
+
+
+def test_structured_json_and_exact_shares(portal) -> None:  # type: ignore[no-untyped-def]
+    from famille_core.entities import Child
+
+    with portal.unit_of_work() as uow:
+        family = _family(uow)
+        child = Child(first_name="Emma", last_name="DUPONT")
+        uow.add(child)
+        uow.flush()
+        uow.add(
+            HealthRecord(child_id=child.id, vaccinations=[Vaccination("DTP", date(2020, 12, 1))])
+        )
+        uow.add(
+            FiscalData(
+                family_id=family.id,
+                year=2025,
+                reference_income=Decimal("42000"),
+                tax_shares=Decimal("2.5"),
+            )
+        )
+        uow.commit()
+    with portal.unit_of_work() as uow:
+        record = uow.first(HealthRecord)
+        assert record.vaccinations == [Vaccination("DTP", date(2020, 12, 1))]
+        fiscal = uow.first(FiscalData)
+        assert fiscal.tax_shares == Decimal("2.50")
+        assert fiscal.quotient == Decimal("1400.00")
+
+
+def test_concurrent_edit_raises_conflict_not_silent_overwrite(portal) -> None:  # type: ignore[no-untyped-def]
+    with portal.unit_of_work() as uow:
+        _family(uow)
+        uow.commit()
+    with portal.unit_of_work() as first, portal.unit_of_work() as second:
+        a = first.first(Family, family_number="F1")
+        b = second.first(Family, family_number="F1")
+        a.name = "DUPONT-A"
+        first.commit()
+        b.name = "DUPONT-B"
+        with pytest.raises(Conflict):
+            second.commit()
+    with portal.unit_of_work() as uow:
+        assert uow.first(Family, family_number="F1").name == "DUPONT-A"
+
+
+def test_leaving_without_commit_changes_nothing_and_skips_callbacks(portal) -> None:  # type: ignore[no-untyped-def]
+    called = []
+    with portal.unit_of_work() as uow:
+        _family(uow)
+        uow.after_commit(lambda: called.append("yes"))
+    with portal.unit_of_work() as uow:
+        assert uow.count(Family) == 0
+    assert called == []
+
+
+def test_after_commit_callbacks_run_once_committed(portal) -> None:  # type: ignore[no-untyped-def]
+    seen = []
+    with portal.unit_of_work() as uow:
+        _family(uow)
+        uow.after_commit(lambda: seen.append(uow.count(Family)))
+        assert seen == []
+        uow.commit()
+    assert seen == [1]
+
+
+def test_named_lock_and_grouped_counts(portal) -> None:  # type: ignore[no-untyped-def]
+    from famille_core.entities import Child, Reservation
+
+    with portal.unit_of_work() as uow:
+        family = _family(uow)
+        activity = Activity(code="CANTINE", label="Cantine", unit_price=Decimal("4.15"))
+        uow.add(activity)
+        children = [Child(first_name=f"E{i}", last_name="X") for i in range(3)]
+        for child in children:
+            uow.add(child)
+        uow.flush()
+        uow.lock(f"capacity:{activity.id}:2026-11-17")  # re-entrant within a transaction
+        uow.lock(f"capacity:{activity.id}:2026-11-17")
+        now = datetime.now(UTC)
+        for i, child in enumerate(children):
+            uow.add(
+                Reservation(
+                    child_id=child.id,
+                    activity_id=activity.id,
+                    family_id=family.id,
+                    day=date(2026, 11, 17) + timedelta(days=i % 2),
+                    created_at=now,
+                    state=ReservationState.ACCEPTED,
+                )
+            )
+        uow.commit()
+        counts = uow.count_by(Reservation, ("day",), activity_id=activity.id)
+        assert counts == {(date(2026, 11, 17),): 2, (date(2026, 11, 18),): 1}
+
+
+@pytest.mark.postgres
+def test_named_lock_serialises_check_then_insert_under_concurrency(portal) -> None:  # type: ignore[no-untyped-def]
+    """20 threads each add a household only while fewer than 5 exist: exactly 5 are created."""
+    import threading
+
+    barrier = threading.Barrier(20)
+    errors: list[BaseException] = []
+
+    def worker(index: int) -> None:
+        try:
+            with portal.unit_of_work() as uow:
+                barrier.wait(timeout=30)
+                uow.lock("households")
+                if uow.count(Family) < 5:
+                    uow.add(Family(family_number=f"T{index}", name="TEST"))
+                    uow.commit()
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    with portal.unit_of_work() as uow:
+        assert uow.count(Family) == 5
