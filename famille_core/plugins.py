@@ -54,7 +54,9 @@ def make_plugin_manager(
             ) from exc
         _register(pm, module, name)
     for plugin in extra:
-        _register(pm, plugin, None)
+        # Modules and classes keep their own name; instances take their class's.
+        name = getattr(plugin, "__name__", None) or type(plugin).__name__
+        _register(pm, plugin, name)
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:

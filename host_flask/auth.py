@@ -165,7 +165,10 @@ def _enforce_access() -> ResponseReturnValue | None:
 
 
 def _load_optional_user() -> None:
-    """Public pages still show the menu when someone is logged in."""
+    """Public pages still show the menu when someone is logged in (never for the API, which
+    accepts no cookie)."""
+    if request.blueprint == "api":
+        return
     if "famille_user" not in g and session.get("uid") is not None:
         _load_user()
 

@@ -129,6 +129,95 @@ def create_user_command(
     click.echo(f"Compte créé : {email}")
 
 
+@cli.command(
+    "import", help="Importe des familles, enfants, inscriptions ou factures (CSV ou JSON)."
+)
+@click.argument("kind", type=click.Choice(["families", "children", "enrolments", "invoices"]))
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Valide sans rien écrire et affiche le rapport.")
+def import_command(kind: str, path: Path, dry_run: bool) -> None:
+    from famille_core.services.imports import import_rows, read_rows
+
+    portal = current_portal()
+    fmt = "json" if path.suffix.lower() == ".json" else "csv"
+    try:
+        rows = read_rows(kind, path.read_text(encoding="utf-8-sig"), fmt)
+    except (ValueError, ValidationFailed) as exc:
+        raise click.ClickException(f"Fichier illisible : {exc}") from exc
+    with (
+        portal.unit_of_work() as uow,
+        click.progressbar(length=len(rows), label=f"Import {kind}", file=sys.stderr) as bar,
+    ):
+        report = import_rows(portal, uow, kind, rows, dry_run=dry_run, progress=bar.update)
+        if not dry_run:
+            uow.commit()
+    for error in report.errors:
+        click.echo(f"ligne {error.line} — {error.field or '(ligne)'} : {error.message}")
+    counts = report.counts
+    prefix = "Simulation (rien n'a été écrit)" if dry_run else "Import terminé"
+    click.echo(
+        f"{prefix} : {counts['created']} créé(s), {counts['updated']} mis à jour, "
+        f"{counts['unchanged']} inchangé(s), {counts['rejected']} rejeté(s)."
+    )
+    if report.errors:
+        sys.exit(1)
+
+
+@cli.command("export", help="Exporte réservations, absences ou paiements pour l'ERP.")
+@click.argument("kind", type=click.Choice(["reservations", "absences", "payments"]))
+@click.option("--from", "start", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--to", "end", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
+)
+def export_command(kind: str, start: Any, end: Any, fmt: str) -> None:
+    from famille_core.services.imports import export_rows, write_export
+
+    portal = current_portal()
+    with portal.unit_of_work() as uow:
+        click.echo(write_export(export_rows(uow, kind, start.date(), end.date()), fmt), nl=False)
+
+
+@cli.group("api-client", help="Clients de l'API JSON (ERP).")
+def api_client_group() -> None:
+    """Create and revoke machine clients."""
+
+
+@api_client_group.command("create", help="Crée un client et affiche son jeton (une seule fois).")
+@click.argument("name")
+@click.option(
+    "--scope", "scopes", multiple=True, required=True, help="Périmètre, p. ex. families:read."
+)
+def api_client_create(name: str, scopes: tuple[str, ...]) -> None:
+    from famille_core.services.api_clients import create_client
+
+    portal = current_portal()
+    with portal.unit_of_work() as uow:
+        try:
+            _client, token = create_client(portal, uow, name, scopes)
+        except ValidationFailed as exc:
+            raise click.ClickException(" ".join(i.message for i in exc.issues)) from exc
+        uow.commit()
+    click.echo(f"Client « {name} » créé. Jeton (à conserver, il ne sera plus affiché) :")
+    click.echo(token)
+
+
+@api_client_group.command("revoke", help="Révoque un client : son jeton cesse de fonctionner.")
+@click.argument("name")
+def api_client_revoke(name: str) -> None:
+    from famille_core.errors import NotFound
+    from famille_core.services.api_clients import revoke_client
+
+    portal = current_portal()
+    with portal.unit_of_work() as uow:
+        try:
+            revoke_client(portal, uow, name)
+        except NotFound as exc:
+            raise click.ClickException(exc.message) from exc
+        uow.commit()
+    click.echo(f"Client « {name} » révoqué.")
+
+
 def build_cli() -> click.Group:
     """The command group with the enabled plugins' commands."""
     group: click.Group = click.Group(name="famille", help=cli.help, commands=dict(cli.commands))

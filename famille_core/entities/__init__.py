@@ -41,6 +41,7 @@ from famille_core.entities.family import (
     Guardian,
     GuardianRole,
 )
+from famille_core.entities.integration import ApiClient, DomainEvent, Scope
 from famille_core.entities.messages import Attachment, Direction, Message, Thread
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "AbsenceReason",
     "Activity",
     "Actor",
+    "ApiClient",
     "Attachment",
     "AuditRecord",
     "AuthorizedPerson",
@@ -61,6 +63,7 @@ __all__ = [
     "ChildDetails",
     "Diet",
     "Direction",
+    "DomainEvent",
     "Enrollment",
     "Family",
     "FamilyChild",
@@ -78,6 +81,7 @@ __all__ = [
     "Reservation",
     "ReservationState",
     "Role",
+    "Scope",
     "Thread",
     "User",
     "Vaccination",

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from famille_core.clock import Clock
+from famille_core.persistence import events
 from famille_core.persistence.mapping import map_entities
 from famille_core.persistence.tables import metadata
 from famille_core.persistence.uow import SqlUnitOfWork
@@ -57,7 +58,9 @@ def make_engine(url: str, **options: Any) -> Engine:
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions for the units of work (objects stay readable after commit)."""
     map_entities()
-    return sessionmaker(engine, expire_on_commit=False)
+    factory = sessionmaker(engine, expire_on_commit=False)
+    events.install(factory)
+    return factory
 
 
 def build_sql_portal(

@@ -35,6 +35,8 @@ MAPPINGS: tuple[tuple[type, Table], ...] = (
     (e.Invoice, t.invoice),
     (e.InvoiceLine, t.invoice_line),
     (e.PaymentTransaction, t.payment_transaction),
+    (e.ApiClient, t.api_client),
+    (e.DomainEvent, t.domain_event),
 )
 
 _VERSIONED = {

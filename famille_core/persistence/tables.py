@@ -428,6 +428,31 @@ payment_transaction = Table(
     UniqueConstraint("provider", "provider_ref"),
 )
 
+api_client = Table(
+    "api_client",
+    metadata,
+    _id(),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("scopes", JSON, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("revoked_at", UTCDateTime()),
+    Column("last_used_at", UTCDateTime()),
+)
+
+domain_event = Table(
+    "domain_event",
+    metadata,
+    _id(),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("kind", String(50), nullable=False, index=True),
+    Column("entity", String(50), nullable=False),
+    Column("entity_id", Integer),
+    Column("family_id", Integer, index=True),
+    Column("payload", JSON, nullable=False),
+)
+"""The event feed (outbox): the id is the cursor."""
+
 named_lock = Table(
     "named_lock",
     metadata,

@@ -1,0 +1,57 @@
+"""What integrators use: machine clients of the JSON API and the feed of domain events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from attrs import define, field
+
+
+class Scope(StrEnum):
+    """What an API client may do."""
+
+    FAMILIES_READ = "families:read"
+    FAMILIES_WRITE = "families:write"
+    ENROLMENTS_WRITE = "enrolments:write"
+    AGENDA_READ = "agenda:read"
+    INVOICES_READ = "invoices:read"
+    INVOICES_WRITE = "invoices:write"
+    PAYMENTS_READ = "payments:read"
+    MESSAGES_WRITE = "messages:write"
+    EVENTS_READ = "events:read"
+
+
+@define(slots=False, eq=False, kw_only=True)
+class ApiClient:
+    """A machine client (an ERP). Its token is shown once and stored hashed."""
+
+    id: int | None = None
+    name: str
+    token_hash: str
+    scopes: list[str] = field(factory=list)
+    created_at: datetime
+    revoked_at: datetime | None = None
+    last_used_at: datetime | None = None
+
+    def allows(self, scope: Scope | str) -> bool:
+        """True when the client holds ``scope`` and is not revoked."""
+        return self.revoked_at is None and str(scope) in self.scopes
+
+
+@define(slots=False, eq=False, kw_only=True)
+class DomainEvent:
+    """Something that happened, written in the same transaction as the change.
+
+    ``id`` increases with time: it is the cursor an ERP keeps to read the feed incrementally.
+    The payload holds identifiers and states, never personal data.
+    """
+
+    id: int | None = None
+    at: datetime
+    kind: str
+    entity: str
+    entity_id: int | None = None
+    family_id: int | None = None
+    payload: dict[str, Any] = field(factory=dict)

@@ -1,0 +1,223 @@
+"""Bulk import from the ERP (CSV or JSON) and export of what families did.
+
+CSV columns are the record's field names; nested fields use dots (``responsable.last_name``);
+list fields use ``|`` (``families``: ``ERP-1|ERP-2``); invoice lines are one CSV row each
+(``line.label``, ``line.unit_price``, ``line.quantity``) with the invoice's columns repeated.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from attrs import define, field
+
+from famille_core.convert import structure
+from famille_core.entities import (
+    Absence,
+    Activity,
+    Child,
+    Family,
+    Invoice,
+    PaymentTransaction,
+    Reservation,
+)
+from famille_core.errors import ValidationFailed
+from famille_core.portal import Portal
+from famille_core.services.sync import UPSERTS, Outcome
+from famille_core.uow import Between, In, UnitOfWork
+
+
+@define
+class RowError:
+    """Why one row was rejected."""
+
+    line: int
+    field: str | None
+    message: str
+
+
+@define
+class ImportReport:
+    """What an import did (or would do, for a dry run)."""
+
+    kind: str
+    dry_run: bool
+    counts: dict[str, int] = field(factory=lambda: {o.value: 0 for o in Outcome} | {"rejected": 0})
+    errors: list[RowError] = field(factory=list)
+
+
+def _nest(flat: dict[str, str]) -> dict[str, Any]:
+    nested: dict[str, Any] = {}
+    for key, value in flat.items():
+        if key is None or value is None:
+            continue
+        value = value.strip()
+        if value == "":
+            continue
+        target = nested
+        parts = key.strip().split(".")
+        for part in parts[:-1]:
+            target = target.setdefault(part, {})
+        target[parts[-1]] = value
+    return nested
+
+
+def read_rows(kind: str, text: str, fmt: str) -> list[tuple[int, dict[str, Any]]]:
+    """Rows as ``(line number, data)``; CSV lines count from 2 (after the header)."""
+    if fmt == "json":
+        data = json.loads(text)
+        if not isinstance(data, list):
+            raise ValidationFailed.single(
+                "format", "Le fichier JSON doit contenir une liste d'objets."
+            )
+        return list(enumerate(data, start=1))
+    rows = [
+        (number, _nest(row))
+        for number, row in enumerate(csv.DictReader(io.StringIO(text)), start=2)
+    ]
+    for _, row in rows:
+        if kind == "children" and isinstance(row.get("families"), str):
+            row["families"] = [part.strip() for part in row["families"].split("|") if part.strip()]
+    if kind != "invoices":
+        return rows
+    grouped: dict[str, tuple[int, dict[str, Any]]] = {}
+    for number, row in rows:
+        line = row.pop("line", None)
+        key = str(row.get("external_id", f"line-{number}"))
+        first = grouped.setdefault(key, (number, {**row, "lines": []}))
+        if line:
+            first[1]["lines"].append(line)
+    return list(grouped.values())
+
+
+def import_rows(
+    portal: Portal,
+    uow: UnitOfWork,
+    kind: str,
+    rows: Iterable[tuple[int, dict[str, Any]]],
+    *,
+    dry_run: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Validate and upsert each row; rejected rows are reported and change nothing.
+
+    The caller commits (or, for a dry run, this function rolls back).
+    """
+    record_class, upsert = UPSERTS[kind]
+    report = ImportReport(kind=kind, dry_run=dry_run)
+    for index, (line, data) in enumerate(rows, start=1):
+        try:
+            record: Any = structure(portal.converter, data, record_class)
+            _, outcome = upsert(uow, record)
+            report.counts[outcome.value] += 1
+        except ValidationFailed as exc:
+            report.counts["rejected"] += 1
+            report.errors.extend(RowError(line, issue.field, issue.message) for issue in exc.issues)
+        if index % 500 == 0:
+            uow.flush()
+        if progress is not None:
+            progress(1)
+    if dry_run:
+        uow.rollback()
+    return report
+
+
+def import_file(
+    portal: Portal,
+    kind: str,
+    path: Path,
+    *,
+    dry_run: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Import a CSV or JSON file (by its extension) in one transaction."""
+    fmt = "json" if path.suffix.lower() == ".json" else "csv"
+    rows = read_rows(kind, path.read_text(encoding="utf-8-sig"), fmt)
+    with portal.unit_of_work() as uow:
+        report = import_rows(portal, uow, kind, rows, dry_run=dry_run, progress=progress)
+        if not dry_run:
+            uow.commit()
+    return report
+
+
+def _names(
+    uow: UnitOfWork, rows: list[Any]
+) -> tuple[dict[int, Child], dict[int, Activity], dict[int, Family]]:
+    children = {c.id: c for c in uow.find(Child, id=In({r.child_id for r in rows}))} if rows else {}
+    activities = (
+        {a.id: a for a in uow.find(Activity, id=In({r.activity_id for r in rows}))} if rows else {}
+    )
+    families = (
+        {f.id: f for f in uow.find(Family, id=In({r.family_id for r in rows}))} if rows else {}
+    )
+    return children, activities, families  # type: ignore[return-value]
+
+
+def export_rows(uow: UnitOfWork, kind: str, start: date, end: date) -> Iterator[dict[str, Any]]:
+    """Rows for the ERP: reservations and absences by day, payments by date (constant queries)."""
+    if kind in ("reservations", "absences"):
+        cls = Reservation if kind == "reservations" else Absence
+        rows: list[Any] = uow.find(cls, day=Between(start, end), order_by=("day", "id"))
+        children, activities, families = _names(uow, rows)
+        for row in rows:
+            item = {
+                "id": row.id,
+                "day": row.day.isoformat(),
+                "family": families[row.family_id].external_id
+                or families[row.family_id].family_number,
+                "child": children[row.child_id].external_id or str(row.child_id),
+                "activity": activities[row.activity_id].code,
+            }
+            if isinstance(row, Reservation):
+                item["state"] = row.state.value
+            else:
+                item |= {"reason": row.reason_code, "billable": row.billable}
+            yield item
+        return
+    if kind == "payments":
+        from datetime import datetime, time
+
+        from famille_core.clock import PARIS
+
+        low = datetime.combine(start, time.min, tzinfo=PARIS)
+        high = datetime.combine(end, time.max, tzinfo=PARIS)
+        payments = uow.find(
+            PaymentTransaction, updated_at=Between(low, high), order_by=("updated_at", "id")
+        )
+        invoices = (
+            {i.id: i for i in uow.find(Invoice, id=In({p.invoice_id for p in payments}))}
+            if payments
+            else {}
+        )
+        for payment in payments:
+            invoice = invoices[payment.invoice_id]
+            yield {
+                "id": payment.id,
+                "invoice": invoice.external_id or invoice.number,
+                "reference": invoice.reference,
+                "provider": payment.provider,
+                "amount": str(payment.amount),
+                "state": payment.state.value,
+                "updated_at": payment.updated_at.isoformat(),
+            }
+        return
+    raise ValueError(f"unknown export: {kind}")
+
+
+def write_export(rows: Iterable[dict[str, Any]], fmt: str) -> str:
+    """Rows as CSV or JSON text."""
+    rows = list(rows)
+    if fmt == "json":
+        return json.dumps(rows, ensure_ascii=False, indent=2)
+    buffer = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return buffer.getvalue()

@@ -1,0 +1,242 @@
+"""A thin layer that registers each API operation once, for Flask and for OpenAPI together."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from attrs import frozen
+from flask import Blueprint, Response, g, json, request
+from flask.typing import ResponseReturnValue
+
+from famille_core.convert import structure
+from famille_core.entities import ApiClient, Scope
+from famille_core.errors import NotFound, ValidationFailed
+from famille_core.services.api_clients import client_for_token
+from host_flask.access import public
+from host_flask.api.models import FieldError, Problem
+from host_flask.app import get_portal
+from host_flask.uow import request_uow
+
+log = logging.getLogger(__name__)
+
+PROBLEM_BASE = "https://portail-famille.example/problemes/"
+
+
+class ApiError(Exception):
+    """An error answered as a problem document."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        title: str,
+        detail: str,
+        errors: list[FieldError] | None = None,
+    ):
+        super().__init__(detail)
+        self.problem = Problem(
+            type=PROBLEM_BASE + code, title=title, status=status, detail=detail, errors=errors
+        )
+
+
+@frozen(kw_only=True)
+class QueryParam:
+    """A query-string parameter of an operation."""
+
+    name: str
+    schema: dict[str, Any]
+    description: str
+    required: bool = False
+
+
+@frozen(kw_only=True)
+class Operation:
+    """One API operation, as registered."""
+
+    method: str
+    path: str
+    summary: str
+    scope: Scope | None
+    request: type | None
+    response: Any
+    status: int
+    params: tuple[QueryParam, ...]
+    endpoint: str
+
+
+OPERATIONS: list[Operation] = []
+PAGE_PARAMS = (
+    QueryParam(
+        name="page",
+        schema={"type": "integer", "minimum": 1, "maximum": 1_000_000, "default": 1},
+        description="Page (1 = la première).",
+    ),
+    QueryParam(
+        name="per_page",
+        schema={"type": "integer", "minimum": 1, "maximum": 500, "default": 100},
+        description="Éléments par page.",
+    ),
+)
+
+
+def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> Response:
+    """A ``application/problem+json`` response."""
+    body = get_portal().converter.unstructure(problem)
+    if body.get("errors") is None:
+        body.pop("errors", None)
+    response = Response(
+        json.dumps(body), status=problem.status, mimetype="application/problem+json"
+    )
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def current_client() -> ApiClient:
+    """The authenticated API client of this request."""
+    client: ApiClient = g.famille_api_client
+    return client
+
+
+def _authenticate(scope: Scope | None) -> None:
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        raise ApiError(
+            401,
+            "non-authentifie",
+            "Authentification requise",
+            "Présentez un jeton d'API dans l'en-tête Authorization: Bearer <jeton>. Les cookies ne sont pas acceptés.",
+        )
+    client = client_for_token(get_portal(), request_uow(), header.removeprefix("Bearer ").strip())
+    if client is None:
+        log.warning("API token refused")
+        raise ApiError(
+            401, "jeton-invalide", "Jeton invalide", "Ce jeton est inconnu ou a été révoqué."
+        )
+    if scope is not None and not client.allows(scope):
+        log.warning("API scope refused", extra={"client": client.name, "scope": str(scope)})
+        raise ApiError(
+            403,
+            "perimetre-insuffisant",
+            "Périmètre insuffisant",
+            f"Ce client n'a pas le périmètre « {scope} ».",
+        )
+    g.famille_api_client = client
+
+
+def int_arg(name: str, default: int, low: int, high: int) -> int:
+    """An integer query parameter within bounds, or a 400 problem."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise ApiError(
+            400,
+            "parametre-invalide",
+            "Paramètre invalide",
+            f"« {name} » doit être un entier entre {low} et {high}.",
+            [FieldError(field=name, code="invalid", message="Entier hors bornes.")],
+        )
+    return value
+
+
+def body_as(cls: type) -> Any:
+    """The JSON body structured into ``cls``, or a 422 problem with one error per field."""
+    data = request.get_json(silent=True)
+    if data is None:
+        raise ApiError(
+            400,
+            "corps-invalide",
+            "Corps invalide",
+            "Le corps de la requête doit être un objet JSON.",
+        )
+    try:
+        return structure(get_portal().converter, data, cls)
+    except ValidationFailed as exc:
+        raise ApiError(
+            422,
+            "validation",
+            "Données invalides",
+            "Certaines valeurs sont invalides.",
+            [FieldError(field=i.field, code=i.code, message=i.message) for i in exc.issues],
+        ) from exc
+
+
+def operation(
+    bp: Blueprint,
+    method: str,
+    path: str,
+    *,
+    summary: str,
+    scope: Scope | None,
+    response: Any,
+    request_body: type | None = None,
+    status: int = 200,
+    params: tuple[QueryParam, ...] = (),
+) -> Callable[[Callable[..., Any]], Callable[..., ResponseReturnValue]]:
+    """Register an operation: Flask route, token check, JSON output, OpenAPI entry."""
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., ResponseReturnValue]:
+        endpoint = view.__name__
+
+        @public  # authentication is the token, checked below; the session cookie is ignored
+        def wrapped(**kwargs: Any) -> ResponseReturnValue:
+            try:
+                _authenticate(scope)
+                result = view(**kwargs)
+                request_uow().commit()
+            except ApiError as exc:
+                return problem_response(
+                    exc.problem,
+                    {"WWW-Authenticate": "Bearer"} if exc.problem.status == 401 else None,
+                )
+            except ValidationFailed as exc:
+                problem = Problem(
+                    type=PROBLEM_BASE + "validation",
+                    title="Données invalides",
+                    status=422,
+                    detail=exc.message,
+                    errors=[
+                        FieldError(field=i.field, code=i.code, message=i.message)
+                        for i in exc.issues
+                    ],
+                )
+                return problem_response(problem)
+            except NotFound as exc:
+                return problem_response(
+                    Problem(
+                        type=PROBLEM_BASE + "introuvable",
+                        title="Introuvable",
+                        status=404,
+                        detail=exc.message or "Ressource introuvable.",
+                    )
+                )
+            body = get_portal().converter.unstructure(result, response)
+            return Response(json.dumps(body), status=status, mimetype="application/json")
+
+        wrapped.__name__ = endpoint
+        wrapped.__doc__ = view.__doc__
+        flask_path = path.replace("{", "<").replace("}", ">")
+        bp.add_url_rule(flask_path, endpoint, wrapped, methods=[method])
+        OPERATIONS.append(
+            Operation(
+                method=method,
+                path=path,
+                summary=summary,
+                scope=scope,
+                request=request_body,
+                response=response,
+                status=status,
+                params=params,
+                endpoint=endpoint,
+            )
+        )
+        return wrapped
+
+    return decorator

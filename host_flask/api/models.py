@@ -1,0 +1,257 @@
+"""What the API answers: attrs classes shaped from the entities (and described in OpenAPI)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import attrs
+from attrs import frozen
+
+from famille_core import entities as e
+
+
+@frozen(kw_only=True)
+class GuardianOut:
+    """A guardian."""
+
+    role: str
+    civility: str
+    last_name: str
+    first_name: str
+    email: str
+    phone_mobile: str
+
+
+@frozen(kw_only=True)
+class FamilyOut:
+    """A household."""
+
+    id: int
+    external_id: str | None
+    family_number: str
+    name: str
+    guardians: list[GuardianOut]
+
+
+@frozen(kw_only=True)
+class ChildOut:
+    """A child and the households it belongs to."""
+
+    id: int
+    external_id: str | None
+    first_name: str
+    last_name: str
+    birth_date: date | None
+    school: str
+    class_level: str
+    families: list[int]
+
+
+@frozen(kw_only=True)
+class ActivityOut:
+    """An activity."""
+
+    id: int
+    code: str
+    label: str
+    service: str
+    capacity: int | None
+    policy: str
+    unit_price: Decimal
+
+
+@frozen(kw_only=True)
+class EnrolmentOut:
+    """An enrolment."""
+
+    id: int
+    external_id: str | None
+    child_id: int
+    family_id: int
+    activity_id: int
+    start_date: date
+    end_date: date
+    site: str
+
+
+@frozen(kw_only=True)
+class ReservationOut:
+    """A day reservation."""
+
+    id: int
+    child_id: int
+    family_id: int
+    activity_id: int
+    day: date
+    state: str
+    created_at: datetime
+    decided_at: datetime | None
+
+
+@frozen(kw_only=True)
+class AbsenceOut:
+    """An absence."""
+
+    id: int
+    child_id: int
+    family_id: int
+    activity_id: int
+    day: date
+    reason_code: str
+    reason_label: str
+    billable: bool
+    created_at: datetime
+
+
+@frozen(kw_only=True)
+class InvoiceLineOut:
+    """An invoice line."""
+
+    label: str
+    quantity: Decimal
+    unit_price: Decimal
+    amount: Decimal
+
+
+@frozen(kw_only=True)
+class InvoiceOut:
+    """An invoice with its lines."""
+
+    id: int
+    external_id: str | None
+    family_id: int
+    number: str
+    reference: str
+    issue_date: date
+    due_date: date
+    total: Decimal
+    paid_amount: Decimal
+    balance: Decimal
+    status: str
+    lines: list[InvoiceLineOut]
+
+
+@frozen(kw_only=True)
+class PaymentOut:
+    """An online payment transaction."""
+
+    id: int
+    invoice_id: int
+    family_id: int
+    provider: str
+    amount: Decimal
+    state: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@frozen(kw_only=True)
+class EventOut:
+    """A domain event; ``id`` is the cursor."""
+
+    id: int
+    at: datetime
+    kind: str
+    entity: str
+    entity_id: int | None
+    family_id: int | None
+    payload: dict[str, Any]
+
+
+@frozen(kw_only=True)
+class MessageIn:
+    """A system message for a household."""
+
+    family: str
+    """The household's ERP identifier."""
+    subject: str
+    body: str
+    service: str | None = None
+
+
+@frozen(kw_only=True)
+class UpsertResult:
+    """What an upsert did."""
+
+    id: int
+    outcome: str
+
+
+@frozen(kw_only=True)
+class Created:
+    """The identifier of what was created."""
+
+    id: int
+
+
+@frozen(kw_only=True)
+class FieldError:
+    """A problem with one field."""
+
+    field: str | None
+    code: str
+    message: str
+
+
+@frozen(kw_only=True)
+class Problem:
+    """An RFC 9457 problem document."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldError] | None = None
+
+
+_PAGES: dict[type, type] = {}
+
+
+def page_of(item: type) -> type:
+    """The paginated envelope of ``item`` (one class per item type, named ``<Item>Page``)."""
+    if item not in _PAGES:
+        _PAGES[item] = attrs.make_class(
+            item.__name__.removesuffix("Out") + "Page",
+            {
+                "items": attrs.field(type=list[item]),  # type: ignore[valid-type]
+                "page": attrs.field(type=int),
+                "per_page": attrs.field(type=int),
+                "total": attrs.field(type=int),
+            },
+            frozen=True,
+            kw_only=True,
+        )
+        _PAGES[item].__doc__ = f"A page of {item.__name__.removesuffix('Out').lower()} items."
+    return _PAGES[item]
+
+
+@frozen(kw_only=True)
+class EventFeed:
+    """Events after a cursor; pass ``next_cursor`` as ``after`` to read on."""
+
+    items: list[EventOut]
+    next_cursor: int
+
+
+def family_out(family: e.Family, guardians: list[e.Guardian]) -> FamilyOut:
+    """Shape a household for the API."""
+    assert family.id is not None
+    return FamilyOut(
+        id=family.id,
+        external_id=family.external_id,
+        family_number=family.family_number,
+        name=family.name,
+        guardians=[
+            GuardianOut(
+                role=g.role.value,
+                civility=g.civility,
+                last_name=g.last_name,
+                first_name=g.first_name,
+                email=g.email,
+                phone_mobile=g.phone_mobile,
+            )
+            for g in guardians
+        ],
+    )

@@ -1,0 +1,159 @@
+"""ERP import and export on the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from famille_core import Portal
+from famille_core.entities import Child, Enrollment, Family, Guardian
+from famille_core.services.imports import import_file
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+FAMILIES = """external_id,family_number,name,responsable.last_name,responsable.first_name,responsable.email
+ERP-1,1001,LEROY,LEROY,Anne,anne@example.org
+ERP-2,1002,GIRARD,GIRARD,Luc,
+"""
+
+
+def _snapshot(portal: Portal) -> list[tuple[object, ...]]:
+    with portal.unit_of_work() as uow:
+        families = [
+            (f.external_id, f.family_number, f.name, f.version)
+            for f in uow.find(Family, order_by=("id",))
+        ]
+        guardians = [
+            (g.family_id, g.last_name, g.email, g.version)
+            for g in uow.find(Guardian, order_by=("id",))
+        ]
+    return families + guardians
+
+
+def test_importing_the_same_file_twice_gives_the_same_rows(portal: Portal, tmp_path: Path) -> None:
+    path = _write(tmp_path, "families.csv", FAMILIES)
+    first = import_file(portal, "families", path)
+    assert first.counts == {"created": 2, "updated": 0, "unchanged": 0, "rejected": 0}
+    rows = _snapshot(portal)
+    second = import_file(portal, "families", path)
+    assert second.counts == {"created": 0, "updated": 0, "unchanged": 2, "rejected": 0}
+    assert _snapshot(portal) == rows
+
+
+def test_dry_run_names_each_bad_line_and_field_and_writes_nothing(
+    portal: Portal, tmp_path: Path
+) -> None:
+    path = _write(
+        tmp_path,
+        "families.csv",
+        FAMILIES + "ERP-3,,SANSNUMERO,X,Y,\nERP-4,1001,DOUBLON,Z,W,\n",
+    )
+    report = import_file(portal, "families", path, dry_run=True)
+    assert report.counts["rejected"] == 2
+    assert [(e.line, e.field) for e in report.errors] == [
+        (4, "family_number"),
+        (5, "family_number"),
+    ]
+    assert "obligatoire" in report.errors[0].message
+    assert "autre famille" in report.errors[1].message
+    assert _snapshot(portal) == []
+
+
+def test_children_and_enrolments_link_by_erp_identifiers(demo: Portal, tmp_path: Path) -> None:
+    import_file(demo, "families", _write(tmp_path, "f.csv", FAMILIES))
+    children = _write(
+        tmp_path,
+        "c.json",
+        '[{"external_id": "ENF-1", "first_name": "Jules", "last_name": "LEROY", "families": ["ERP-1", "ERP-2"]}]',
+    )
+    assert import_file(demo, "children", children).counts["created"] == 1
+    enrolments = _write(
+        tmp_path,
+        "e.csv",
+        "external_id,child,family,activity,start_date,end_date\n"
+        "INS-1,ENF-1,ERP-1,CANTINE,2026-09-01,2027-07-05\n"
+        "INS-2,ENF-1,ERP-1,PISCINE,2026-09-01,2027-07-05\n"
+        "INS-3,ENF-1,ERP-1,CANTINE,2026-09-01,2026-08-01\n",
+    )
+    report = import_file(demo, "enrolments", enrolments)
+    assert report.counts["created"] == 1 and report.counts["rejected"] == 2
+    assert {(e.line, e.field) for e in report.errors} == {(3, "activity"), (4, "end_date")}
+    with demo.unit_of_work() as uow:
+        child = uow.first(Child, external_id="ENF-1")
+        assert child is not None
+        assert uow.count(Enrollment, child_id=child.id) == 1
+
+
+def test_import_command_prints_a_summary_and_fails_on_rejected_rows(
+    portal: Portal, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from host_flask import cli
+
+    monkeypatch.setattr(cli, "current_portal", lambda: portal)
+    path = _write(tmp_path, "families.csv", FAMILIES + "ERP-3,,X,X,Y,\n")
+    result = CliRunner().invoke(cli.cli, ["import", "families", str(path), "--dry-run"])
+    assert result.exit_code == 1
+    assert "ligne 4 — family_number : Ce champ est obligatoire." in result.output
+    assert (
+        "Simulation (rien n'a été écrit) : 2 créé(s), 0 mis à jour, 0 inchangé(s), 1 rejeté(s)."
+        in result.output
+    )
+    result = CliRunner().invoke(
+        cli.cli, ["import", "families", str(_write(tmp_path, "ok.csv", FAMILIES))]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Import terminé : 2 créé(s)" in result.output
+
+
+def test_export_reservations_as_csv(demo: Portal, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    from famille_core.entities import Activity, Reservation, ReservationState
+    from host_flask import cli
+
+    with demo.unit_of_work() as uow:
+        lucas = uow.first(Child, first_name="Lucas")
+        cantine = uow.first(Activity, code="CANTINE")
+        dupont = uow.first(Family, name="DUPONT")
+        for day, state in (
+            (date(2026, 11, 17), ReservationState.ACCEPTED),
+            (date(2026, 12, 3), ReservationState.REQUESTED),
+        ):
+            uow.add(
+                Reservation(
+                    child_id=lucas.id,
+                    activity_id=cantine.id,
+                    family_id=dupont.id,
+                    day=day,
+                    state=state,
+                    created_at=demo.clock.now(),
+                )
+            )
+        uow.commit()
+    monkeypatch.setattr(cli, "current_portal", lambda: demo)
+    result = CliRunner().invoke(
+        cli.cli,
+        ["export", "reservations", "--from", "2026-11-01", "--to", "2026-11-30", "--format", "csv"],
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert lines[0] == "id,day,family,child,activity,state"
+    assert len(lines) == 2  # December is outside the period
+    assert lines[1].split(",")[1:] == [
+        "2026-11-17",
+        "ERP-694504900001",
+        str(lucas.id),
+        "CANTINE",
+        "accepted",
+    ]
+    result = CliRunner().invoke(
+        cli.cli,
+        ["export", "payments", "--from", "2026-11-01", "--to", "2026-11-30", "--format", "json"],
+    )
+    assert result.exit_code == 0 and result.output.startswith("[")
