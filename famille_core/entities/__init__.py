@@ -4,7 +4,14 @@ Persisted aggregates are ``@define(slots=False, eq=False, kw_only=True)`` so SQL
 them imperatively; values are ``@frozen``.
 """
 
-from famille_core.entities.accounts import Actor, AuditRecord, ChangeRequest, Role, User
+from famille_core.entities.accounts import (
+    Actor,
+    AuditRecord,
+    ChangeRequest,
+    PasswordResetToken,
+    Role,
+    User,
+)
 from famille_core.entities.activities import (
     Absence,
     AbsenceReason,
@@ -75,6 +82,7 @@ __all__ = [
     "InvoiceLine",
     "InvoiceStatus",
     "Message",
+    "PasswordResetToken",
     "PaymentState",
     "PaymentTransaction",
     "Regie",

@@ -85,6 +85,18 @@ class Actor:
 
 
 @define(slots=False, eq=False, kw_only=True)
+class PasswordResetToken:
+    """A single-use, short-lived password reset link; only its hash is stored."""
+
+    id: int | None = None
+    user_id: int
+    token_hash: str
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+@define(slots=False, eq=False, kw_only=True)
 class AuditRecord:
     """Who read or changed which sensitive record, and when — never the data itself."""
 

@@ -22,6 +22,7 @@ MAPPINGS: tuple[tuple[type, Table], ...] = (
     (e.ChildDetails, t.child_details),
     (e.HealthRecord, t.health_record),
     (e.User, t.user_account),
+    (e.PasswordResetToken, t.password_reset_token),
     (e.AuditRecord, t.audit_record),
     (e.ChangeRequest, t.change_request),
     (e.Activity, t.activity),

@@ -234,6 +234,17 @@ user_account = Table(
     Column("last_login_at", UTCDateTime()),
 )
 
+password_reset_token = Table(
+    "password_reset_token",
+    metadata,
+    _id(),
+    _fk("user_id", "user_account"),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("used_at", UTCDateTime()),
+)
+
 audit_record = Table(
     "audit_record",
     metadata,

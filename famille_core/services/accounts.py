@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
+from datetime import timedelta
 
-from famille_core.entities import Role, User
+from famille_core.entities import PasswordResetToken, Role, User
 from famille_core.errors import Issue, ValidationFailed, raise_if
 from famille_core.portal import Portal
 from famille_core.services.passwords import (
@@ -103,3 +105,54 @@ def change_password(portal: Portal, uow: UnitOfWork, user: User, current: str, n
     raise_if(password_issues(new, context_words(portal)))
     user.password_hash = hash_password(new)
     revoke_sessions(user)
+
+
+RESET_LIFETIME = timedelta(hours=1)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def request_password_reset(portal: Portal, uow: UnitOfWork, email: str) -> str | None:
+    """Create a reset token for the active user of ``email``.
+
+    :return: the token to e-mail, or ``None`` when no active account uses this address. Callers
+        answer the same in both cases (no account enumeration).
+    """
+    user = uow.first(User, email=normalise_email(email))
+    if user is None or not user.is_active or user.id is None:
+        return None
+    token = secrets.token_urlsafe(32)  # 256 bits
+    now = portal.clock.now()
+    uow.add(
+        PasswordResetToken(
+            user_id=user.id,
+            token_hash=_token_hash(token),
+            created_at=now,
+            expires_at=now + RESET_LIFETIME,
+        )
+    )
+    log.info("password reset requested", extra={"user_id": user.id})
+    return token
+
+
+def reset_password(portal: Portal, uow: UnitOfWork, token: str, new_password: str) -> User:
+    """Set a new password with a reset token: single use, expires, ends every other session."""
+    record = uow.first(PasswordResetToken, token_hash=_token_hash(token))
+    now = portal.clock.now()
+    if record is None or record.used_at is not None or record.expires_at <= now:
+        raise ValidationFailed.single(
+            "invalid_token", "Ce lien n'est plus valable : demandez-en un nouveau.", "token"
+        )
+    user = uow.get(User, record.user_id)
+    if user is None or not user.is_active:
+        raise ValidationFailed.single(
+            "invalid_token", "Ce lien n'est plus valable : demandez-en un nouveau.", "token"
+        )
+    raise_if(password_issues(new_password, context_words(portal)))
+    user.password_hash = hash_password(new_password)
+    revoke_sessions(user)
+    record.used_at = now
+    log.info("password reset", extra={"user_id": user.id})
+    return user

@@ -43,7 +43,9 @@ def _paginate(
 ) -> tuple[list[Any], dict[str, int]]:
     page = int_arg("page", 1, 1, 1_000_000)
     per_page = int_arg("per_page", 100, 1, 500)
-    rows: list[Any] = uow.find(cls, order_by=order, limit=per_page, offset=(page - 1) * per_page, **criteria)
+    rows: list[Any] = uow.find(
+        cls, order_by=order, limit=per_page, offset=(page - 1) * per_page, **criteria
+    )
     return rows, {"page": page, "per_page": per_page, "total": uow.count(cls, **criteria)}
 
 

@@ -57,3 +57,25 @@ def test_no_horizontal_scroll_at_320px(demo, live_server: str, page: Page) -> No
     page.set_viewport_size({"width": 320, "height": 640})
     page.goto(f"{live_server}/connexion")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_public_pages_have_no_wcag_violations(demo, live_server: str, page: Page) -> None:
+    for path in (
+        "/mot-de-passe-oublie",
+        "/mentions-legales",
+        "/accessibilite",
+        "/donnees-personnelles",
+    ):
+        page.goto(f"{live_server}{path}")
+        violations = axe_violations(page)
+        assert violations == [], f"{path}: {format_violations(violations)}"
+
+
+def test_forgotten_password_journey_by_keyboard(demo, live_server: str, page: Page) -> None:
+    page.goto(f"{live_server}/connexion")
+    page.get_by_role("link", name="Mot de passe oublié ?").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mot de passe oublié")
+    page.get_by_label("Adresse e-mail").fill("parent@example.org")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("Si un compte utilise cette adresse")

@@ -1,0 +1,120 @@
+"""Forgotten and changed passwords (security.md points 2, 4, 5, 6)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from email import message_from_bytes
+from pathlib import Path
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from famille_core import Portal
+from famille_core.mail import outbox_path
+from tests.conftest import csrf_token, login
+
+
+def _request_reset(client: FlaskClient, email: str):  # type: ignore[no-untyped-def]
+    token = csrf_token(client, "/mot-de-passe-oublie")
+    return client.post(
+        "/mot-de-passe-oublie", data={"email": email, "csrf_token": token}, follow_redirects=True
+    )
+
+
+def _mails(portal: Portal) -> list[Path]:
+    folder = outbox_path(portal)
+    return sorted(folder.glob("*.eml")) if folder.exists() else []
+
+
+def _reset_link(portal: Portal) -> str:
+    mail = message_from_bytes(_mails(portal)[-1].read_bytes())
+    body = mail.get_payload(decode=True).decode()  # type: ignore[union-attr]
+    match = re.search(r"http://127\.0\.0\.1:5000(/reinitialiser-mot-de-passe/\S+)", body)
+    assert match, body
+    return match.group(1)
+
+
+def _reset(client: FlaskClient, path: str, password: str):  # type: ignore[no-untyped-def]
+    token = csrf_token(client, path)
+    return client.post(path, data={"password": password, "confirm": password, "csrf_token": token})
+
+
+def test_same_answer_for_known_and_unknown_addresses(demo: Portal, app: Flask) -> None:
+    known = _request_reset(app.test_client(), "parent@example.org")
+    unknown = _request_reset(app.test_client(), "inconnu@example.org")
+    strip = lambda page: re.sub(r'name="csrf_token" value="[^"]+"', "", page)  # noqa: E731
+    assert strip(known.get_data(as_text=True)) == strip(unknown.get_data(as_text=True))
+    assert "Si un compte utilise cette adresse" in known.get_data(as_text=True)
+    assert len(_mails(demo)) == 1  # only the real account gets an e-mail
+    mail = message_from_bytes(_mails(demo)[0].read_bytes())
+    assert mail["To"] == "parent@example.org"
+
+
+def test_reset_link_works_once_and_ends_other_sessions(
+    demo: Portal, app: Flask, parent_client: FlaskClient
+) -> None:
+    _request_reset(app.test_client(), "parent@example.org")
+    path = _reset_link(demo)
+    browser = app.test_client()
+    response = _reset(browser, path, "une nouvelle phrase de passe")
+    assert response.status_code == 302
+    # The old session (a stolen cookie, say) is dead.
+    assert parent_client.get("/").status_code == 302
+    assert login(app.test_client(), "parent@example.org", "parent-demo-password").status_code == 200
+    assert (
+        login(app.test_client(), "parent@example.org", "une nouvelle phrase de passe").status_code
+        == 302
+    )
+    again = _reset(app.test_client(), path, "encore une autre phrase")
+    assert again.status_code == 422
+    assert "plus valable" in again.get_data(as_text=True)
+
+
+def test_expired_link_fails(demo: Portal, app: Flask) -> None:
+    _request_reset(app.test_client(), "parent@example.org")
+    path = _reset_link(demo)
+    demo.clock.advance(timedelta(hours=1, minutes=1))
+    response = _reset(app.test_client(), path, "une nouvelle phrase de passe")
+    assert response.status_code == 422
+    assert login(app.test_client(), "parent@example.org", "parent-demo-password").status_code == 302
+
+
+def test_reset_refuses_a_weak_password_with_a_field_error(demo: Portal, app: Flask) -> None:
+    _request_reset(app.test_client(), "parent@example.org")
+    response = _reset(app.test_client(), _reset_link(demo), "Mairie2024!")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'aria-invalid="true"' in page and "au moins 12 caractères" in page
+
+
+def test_change_password_keeps_this_session(
+    demo: Portal, app: Flask, parent_client: FlaskClient
+) -> None:
+    other = app.test_client()
+    assert login(other, "parent@example.org", "parent-demo-password").status_code == 302
+    token = csrf_token(parent_client, "/mon-mot-de-passe")
+    wrong = parent_client.post(
+        "/mon-mot-de-passe",
+        data={
+            "current": "pas-le-bon-mot-de-passe",
+            "password": "une phrase toute neuve",
+            "confirm": "une phrase toute neuve",
+            "csrf_token": token,
+        },
+    )
+    assert wrong.status_code == 422 and "Mot de passe actuel incorrect." in wrong.get_data(
+        as_text=True
+    )
+    done = parent_client.post(
+        "/mon-mot-de-passe",
+        data={
+            "current": "parent-demo-password",
+            "password": "une phrase toute neuve",
+            "confirm": "une phrase toute neuve",
+            "csrf_token": token,
+        },
+    )
+    assert done.status_code == 302
+    assert parent_client.get("/").status_code == 200  # this session continues
+    assert other.get("/").status_code == 302  # the other one ended
