@@ -47,8 +47,12 @@ def test_init_demo_and_plugins(instance: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "parent@example.org" in result.stdout and "parent-demo-password" in result.stdout
     assert "agent@example.org" in result.stdout and "agent-demo-password" in result.stdout
-    # Twice is harmless: the demo is created once.
+    config = instance / "famille.toml"
+    assert 'numcli = "021289"' in config.read_text(encoding="utf-8")  # the guide's régie
+    config.write_text(config.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    # Twice is harmless: the demo is created once, the edited configuration kept.
     assert run(instance, "demo").returncode == 0
+    assert config.read_text(encoding="utf-8").endswith("# edited\n")
     result = run(instance, "plugins")
     assert result.returncode == 0, result.stderr
     for name in ("profile", "inbox", "calendar", "tipi_payment"):
