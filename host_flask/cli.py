@@ -58,7 +58,9 @@ def demo_command() -> None:
     config = Path(os.environ.get("FAMILLE_CONFIG") or instance_path() / "famille.toml")
     if not config.exists():
         config.parent.mkdir(parents=True, exist_ok=True)
-        config.write_text((Path(__file__).parent / "demo.toml").read_text(encoding="utf-8"), encoding="utf-8")
+        config.write_text(
+            (Path(__file__).parent / "demo.toml").read_text(encoding="utf-8"), encoding="utf-8"
+        )
         click.echo(f"Configuration de démonstration écrite dans {config}")
     portal = current_portal()
     with portal.unit_of_work() as uow:

@@ -22,6 +22,26 @@ from host_flask.uow import request_uow
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
+FAMILY_FILTER = (
+    QueryParam(
+        name="family_id", schema={"type": "integer", "minimum": 1}, description="Une seule famille."
+    ),
+)
+EXTERNAL_FILTER = (
+    QueryParam(name="external_id", schema={"type": "string"}, description="L'identifiant ERP."),
+)
+
+
+def _filters(**kinds: str) -> dict[str, Any]:
+    """Equality filters from the query string (``family_id``: integer, others: text)."""
+    criteria: dict[str, Any] = {}
+    for name, kind in kinds.items():
+        if name not in request.args:
+            continue
+        criteria[name] = int_arg(name, 0, 1, 2**31 - 1) if kind == "int" else request.args[name]
+    return criteria
+
+
 DATE_RANGE = (
     QueryParam(
         name="from",
@@ -75,11 +95,11 @@ def _range() -> dict[str, Any]:
     summary="Familles (paginé)",
     scope=Scope.FAMILIES_READ,
     response=m.page_of(m.FamilyOut),
-    params=PAGE_PARAMS,
+    params=PAGE_PARAMS + EXTERNAL_FILTER,
 )
 def list_families() -> Any:
     uow = request_uow()
-    families, page = _paginate(uow, e.Family)
+    families, page = _paginate(uow, e.Family, **_filters(external_id="str"))
     guardians = (
         uow.find(e.Guardian, family_id=In([f.id for f in families]), order_by=("role",))
         if families
@@ -115,11 +135,11 @@ def upsert_family() -> Any:
     summary="Enfants (paginé)",
     scope=Scope.FAMILIES_READ,
     response=m.page_of(m.ChildOut),
-    params=PAGE_PARAMS,
+    params=PAGE_PARAMS + EXTERNAL_FILTER,
 )
 def list_children() -> Any:
     uow = request_uow()
-    children, page = _paginate(uow, e.Child)
+    children, page = _paginate(uow, e.Child, **_filters(external_id="str"))
     links = uow.find(e.FamilyChild, child_id=In([c.id for c in children])) if children else []
     families: dict[int, list[int]] = {}
     for link in links:
@@ -227,10 +247,12 @@ def upsert_enrolment() -> Any:
     summary="Réservations d'une période (paginé)",
     scope=Scope.AGENDA_READ,
     response=m.page_of(m.ReservationOut),
-    params=DATE_RANGE + PAGE_PARAMS,
+    params=DATE_RANGE + PAGE_PARAMS + FAMILY_FILTER,
 )
 def list_reservations() -> Any:
-    rows, page = _paginate(request_uow(), e.Reservation, ("day", "id"), **_range())
+    rows, page = _paginate(
+        request_uow(), e.Reservation, ("day", "id"), **_range(), **_filters(family_id="int")
+    )
     items = [
         m.ReservationOut(
             id=r.id or 0,
@@ -254,10 +276,12 @@ def list_reservations() -> Any:
     summary="Absences d'une période (paginé)",
     scope=Scope.AGENDA_READ,
     response=m.page_of(m.AbsenceOut),
-    params=DATE_RANGE + PAGE_PARAMS,
+    params=DATE_RANGE + PAGE_PARAMS + FAMILY_FILTER,
 )
 def list_absences() -> Any:
-    rows, page = _paginate(request_uow(), e.Absence, ("day", "id"), **_range())
+    rows, page = _paginate(
+        request_uow(), e.Absence, ("day", "id"), **_range(), **_filters(family_id="int")
+    )
     items = [
         m.AbsenceOut(
             id=r.id or 0,
@@ -282,11 +306,11 @@ def list_absences() -> Any:
     summary="Factures avec leurs lignes (paginé)",
     scope=Scope.INVOICES_READ,
     response=m.page_of(m.InvoiceOut),
-    params=PAGE_PARAMS,
+    params=PAGE_PARAMS + FAMILY_FILTER,
 )
 def list_invoices() -> Any:
     uow = request_uow()
-    invoices, page = _paginate(uow, e.Invoice)
+    invoices, page = _paginate(uow, e.Invoice, **_filters(family_id="int"))
     lines = (
         uow.find(e.InvoiceLine, invoice_id=In([i.id for i in invoices]), order_by=("id",))
         if invoices
@@ -344,10 +368,10 @@ def upsert_invoice() -> Any:
     summary="Paiements en ligne (paginé)",
     scope=Scope.PAYMENTS_READ,
     response=m.page_of(m.PaymentOut),
-    params=PAGE_PARAMS,
+    params=PAGE_PARAMS + FAMILY_FILTER,
 )
 def list_payments() -> Any:
-    rows, page = _paginate(request_uow(), e.PaymentTransaction)
+    rows, page = _paginate(request_uow(), e.PaymentTransaction, **_filters(family_id="int"))
     items = [
         m.PaymentOut(
             id=p.id or 0,

@@ -180,3 +180,12 @@ def test_openapi_document_describes_every_route(demo, client: FlaskClient, app) 
     }
     assert routes == documented
     assert "FamilyRecord" in document["components"]["schemas"]
+
+
+def test_filters(demo, client: FlaskClient, auth: dict[str, str]) -> None:
+    found = client.get("/api/v1/families?external_id=ERP-694504900001", headers=auth).json
+    assert [f["name"] for f in found["items"]] == ["DUPONT"]
+    dupont = found["items"][0]["id"]
+    invoices = client.get(f"/api/v1/invoices?family_id={dupont}", headers=auth).json["items"]
+    assert {i["number"] for i in invoices} == {"99996883", "99996884"}
+    assert client.get("/api/v1/invoices?family_id=abc", headers=auth).status_code == 400
