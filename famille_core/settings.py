@@ -102,6 +102,10 @@ class PortalSettings:
     session_idle_minutes: int = field(default=30, validator=validators.in_(range(1, 31)))
     login_limit: str = "5 per minute"
     login_account_limit: str = "10 per hour"
+    agent_second_factor: str = field(
+        default="optional", validator=validators.in_(["optional", "required"])
+    )
+    """``required``: agents must enrol a TOTP application before using the portal."""
     upload_dir: str = "uploads"
     """Where uploaded files live, relative to the instance folder; never under static/."""
 

@@ -27,6 +27,7 @@ from famille_core.entities import Actor, User
 from famille_core.errors import ValidationFailed
 from famille_core.hooks.results import Notification
 from famille_core.services import accounts
+from host_flask import second_factor as second_factor_service
 from host_flask.access import AGENTS, FAMILIES, audience_of, current_user, public
 from host_flask.app import get_portal
 from host_flask.uow import request_uow
@@ -74,15 +75,82 @@ def login() -> ResponseReturnValue:
         user = accounts.authenticate(portal, uow, email, password)
         if user is not None:
             uow.commit()
-            session.clear()
-            session["uid"] = user.id
-            session["nonce"] = user.session_nonce
-            session["seen"] = _now().isoformat()
-            session.permanent = False
             target = _safe_next(request.args.get("next"))
+            if user.totp_secret:
+                session.clear()
+                session["pending_uid"] = user.id
+                session["pending_nonce"] = user.session_nonce
+                session["pending_at"] = _now().isoformat()
+                return redirect(url_for("auth.second_factor", next=target))
+            _start_session(user)
             return redirect(target or url_for("home.index"))
         error = _("Identifiant ou mot de passe incorrect.")
     return render_template("auth/login.html", error=error, email=email)
+
+
+def _start_session(user: User) -> None:
+    session.clear()
+    session["uid"] = user.id
+    session["nonce"] = user.session_nonce
+    session["seen"] = _now().isoformat()
+    session.permanent = False
+
+
+SECOND_FACTOR_WINDOW = timedelta(minutes=5)
+
+
+@bp.route("/connexion/code", methods=["GET", "POST"])
+@public
+def second_factor() -> ResponseReturnValue:
+    """Second step of the login for users with a TOTP application."""
+    uid, started = session.get("pending_uid"), session.get("pending_at")
+    user = request_uow().get(User, int(uid)) if uid is not None else None
+    if (
+        user is None
+        or not started
+        or session.get("pending_nonce") != user.session_nonce
+        or _now() - datetime.fromisoformat(started) > SECOND_FACTOR_WINDOW
+    ):
+        session.clear()
+        flash(_("Veuillez vous reconnecter."), "info")
+        return redirect(url_for("auth.login"))
+    error = None
+    if request.method == "POST":
+        if second_factor_service.verify(get_portal(), user, request.form.get("code", "")):
+            request_uow().commit()
+            _start_session(user)
+            return redirect(_safe_next(request.args.get("next")) or url_for("home.index"))
+        request_uow().commit()
+        error = _("Code incorrect ou expiré.")
+    return render_template("auth/second_factor.html", error=error)
+
+
+@bp.route("/securite/double-authentification", methods=["GET", "POST"])
+def second_factor_setup() -> ResponseReturnValue:
+    """Enrol an authenticator application (TOTP)."""
+    user = current_user()
+    assert user is not None
+    portal = get_portal()
+    if user.totp_secret:
+        return render_template("auth/second_factor_setup.html", enabled=True)
+    secret = session.get("totp_setup") or second_factor_service.new_secret()
+    session["totp_setup"] = secret
+    error = None
+    if request.method == "POST":
+        if second_factor_service.enable(portal, user, secret, request.form.get("code", "")):
+            request_uow().commit()
+            session.pop("totp_setup", None)
+            flash(_("La double authentification est activée."), "success")
+            return redirect(url_for("home.index"))
+        error = _("Code incorrect : vérifiez l'heure de votre téléphone et recommencez.")
+    uri = second_factor_service.provisioning_uri(portal, user, secret)
+    return render_template(
+        "auth/second_factor_setup.html",
+        enabled=False,
+        secret=secret,
+        qr=second_factor_service.qr_svg(uri),
+        error=error,
+    ), 200 if error is None else 422
 
 
 @bp.route("/deconnexion", methods=["POST"])
@@ -228,6 +296,9 @@ def _load_user() -> None:
         session["seen"] = _now().isoformat()
 
 
+SECOND_FACTOR_ENROLMENT = {"auth.second_factor_setup", "auth.logout", "auth.extend_session"}
+
+
 def _enforce_access() -> ResponseReturnValue | None:
     """Deny by default: every route but the public ones needs a login (and the right role)."""
     if request.endpoint is None:
@@ -246,6 +317,13 @@ def _enforce_access() -> ResponseReturnValue | None:
         if request.method == "GET":
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         abort(401)
+    if (
+        user.is_agent
+        and not user.totp_secret
+        and get_portal().settings.portal.agent_second_factor == "required"
+        and request.endpoint not in SECOND_FACTOR_ENROLMENT
+    ):
+        return redirect(url_for("auth.second_factor_setup"))
     if audience == AGENTS and not user.is_agent:
         abort(404)
     if audience == FAMILIES and user.family_id is None:

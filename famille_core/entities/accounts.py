@@ -42,6 +42,10 @@ class User:
     """Changed on logout, password change or deactivation: every older session dies."""
     created_at: datetime | None = None
     last_login_at: datetime | None = None
+    totp_secret: str | None = None
+    """Base32 secret of the second factor (TOTP), when the user enabled it."""
+    totp_last_step: int | None = None
+    """The last accepted TOTP time step: a code is never accepted twice."""
 
     @property
     def is_agent(self) -> bool:

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -232,6 +233,8 @@ user_account = Table(
     Column("session_nonce", String(64), nullable=False),
     Column("created_at", UTCDateTime()),
     Column("last_login_at", UTCDateTime()),
+    Column("totp_secret", String(64)),
+    Column("totp_last_step", BigInteger),
 )
 
 password_reset_token = Table(

@@ -79,3 +79,15 @@ def test_forgotten_password_journey_by_keyboard(demo, live_server: str, page: Pa
     page.get_by_label("Adresse e-mail").fill("parent@example.org")
     page.keyboard.press("Enter")
     expect(page.get_by_role("status")).to_contain_text("Si un compte utilise cette adresse")
+
+
+def test_second_factor_setup_page_is_accessible(demo, live_server: str, page: Page) -> None:
+    page.goto(f"{live_server}/connexion")
+    page.get_by_label("Adresse e-mail").fill("agent@example.org")
+    page.get_by_label("Mot de passe").fill("agent-demo-password")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Accueil")
+    page.goto(f"{live_server}/securite/double-authentification")
+    expect(page.get_by_role("img", name="Code QR de la clé de double authentification")).to_be_visible()
+    violations = axe_violations(page)
+    assert violations == [], format_violations(violations)

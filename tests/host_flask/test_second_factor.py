@@ -1,0 +1,91 @@
+"""TOTP second factor for agents (security.md point 8)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+import pyotp
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from famille_core import Portal
+from famille_core.entities import User
+from tests.conftest import csrf_token, login
+
+AGENT = ("agent@example.org", "agent-demo-password")
+
+
+def _code(portal: Portal, secret: str, offset: int = 0) -> str:
+    return pyotp.TOTP(secret).at(portal.clock.now() + timedelta(seconds=30 * offset))
+
+
+def _enrol(client: FlaskClient, portal: Portal) -> str:
+    page = client.get("/securite/double-authentification").get_data(as_text=True)
+    secret = re.search(r'<code class="secret">([A-Z2-7]+)</code>', page).group(1)  # type: ignore[union-attr]
+    assert 'src="data:image/svg+xml;base64,' in page
+    token = csrf_token(client, "/securite/double-authentification")
+    wrong = client.post("/securite/double-authentification", data={"code": "000000", "csrf_token": token})
+    assert wrong.status_code == 422
+    done = client.post("/securite/double-authentification", data={"code": _code(portal, secret), "csrf_token": token})
+    assert done.status_code == 302
+    return secret
+
+
+def _submit_code(client: FlaskClient, code: str) -> Any:
+    token = csrf_token(client, "/connexion/code")
+    return client.post("/connexion/code", data={"code": code, "csrf_token": token})
+
+
+def test_enrolled_agent_needs_the_code_after_the_password(demo: Portal, app: Flask, agent_client: FlaskClient) -> None:
+    secret = _enrol(agent_client, demo)
+    with demo.unit_of_work() as uow:
+        assert uow.first(User, email=AGENT[0]).totp_secret == secret
+    client = app.test_client()
+    response = login(client, *AGENT)
+    assert response.status_code == 302 and response.headers["Location"].startswith("/connexion/code")
+    assert client.get("/").status_code == 302  # the password alone opens nothing
+    assert _submit_code(client, "123456").status_code == 200
+    demo.clock.advance(timedelta(seconds=30))
+    assert _submit_code(client, _code(demo, secret)).status_code == 302
+    assert client.get("/").status_code == 200
+
+
+def test_a_code_is_accepted_only_once(demo: Portal, app: Flask, agent_client: FlaskClient) -> None:
+    secret = _enrol(agent_client, demo)
+    demo.clock.advance(timedelta(seconds=30))
+    code = _code(demo, secret)
+    first = app.test_client()
+    login(first, *AGENT)
+    assert _submit_code(first, code).status_code == 302
+    second = app.test_client()
+    login(second, *AGENT)
+    replay = _submit_code(second, code)
+    assert replay.status_code == 200 and "Code incorrect" in replay.get_data(as_text=True)
+
+
+def test_the_code_step_expires(demo: Portal, app: Flask, agent_client: FlaskClient) -> None:
+    secret = _enrol(agent_client, demo)
+    client = app.test_client()
+    login(client, *AGENT)
+    token = csrf_token(client, "/connexion/code")
+    demo.clock.advance(timedelta(minutes=6))
+    response = client.post("/connexion/code", data={"code": _code(demo, secret), "csrf_token": token})
+    assert response.status_code == 302 and response.headers["Location"] == "/connexion"
+    assert client.get("/").status_code == 302
+
+
+@pytest.fixture
+def settings_data(settings_data: dict[str, Any]) -> dict[str, Any]:
+    settings_data["portal"] = {**settings_data["portal"], "agent_second_factor": "required"}
+    return settings_data
+
+
+def test_required_second_factor_sends_agents_to_enrolment(demo: Portal, agent_client: FlaskClient, parent_client: FlaskClient) -> None:
+    response = agent_client.get("/")
+    assert response.status_code == 302 and response.headers["Location"] == "/securite/double-authentification"
+    assert parent_client.get("/").status_code == 200  # parents are not forced
+    _enrol(agent_client, demo)
+    assert agent_client.get("/").status_code == 200
