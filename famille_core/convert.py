@@ -21,6 +21,8 @@ from famille_core.errors import Issue, ValidationFailed
 T = TypeVar("T")
 
 _PATH = re.compile(r"^(?P<msg>.*) @ \$(?P<path>.*)$")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+"""Invisible characters no person types (tab and line breaks excepted); NUL cannot be stored."""
 
 
 def _structure_decimal(value: Any, _type: type) -> Decimal:
@@ -60,7 +62,10 @@ def _structure_datetime(value: Any, _type: type) -> datetime:
 def _structure_str(value: Any, _type: type) -> str:
     if not isinstance(value, str | int) or isinstance(value, bool):
         raise ValueError("not a text")
-    return str(value)
+    text = str(value)
+    if CONTROL_CHARACTERS.search(text):
+        raise ValueError("control character")
+    return text
 
 
 def _structure_bool(value: Any, _type: type) -> bool:
@@ -100,6 +105,8 @@ def _french(exc: BaseException, _type: type | None) -> str:
         return "Nombre invalide."
     if _type is bool:
         return "Valeur oui/non invalide."
+    if str(exc) == "control character":
+        return "Ce texte contient un caractère invisible non autorisé."
     if isinstance(exc, ValueError) and exc.args and _type is None:
         # An attrs validator's reason, which names the attribute.
         return f"Valeur invalide ({exc.args[0]})."

@@ -36,6 +36,18 @@ class FamilleError(Exception):
         self.message = message
 
 
+class ReauthenticationRequired(FamilleError):
+    """A sensitive change (bank details, authorised persons, e-mail…) needs a recent login.
+
+    The host asks the person to type their password again, then lets them retry.
+    """
+
+    code = "reauthentication_required"
+
+    def __init__(self) -> None:
+        super().__init__("Pour cette modification, confirmez d'abord votre mot de passe.")
+
+
 class ValidationFailed(FamilleError):
     """A request broke one or more rules; nothing was changed."""
 

@@ -106,6 +106,9 @@ class PortalSettings:
         default="optional", validator=validators.in_(["optional", "required"])
     )
     """``required``: agents must enrol a TOTP application before using the portal."""
+    recent_login_minutes: int = field(default=15, validator=validators.in_(range(1, 121)))
+    """How long after typing their password a person may make sensitive changes (IBAN,
+    authorised persons, e-mail) without typing it again."""
     upload_dir: str = "uploads"
     """Where uploaded files live, relative to the instance folder; never under static/."""
 

@@ -8,12 +8,14 @@ Plugins use these decorators on their views::
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
-from flask import g
+from flask import current_app, g
 
 from famille_core.entities import Actor, User
+from famille_core.services.access import require_recent_login
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -54,3 +56,18 @@ def current_actor() -> Actor:
     """The :class:`Actor` of the logged-in user (views reached only when logged in)."""
     actor: Actor = g.famille_actor
     return actor
+
+
+def recent_login_required(view: F) -> F:
+    """Show a sensitive form (bank details, authorised persons…) only after a recent login.
+
+    The services check it again on saving (:func:`famille_core.services.access.require_recent_login`);
+    this decorator only spares the person a refused form. Put it under the audience marks.
+    """
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> object:
+        require_recent_login(current_app.extensions["famille"], current_actor())
+        return view(*args, **kwargs)
+
+    return cast(F, wrapper)

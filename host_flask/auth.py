@@ -42,6 +42,10 @@ def _login_failed(response: Any) -> bool:
     return bool(getattr(response, "status_code", 200) == 200 and request.method == "POST")
 
 
+def _reauth_failed(response: Any) -> bool:
+    return bool(getattr(response, "status_code", 200) == 422)
+
+
 def _account_key() -> str:
     return "account:" + accounts.normalise_email(request.form.get("email", ""))
 
@@ -93,7 +97,33 @@ def _start_session(user: User) -> None:
     session["uid"] = user.id
     session["nonce"] = user.session_nonce
     session["seen"] = _now().isoformat()
+    session["auth_at"] = session["seen"]
     session.permanent = False
+
+
+def _authenticated_at() -> datetime | None:
+    """When the password was last typed in this session (sensitive changes need it recent)."""
+    try:
+        return datetime.fromisoformat(session["auth_at"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+@bp.route("/connexion/confirmer", methods=["GET", "POST"])
+def confirm_password() -> ResponseReturnValue:
+    """Type one's password again before a sensitive change (security.md point 7)."""
+    user = current_user()
+    assert user is not None
+    error = None
+    target = _safe_next(request.args.get("next"))
+    if request.method == "POST":
+        uow = request_uow()
+        if accounts.authenticate(get_portal(), uow, user.email, request.form.get("password", "")):
+            uow.commit()
+            session["auth_at"] = _now().isoformat()
+            return redirect(target or url_for("home.index"))
+        error = _("Mot de passe incorrect.")
+    return render_template("auth/confirm.html", error=error), 200 if error is None else 422
 
 
 SECOND_FACTOR_WINDOW = timedelta(minutes=5)
@@ -256,6 +286,7 @@ def change_password() -> ResponseReturnValue:
             else:
                 request_uow().commit()
                 session["nonce"] = user.session_nonce
+                session["auth_at"] = _now().isoformat()
                 flash(_("Votre mot de passe a été changé."), "success")
                 return redirect(url_for("home.index"))
     return render_template("auth/change_password.html", errors=errors), 200 if not errors else 422
@@ -291,7 +322,7 @@ def _load_user() -> None:
         flash(_("Votre session a expiré : veuillez vous reconnecter."), "info")
         return
     g.famille_user = user
-    g.famille_actor = Actor.for_user(user)
+    g.famille_actor = Actor.for_user(user, authenticated_at=_authenticated_at())
     if request.endpoint != "static":
         session["seen"] = _now().isoformat()
 
@@ -303,8 +334,8 @@ def _enforce_access() -> ResponseReturnValue | None:
     """Deny by default: every route but the public ones needs a login (and the right role)."""
     if request.endpoint is None:
         return None  # 404 / 405: the error handlers answer
-    if request.endpoint == "static":
-        return None
+    if request.endpoint == "static" or request.endpoint.endswith(".static"):
+        return None  # the host's and the plugins' stylesheets, scripts and images
     from flask import current_app
 
     view = current_app.view_functions.get(request.endpoint)
@@ -364,6 +395,11 @@ def _throttle_login(app: Flask) -> None:
     app.view_functions["auth.forgotten_password"] = limiter.limit(_ip_limit, methods=["POST"])(
         reset_view
     )
+    # Confirming one's password is guessing too: same limits as the login.
+    confirm_view: Any = app.view_functions["auth.confirm_password"]
+    app.view_functions["auth.confirm_password"] = limiter.limit(
+        _ip_limit, methods=["POST"], deduct_when=_reauth_failed
+    )(confirm_view)
     app.extensions["famille_limiter"] = limiter
 
 

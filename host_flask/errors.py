@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
-from flask import Flask, render_template, request
+from flask import Flask, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from famille_core.errors import NotFound, PermissionDenied
+from famille_core.errors import NotFound, PermissionDenied, ReauthenticationRequired
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,19 @@ def init_app(app: Flask) -> None:
     def _forbidden(_exc: PermissionDenied) -> ResponseReturnValue:
         log.warning("access refused", extra={"endpoint": request.endpoint})
         return _render(404)
+
+    @app.errorhandler(ReauthenticationRequired)
+    def _reauthenticate(_exc: ReauthenticationRequired) -> ResponseReturnValue:
+        """Ask for the password again, then come back (to the form, for a refused POST)."""
+        target = request.full_path.rstrip("?")
+        if request.method != "GET":
+            referrer = urlsplit(request.referrer or "")
+            same_site = referrer.netloc in ("", request.host)
+            target = (referrer.path or "/") if same_site else "/"
+        if request.accept_mimetypes.best == "application/json":
+            return {"status": 403, "title": _("Confirmation requise"), "code": _exc.code}, 403
+        flash(_("Pour cette modification, confirmez d'abord votre mot de passe."), "info")
+        return redirect(url_for("auth.confirm_password", next=target))
 
     @app.errorhandler(InternalServerError)
     def _internal(_exc: InternalServerError) -> ResponseReturnValue:

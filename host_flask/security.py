@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app
+from flask import Flask, Response, abort, current_app, request
 from flask_wtf.csrf import CSRFProtect
 
 csrf = CSRFProtect()
@@ -52,6 +52,15 @@ def _headers(response: Response) -> Response:
     return response
 
 
+def _refuse_nul_bytes() -> None:
+    """A NUL byte in a form or a query is never typed by a person and cannot be stored
+    (PostgreSQL refuses it): answer 400 before any view sees it."""
+    values = [*request.args.values(), *request.form.values()]
+    if any("\x00" in value for value in values):
+        abort(400)
+
+
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
+    app.before_request(_refuse_nul_bytes)
     app.after_request(_headers)

@@ -65,6 +65,9 @@ class Actor:
     family_id: int | None = None
     service: str | None = None
     display_name: str = ""
+    authenticated_at: datetime | None = None
+    """When this person last proved who they are (password typed); sensitive changes need a
+    recent one (see :func:`famille_core.services.access.require_recent_login`)."""
 
     @property
     def is_agent(self) -> bool:
@@ -72,7 +75,7 @@ class Actor:
         return self.role in (Role.AGENT, Role.ADMIN)
 
     @classmethod
-    def for_user(cls, user: User) -> Actor:
+    def for_user(cls, user: User, authenticated_at: datetime | None = None) -> Actor:
         """The actor of a logged-in user."""
         return cls(
             user_id=user.id,
@@ -80,6 +83,7 @@ class Actor:
             family_id=user.family_id,
             service=user.service,
             display_name=user.display_name,
+            authenticated_at=authenticated_at,
         )
 
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -17,6 +18,18 @@ from famille_core.persistence.tables import named_lock
 from famille_core.uow import Between, Contains, Gte, In, Lte, Not
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
+
+CHANGED_MEANWHILE = "Cette fiche a été modifiée entre-temps."
+ALREADY_EXISTS = "Cet élément existe déjà (demande envoyée deux fois ?) : rien n'a été modifié."
+
+
+def _is_unique_violation(exc: IntegrityError) -> bool:
+    """True when ``exc`` breaks a unique constraint (not a foreign key or a NOT NULL)."""
+    if getattr(exc.orig, "sqlstate", None) == "23505":  # PostgreSQL unique_violation
+        return True
+    return "UNIQUE constraint failed" in str(exc.orig)  # SQLite
 
 
 def _condition(column: Any, value: Any) -> Any:
@@ -110,21 +123,40 @@ class SqlUnitOfWork:
     def delete(self, entity: object) -> None:
         self.session.delete(entity)
 
+    def _translate(self, exc: Exception) -> Exception:
+        """Roll back and turn a lost race into :class:`Conflict`; other errors stay as they are."""
+        self.rollback()
+        if isinstance(exc, StaleDataError):
+            return Conflict(CHANGED_MEANWHILE)
+        if isinstance(exc, IntegrityError) and _is_unique_violation(exc):
+            return Conflict(ALREADY_EXISTS)
+        return exc
+
     def flush(self) -> None:
         try:
             self.session.flush()
-        except StaleDataError as exc:
-            raise Conflict("Cette fiche a été modifiée entre-temps.") from exc
+        except (StaleDataError, IntegrityError) as exc:
+            translated = self._translate(exc)
+            if translated is exc:
+                raise
+            raise translated from exc
 
     def commit(self) -> None:
         try:
             self.session.commit()
-        except StaleDataError as exc:
-            self.session.rollback()
-            raise Conflict("Cette fiche a été modifiée entre-temps.") from exc
+        except (StaleDataError, IntegrityError) as exc:
+            translated = self._translate(exc)
+            if translated is exc:
+                raise
+            raise translated from exc
         callbacks, self._after_commit = self._after_commit, []
         for callback in callbacks:
-            callback()
+            # The change is committed: a failing notification (e-mail server down, a plugin's
+            # bug) is logged, never turned into an error for the person who made the change.
+            try:
+                callback()
+            except Exception:
+                log.exception("after-commit callback failed", extra={"callback": getattr(callback, "__qualname__", "?")})
 
     def rollback(self) -> None:
         self.session.rollback()

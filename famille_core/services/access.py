@@ -7,11 +7,15 @@ that does not exist.
 
 from __future__ import annotations
 
-from typing import TypeVar
+from datetime import timedelta
+from typing import TYPE_CHECKING, TypeVar
 
 from famille_core.entities import Actor, Child, Family, FamilyChild
-from famille_core.errors import NotFound, PermissionDenied
+from famille_core.errors import NotFound, PermissionDenied, ReauthenticationRequired
 from famille_core.uow import In, UnitOfWork
+
+if TYPE_CHECKING:
+    from famille_core.portal import Portal
 
 T = TypeVar("T")
 
@@ -71,3 +75,16 @@ def owned(entity: T | None, actor: Actor, what: str = "Élément") -> T:
     if getattr(entity, "family_id", None) != require_family(actor):
         raise NotFound(f"{what} introuvable.")
     return entity
+
+
+def require_recent_login(portal: Portal, actor: Actor) -> None:
+    """Refuse a sensitive change (IBAN, authorised persons, e-mail) unless the person typed
+    their password within ``[portal] recent_login_minutes``.
+
+    The portal itself and ERP calls (actors without a user) are not concerned.
+    """
+    if actor.user_id is None:
+        return
+    limit = timedelta(minutes=portal.settings.portal.recent_login_minutes)
+    if actor.authenticated_at is None or portal.clock.now() - actor.authenticated_at > limit:
+        raise ReauthenticationRequired()

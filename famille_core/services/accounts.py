@@ -7,8 +7,10 @@ import logging
 import secrets
 from datetime import timedelta
 
+from famille_core.clock import PARIS
 from famille_core.entities import PasswordResetToken, Role, User
 from famille_core.errors import Issue, ValidationFailed, raise_if
+from famille_core.mail import send_email
 from famille_core.portal import Portal
 from famille_core.services.passwords import (
     DUMMY_HASH,
@@ -105,6 +107,7 @@ def change_password(portal: Portal, uow: UnitOfWork, user: User, current: str, n
     raise_if(password_issues(new, context_words(portal)))
     user.password_hash = hash_password(new)
     revoke_sessions(user)
+    security_notice(portal, uow, user, "votre mot de passe a été changé")
 
 
 RESET_LIFETIME = timedelta(hours=1)
@@ -154,5 +157,29 @@ def reset_password(portal: Portal, uow: UnitOfWork, token: str, new_password: st
     user.password_hash = hash_password(new_password)
     revoke_sessions(user)
     record.used_at = now
+    security_notice(portal, uow, user, "votre mot de passe a été réinitialisé")
     log.info("password reset", extra={"user_id": user.id})
     return user
+
+
+def security_notice(portal: Portal, uow: UnitOfWork, user: User, change: str) -> None:
+    """E-mail ``user`` that ``change`` (e.g. "vos coordonnées bancaires") was modified on their
+    account, once the transaction is committed. The e-mail never contains the new data.
+    """
+    collectivity = portal.settings.collectivity
+    when = portal.clock.now().astimezone(PARIS).strftime("%d/%m/%Y à %H:%M")
+    body = (
+        "Bonjour,\n\n"
+        f"Modification sur votre compte du Portail Famille ({collectivity.name}) le {when} : "
+        f"{change}.\n\n"
+        "Si vous êtes à l'origine de cette modification, vous n'avez rien à faire.\n"
+        "Sinon, changez votre mot de passe et prévenez la mairie"
+        + (f" ({collectivity.contact_email})" if collectivity.contact_email else "")
+        + ".\n"
+    )
+    address = user.email
+
+    def send() -> None:
+        send_email(portal, to=address, subject="Portail Famille : modification de votre compte", body=body)
+
+    uow.after_commit(send)

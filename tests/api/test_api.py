@@ -189,3 +189,14 @@ def test_filters(demo, client: FlaskClient, auth: dict[str, str]) -> None:
     invoices = client.get(f"/api/v1/invoices?family_id={dupont}", headers=auth).json["items"]
     assert {i["number"] for i in invoices} == {"99996883", "99996884"}
     assert client.get("/api/v1/invoices?family_id=abc", headers=auth).status_code == 400
+
+
+def test_nul_byte_in_a_text_is_a_field_error_not_a_server_error(
+    demo, client: FlaskClient, auth: dict[str, str]
+) -> None:
+    family = {**FAMILY, "name": "LE\x00ROY"}
+    response = client.post("/api/v1/families", json=family, headers=auth)
+    assert response.status_code == 422
+    assert {error["field"] for error in response.json["errors"]} == {"name"}
+    with demo.unit_of_work() as uow:
+        assert uow.first(Family, external_id="ERP-900") is None

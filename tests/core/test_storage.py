@@ -234,3 +234,36 @@ def test_named_lock_serialises_check_then_insert_under_concurrency(portal) -> No
     assert errors == []
     with portal.unit_of_work() as uow:
         assert uow.count(Family) == 5
+
+
+def test_duplicate_insert_is_a_conflict_and_changes_nothing(portal) -> None:  # type: ignore[no-untyped-def]
+    """A double submission that slips past the checks hits a unique constraint: the person
+    gets a clear conflict, not a server error, and nothing of the transaction is written."""
+    with portal.unit_of_work() as uow:
+        _family(uow, "F1")
+        uow.commit()
+    with portal.unit_of_work() as uow:
+        uow.add(Family(family_number="F2", name="MARTIN"))
+        uow.add(Family(family_number="F1", name="DOUBLON"))
+        with pytest.raises(Conflict, match="existe déjà"):
+            uow.commit()
+    with portal.unit_of_work() as uow:
+        assert sorted(f.family_number for f in uow.find(Family)) == ["F1"]
+
+
+def test_failing_after_commit_callback_is_logged_not_raised(portal, caplog) -> None:  # type: ignore[no-untyped-def]
+    """The change is committed: an e-mail server that is down must not turn it into an error."""
+    ran = []
+
+    def broken() -> None:
+        raise OSError("SMTP server unreachable")
+
+    with portal.unit_of_work() as uow:
+        _family(uow)
+        uow.after_commit(broken)
+        uow.after_commit(lambda: ran.append("second"))
+        uow.commit()
+    assert ran == ["second"]
+    assert "after-commit callback failed" in caplog.text
+    with portal.unit_of_work() as uow:
+        assert uow.count(Family) == 1

@@ -214,3 +214,12 @@ def test_unexpected_error_shows_no_stack_trace(app: Flask, portal) -> None:
     assert "secret internal detail" not in body and "Traceback" not in body
     assert "Une erreur inattendue est survenue" in body
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_nul_byte_in_a_form_is_refused_before_any_view(app) -> None:  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    response = client.post(
+        "/connexion",
+        data={"email": "parent@example.org\x00", "password": "x", "csrf_token": csrf_token(client)},
+    )
+    assert response.status_code == 400
