@@ -170,6 +170,28 @@ def import_command(kind: str, path: Path, dry_run: bool) -> None:
         sys.exit(1)
 
 
+@cli.command(
+    "purge",
+    help="Supprime les données de santé et les photos des enfants dont les inscriptions sont "
+    "terminées depuis plus de [portal] health_data_retention_days jours.",
+)
+@click.option("--dry-run", is_flag=True, help="Affiche ce qui serait supprimé sans rien supprimer.")
+def purge_command(dry_run: bool) -> None:
+    from famille_core.clock import today_in_paris
+    from famille_core.services.retention import purge
+
+    portal = current_portal()
+    with portal.unit_of_work() as uow:
+        report = purge(portal, uow, today_in_paris(portal.clock), dry_run=dry_run)
+        if not dry_run:
+            uow.commit()
+    prefix = "Simulation (rien n'a été supprimé)" if dry_run else "Purge terminée"
+    click.echo(
+        f"{prefix} : {len(report.children)} enfant(s), {report.health_records} fiche(s) "
+        f"sanitaire(s), {report.photos} photo(s)."
+    )
+
+
 @cli.command("export", help="Exporte réservations, absences ou paiements pour l'ERP.")
 @click.argument("kind", type=click.Choice(["reservations", "absences", "payments"]))
 @click.option("--from", "start", required=True, type=click.DateTime(["%Y-%m-%d"]))

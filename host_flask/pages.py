@@ -6,6 +6,7 @@ from flask import Blueprint, Flask, render_template
 from flask.typing import ResponseReturnValue
 
 from host_flask.access import public
+from host_flask.app import get_portal
 
 bp = Blueprint("pages", __name__)
 
@@ -28,7 +29,8 @@ def accessibility() -> ResponseReturnValue:
 @public
 def privacy() -> ResponseReturnValue:
     """Données personnelles: purposes, recipients, retention, rights."""
-    return render_template("pages/privacy.html")
+    days = get_portal().settings.portal.health_data_retention_days
+    return render_template("pages/privacy.html", retention_days=days)
 
 
 def init_app(app: Flask) -> None:

@@ -274,3 +274,15 @@ def register_commands(cli: Any) -> None:
 @hookspec
 def populate_demo(portal: Portal, uow: UnitOfWork) -> None:
     """Add the plugin's demo data (``famille demo``), after the core's families and children."""
+
+
+# --------------------------------------------------------------------------- privacy
+
+
+@hookspec
+def purge_child_data(portal: Portal, uow: UnitOfWork, child: Child) -> None:
+    """Delete what the plugin keeps about ``child`` whose enrolments have all ended (security.md
+    point 28): stored photo files, health details of its own. Called by ``famille purge`` in
+    the purge's transaction, before the core clears ``child.photo_key`` and the health record;
+delete files with ``uow.after_commit(...)`` so that a failed purge leaves them in place.
+    Collected."""

@@ -139,3 +139,12 @@ def test_serve_lets_the_demo_parent_log_in(instance: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_purge_command_reports_what_it_removes(instance: Path) -> None:
+    assert run(instance, "init").returncode == 0
+    assert run(instance, "demo").returncode == 0
+    result = run(instance, "purge", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    # The demo children are all enrolled this school year: nothing to purge.
+    assert "Simulation (rien n'a été supprimé) : 0 enfant(s)" in result.stdout
