@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FAMILLE_INSTANCE ?= $(CURDIR)/instance
 
-.PHONY: install demo test test-sqlite test-postgres lint typecheck bench clean
+.PHONY: install demo test test-sqlite test-postgres lint typecheck bench messages clean
 
 $(STAMP): pyproject.toml examples/extra_reasons/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script; done
+
+## make messages: extract every French text into messages.pot, the template for a new language
+messages: $(STAMP)
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -o messages.pot .
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

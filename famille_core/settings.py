@@ -36,6 +36,14 @@ from famille_core.errors import ConfigurationError, ValidationFailed
 DEFAULT_PLUGINS = ("profile", "inbox", "calendar", "tipi_payment")
 
 
+def _languages(_inst: object, _attr: object, value: tuple[str, ...]) -> None:
+    if not value:
+        raise ValueError("languages : au moins une langue est nécessaire (par exemple [\"fr\"])")
+    for code in value:
+        if not code.replace("_", "").isalpha() or not 2 <= len(code) <= 5:
+            raise ValueError(f"languages : « {code} » n'est pas un code de langue (fr, en, de_CH…)")
+
+
 def _numcli(_inst: object, _attr: object, value: str) -> None:
     if not re.fullmatch(r"\d{6}", value):
         raise ValueError("numcli must be exactly 6 digits (leading zeros kept)")
@@ -112,6 +120,9 @@ class PortalSettings:
     recent_login_minutes: int = field(default=15, validator=validators.in_(range(1, 121)))
     """How long after typing their password a person may make sensitive changes (IBAN,
     authorised persons, e-mail) without typing it again."""
+    languages: tuple[str, ...] = field(default=("fr",), validator=_languages)
+    """Languages offered, best match of the browser's ``Accept-Language`` first; the first one is
+    the default. Each one other than French needs a catalogue (docs/translation.md)."""
     upload_dir: str = "uploads"
     """Where uploaded files live, relative to the instance folder; never under static/."""
 

@@ -69,7 +69,6 @@ def create_app(
         SESSION_COOKIE_NAME="famille_session",
         MAX_CONTENT_LENGTH=12 * 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,
-        BABEL_DEFAULT_LOCALE="fr",
         BABEL_DEFAULT_TIMEZONE="Europe/Paris",
         PREFERRED_URL_SCHEME="https" if settings.portal.production else "http",
         DEBUG=False,
@@ -81,7 +80,9 @@ def create_app(
 
     from host_flask import auth, errors, home, i18n, pages, security, uow
 
-    i18n.init_app(app)
+    i18n.init_app(
+        app, settings.portal.languages, portal.instance_path, list(portal.pm.get_plugins())
+    )
     security.init_app(app)
     uow.init_app(app)
     auth.init_app(app)

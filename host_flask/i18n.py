@@ -1,16 +1,19 @@
 """Translations (Flask-Babel, French by default) and French display filters.
 
-Message ids are the French texts themselves; another language adds a catalogue in
-``host_flask/translations``.
+Message ids are the French texts themselves. Another language is a gettext catalogue in
+``host_flask/translations``, in a plugin package's ``translations`` folder, or in the instance
+folder's ``translations`` (a collectivity's own, which wins), listed in ``[portal] languages``;
+see docs/translation.md.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 
-from flask import Flask
-from flask_babel import Babel
+from flask import Flask, current_app, request
+from flask_babel import Babel, get_locale
 
 from famille_core.clock import PARIS
 from famille_core.money import format_euros
@@ -65,8 +68,39 @@ def euros(value: Decimal | None) -> str:
     return "" if value is None else format_euros(value)
 
 
-def init_app(app: Flask) -> None:
-    Babel(app, default_locale="fr", default_timezone="Europe/Paris")
+def translation_directories(instance_path: Path, plugin_modules: list[object]) -> list[str]:
+    """Catalogue folders, the collectivity's own first (the first catalogue wins)."""
+    folders = [Path(instance_path) / "translations"]
+    for module in plugin_modules:
+        module_file = getattr(module, "__file__", None)
+        if module_file:
+            folders.append(Path(module_file).parent / "translations")
+    folders.append(Path(__file__).parent / "translations")
+    return [str(folder) for folder in folders if folder.is_dir()]
+
+
+def _select_language() -> str:
+    languages: tuple[str, ...] = current_app.config["FAMILLE_LANGUAGES"]
+    if len(languages) == 1:
+        return languages[0]
+    return request.accept_languages.best_match(languages) or languages[0]
+
+
+def init_app(
+    app: Flask, languages: tuple[str, ...], instance_path: Path, plugin_modules: list[object]
+) -> None:
+    """Flask-Babel with the configured languages and every catalogue folder found."""
+    app.config["FAMILLE_LANGUAGES"] = languages
+    directories = translation_directories(instance_path, plugin_modules)
+    if directories:
+        app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(directories)
+    Babel(
+        app,
+        default_locale=languages[0],
+        default_timezone="Europe/Paris",
+        locale_selector=_select_language,
+    )
+    app.jinja_env.globals["current_language"] = lambda: str(get_locale() or languages[0])
     app.jinja_env.filters.update(
         french_date=french_date,
         french_datetime=french_datetime,

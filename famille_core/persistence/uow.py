@@ -62,9 +62,16 @@ class SqlUnitOfWork:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        # Uncommitted work is always thrown away (closing the session rolls the database
+        # transaction back). An explicit rollback is only needed when the unit failed or holds
+        # unflushed changes: it would also expire every object read, and the views that read an
+        # invoice or a child in a unit of work and render it afterwards need them readable.
         try:
-            self.session.rollback()
+            session = self.session
+            if exc[0] is not None or session.new or session.dirty or session.deleted:
+                self.rollback()
         finally:
+            self._after_commit.clear()
             self.session.close()
 
     def _select(self, cls: type[T], criteria: dict[str, Any], order_by: Sequence[str]) -> Any:
@@ -183,8 +190,3 @@ class SqlUnitOfWork:
             .values(counter=named_lock.c.counter + 1)
         )
 
-
-def is_unique_violation(exc: IntegrityError) -> bool:
-    """True when ``exc`` comes from a unique constraint (portable across drivers)."""
-    text = str(exc.orig).lower()
-    return "unique" in text or "duplicate key" in text

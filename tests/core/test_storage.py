@@ -167,6 +167,24 @@ def test_leaving_without_commit_changes_nothing_and_skips_callbacks(portal) -> N
     assert called == []
 
 
+def test_objects_read_stay_readable_after_the_unit_closes(portal) -> None:  # type: ignore[no-untyped-def]
+    with portal.unit_of_work() as uow:
+        _family(uow, name="MARTIN")
+        uow.commit()
+    with portal.unit_of_work() as uow:
+        family = uow.first(Family, family_number="F1")
+    assert family.name == "MARTIN"
+
+
+def test_failing_unit_discards_its_flushed_changes(portal) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(RuntimeError), portal.unit_of_work() as uow:
+        family = _family(uow)
+        family.name = "CHANGED"
+        raise RuntimeError("boom")
+    with portal.unit_of_work() as uow:
+        assert uow.count(Family) == 0
+
+
 def test_after_commit_callbacks_run_once_committed(portal) -> None:  # type: ignore[no-untyped-def]
     seen = []
     with portal.unit_of_work() as uow:
