@@ -126,6 +126,10 @@ def _authenticate(scope: Scope | None) -> None:
     g.famille_api_client = client
 
 
+MAX_ID = 2**31 - 1
+"""The largest identifier the database stores (a 32-bit ``integer`` on PostgreSQL)."""
+
+
 def int_arg(name: str, default: int, low: int, high: int) -> int:
     """An integer query parameter within bounds, or a 400 problem."""
     raw = request.args.get(name)

@@ -15,7 +15,15 @@ from famille_core.services import sync
 from famille_core.uow import Between, Gte, In, UnitOfWork
 from host_flask.access import public
 from host_flask.api import models as m
-from host_flask.api.framework import PAGE_PARAMS, ApiError, QueryParam, body_as, int_arg, operation
+from host_flask.api.framework import (
+    MAX_ID,
+    PAGE_PARAMS,
+    ApiError,
+    QueryParam,
+    body_as,
+    int_arg,
+    operation,
+)
 from host_flask.api.openapi import openapi_document
 from host_flask.app import get_portal
 from host_flask.uow import request_uow
@@ -24,7 +32,9 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 FAMILY_FILTER = (
     QueryParam(
-        name="family_id", schema={"type": "integer", "minimum": 1}, description="Une seule famille."
+        name="family_id",
+        schema={"type": "integer", "minimum": 1, "maximum": MAX_ID},
+        description="Une seule famille.",
     ),
 )
 EXTERNAL_FILTER = (
@@ -38,7 +48,7 @@ def _filters(**kinds: str) -> dict[str, Any]:
     for name, kind in kinds.items():
         if name not in request.args:
             continue
-        criteria[name] = int_arg(name, 0, 1, 2**31 - 1) if kind == "int" else request.args[name]
+        criteria[name] = int_arg(name, 0, 1, MAX_ID) if kind == "int" else request.args[name]
     return criteria
 
 
@@ -447,7 +457,7 @@ def post_message() -> Any:
     params=(
         QueryParam(
             name="after",
-            schema={"type": "integer", "minimum": 0, "default": 0},
+            schema={"type": "integer", "minimum": 0, "maximum": MAX_ID - 1, "default": 0},
             description="Dernier id déjà lu.",
         ),
         QueryParam(
@@ -458,7 +468,7 @@ def post_message() -> Any:
     ),
 )
 def list_events() -> Any:
-    after = int_arg("after", 0, 0, 2**62)
+    after = int_arg("after", 0, 0, MAX_ID - 1)
     limit = int_arg("limit", 100, 1, 1000)
     rows = request_uow().find(e.DomainEvent, id=Gte(after + 1), order_by=("id",), limit=limit)
     items = [

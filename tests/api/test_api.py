@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 
 from famille_core.entities import Family
@@ -200,3 +201,14 @@ def test_nul_byte_in_a_text_is_a_field_error_not_a_server_error(
     assert {error["field"] for error in response.json["errors"]} == {"name"}
     with demo.unit_of_work() as uow:
         assert uow.first(Family, external_id="ERP-900") is None
+
+
+@pytest.mark.parametrize(
+    "query", ["events?after=2147483647", "invoices?family_id=2147483648", "events?after=-1"]
+)
+def test_identifiers_beyond_the_database_range_are_a_400_problem(
+    demo, client: FlaskClient, auth: dict[str, str], query: str
+) -> None:
+    answer = client.get(f"/api/v1/{query}", headers=auth)
+    assert answer.status_code == 400
+    assert answer.json["type"].endswith("parametre-invalide")
