@@ -1,4 +1,5 @@
-"""Hook implementations of the profile plugin: Mon compte and Mes enfants: the family's and children's records."""
+"""Hook implementations of the profile plugin: Mon compte and Mes enfants, the family's and
+children's records."""
 
 from __future__ import annotations
 
@@ -9,19 +10,44 @@ from famille_core import hookimpl
 from famille_core.hooks.results import MenuItem
 
 if TYPE_CHECKING:
-    from famille_core.entities import Actor
+    from famille_core.entities import Actor, Child
     from famille_core.portal import Portal
+    from famille_core.uow import UnitOfWork
+
+
+@hookimpl
+def plugin_settings() -> tuple[str, type]:
+    from famille_plugins.profile.settings import ProfileSettings
+
+    return ("profile", ProfileSettings)
 
 
 @hookimpl
 def menu_items(portal: Portal, actor: Actor) -> Sequence[MenuItem]:
     if actor.is_agent:
-        return []
-    return [MenuItem(label="Mon compte", endpoint="profile.index", order=10)]
+        return [
+            MenuItem(label="Familles", endpoint="profile_agents.search", order=10, agent=True),
+            MenuItem(label="Demandes de modification", endpoint="profile_agents.requests", order=11, agent=True),
+        ]
+    return [
+        MenuItem(label="Mon compte", endpoint="profile.index", order=10),
+        MenuItem(label="Mes enfants", endpoint="profile.children", order=11),
+    ]
 
 
 @hookimpl
 def register_blueprints(portal: Portal) -> Sequence[Any]:
+    from famille_plugins.profile.agents_web import bp as agents_bp
     from famille_plugins.profile.web import bp
 
-    return [bp]
+    return [bp, agents_bp]
+
+
+@hookimpl
+def purge_child_data(portal: Portal, uow: UnitOfWork, child: Child) -> None:
+    """Delete the child's photo file once the purge is committed (security.md 28)."""
+    from famille_plugins.profile import photos
+
+    key = child.photo_key
+    if key:
+        uow.after_commit(lambda: photos.delete(portal, key))

@@ -1,14 +1,337 @@
-"""Pages of the profile plugin."""
+"""Family pages of the profile plugin: Mon compte, Mes enfants, Mes données.
+
+Views stay thin: parse the request, call :mod:`famille_plugins.profile.services`, commit, render.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+import json
+from decimal import Decimal
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from famille_core.entities import Child
+from famille_core.errors import Conflict, NotFound, ValidationFailed
+from famille_plugins.profile import services
+from famille_plugins.profile.export import export_family_data
+from famille_plugins.profile.fields import BOOL, DATE, IBAN, VACCINATION_ROWS, FieldSpec, mask_iban
+from host_flask.access import current_actor, families_only, recent_login_required
+from host_flask.app import get_portal
+from host_flask.uow import request_uow
 
 bp = Blueprint("profile", __name__, url_prefix="/compte", template_folder="templates")
 
+RESERVED = ("csrf_token", "version")
+PHOTO_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Disposition": 'inline; filename="photo.jpg"',
+}
+
+
+def form_data() -> dict[str, str]:
+    """The submitted fields, without the CSRF token and the version."""
+    return {key: value for key, value in request.form.items() if key not in RESERVED}
+
+
+def display_value(spec: FieldSpec, value: Any) -> str:
+    """A stored value as the form shows it (never the IBAN: it is typed again)."""
+    if value is None or spec.kind == IBAN:
+        return ""
+    if spec.kind == BOOL:
+        return "on" if value else ""
+    if spec.kind == DATE:
+        return str(value.isoformat())
+    if isinstance(value, Decimal):
+        return str(value).replace(".", ",")
+    return str(getattr(value, "value", value))
+
+
+def record_values(specs: tuple[FieldSpec, ...], record: Any) -> dict[str, str]:
+    """The form values of ``record`` (empty when there is none yet)."""
+    if record is None:
+        return {spec.name: ("on" if spec.name == "may_pick_up" else "") for spec in specs}
+    return {spec.name: display_value(spec, getattr(record, spec.name, None)) for spec in specs}
+
+
+def _pending_by_key(family_id: int) -> dict[tuple[str, int | None], list[Any]]:
+    pending: dict[tuple[str, int | None], list[Any]] = {}
+    for change in services.pending_requests(request_uow(), family_id):
+        pending.setdefault((change.section, change.target_id), []).append(change)
+    return pending
+
 
 @bp.route("/")
+@families_only
 def index() -> ResponseReturnValue:
-    """Mon compte."""
-    return render_template("profile/index.html")
+    """Mon compte: each section, read-only, with its "Modifier" link."""
+    actor = current_actor()
+    view = services.account_view(get_portal(), request_uow(), actor)
+    return render_template(
+        "profile/index.html",
+        view=view,
+        pending=_pending_by_key(view.family.id),
+        titles=services.SECTION_TITLES,
+        mask_iban=mask_iban,
+    )
+
+
+def _render_form(
+    section: str,
+    *,
+    action: str,
+    back: str,
+    values: dict[str, str],
+    version: int | str,
+    errors: dict[str | None, list[str]] | None = None,
+    status: int = 200,
+    child: Child | None = None,
+    title: str | None = None,
+    **extra: Any,
+) -> ResponseReturnValue:
+    portal = get_portal()
+    return (
+        render_template(
+            "profile/section_form.html",
+            section=section,
+            title=title or services.SECTION_TITLES[section],
+            specs=services.section_specs(portal, section),
+            values=values,
+            version=version,
+            errors=errors or {},
+            action=action,
+            back=back,
+            child=child,
+            validated=services.needs_validation(portal, section),
+            **extra,
+        ),
+        status,
+    )
+
+
+def _save(
+    section: str,
+    *,
+    action: str,
+    back: str,
+    done: str,
+    child: Child | None = None,
+    item_id: int | None = None,
+    title: str | None = None,
+    **extra: Any,
+) -> ResponseReturnValue:
+    """POST of a section form: save or ask for validation; on error show the form again."""
+    uow = request_uow()
+    data = form_data()
+    version = request.form.get("version", "")
+    try:
+        outcome = services.update_section(
+            get_portal(),
+            uow,
+            current_actor(),
+            section,
+            data,
+            version,
+            child_id=child.id if child else None,
+            item_id=item_id,
+        )
+        uow.commit()
+    except ValidationFailed as exc:
+        return _render_form(section, action=action, back=back, values=data, version=version,
+                            errors=exc.by_field(), status=422, child=child, title=title, **extra)
+    except Conflict:
+        return _render_form(section, action=action, back=back, values=data, version=version,
+                            errors={None: [_(services.CONFLICT_MESSAGE)]}, status=409, child=child,
+                            title=title, **extra)
+    if outcome.state == services.PENDING:
+        flash(_("Votre demande de modification est enregistrée : elle est en attente de validation par la mairie."), "info")
+    else:
+        flash(_("Vos modifications sont enregistrées."), "success")
+    return redirect(done)
+
+
+@bp.route("/<any(responsable, conjoint, fiscal, caf):section>", methods=["GET", "POST"])
+@families_only
+def edit_section(section: str) -> ResponseReturnValue:
+    """Form of one section of Mon compte."""
+    return _edit_family_section(section)
+
+
+@bp.route("/banque", methods=["GET", "POST"])
+@families_only
+@recent_login_required
+def edit_bank() -> ResponseReturnValue:
+    """Coordonnées bancaires: a sensitive form (recent login, notice by e-mail)."""
+    return _edit_family_section("banque")
+
+
+def _edit_family_section(section: str) -> ResponseReturnValue:
+    portal = get_portal()
+    actor = current_actor()
+    action = request.path
+    back = url_for("profile.index")
+    extra: dict[str, Any] = {}
+    record = services.load_family_record(request_uow(), services.family_id_of(actor), section)
+    if section == "banque" and record is not None:
+        extra["current_iban"] = mask_iban(record.iban)
+    if request.method == "POST":
+        return _save(section, action=action, back=back, done=back, **extra)
+    specs = services.section_specs(portal, section)
+    return _render_form(section, action=action, back=back, values=record_values(specs, record),
+                        version=record.version if record is not None else 0, **extra)
+
+
+@bp.route("/enfants/")
+@families_only
+def children() -> ResponseReturnValue:
+    """Mes enfants: choose the child."""
+    kids = services.my_children(request_uow(), current_actor())
+    return render_template("profile/children.html", children=kids)
+
+
+@bp.route("/enfants/<int:child_id>/")
+@families_only
+def child(child_id: int) -> ResponseReturnValue:
+    """A child's record: authorised persons, details, health data, photo."""
+    actor = current_actor()
+    view = services.child_view(get_portal(), request_uow(), actor, child_id)
+    return render_template(
+        "profile/child.html",
+        view=view,
+        pending=_pending_by_key(services.family_id_of(actor)),
+        titles=services.SECTION_TITLES,
+        diets=dict(services.SECTION_FIELDS["complementaires"][0].choices),
+    )
+
+
+@bp.route("/enfants/<int:child_id>/<any(complementaires, sanitaires):section>", methods=["GET", "POST"])
+@families_only
+def edit_child_section(child_id: int, section: str) -> ResponseReturnValue:
+    """Données complémentaires or Données sanitaires of a child."""
+    portal = get_portal()
+    uow = request_uow()
+    kid = services.visible_child(uow, current_actor(), child_id)
+    back = url_for("profile.child", child_id=child_id)
+    record = services.load_child_record(uow, kid, section)
+    vaccinations = list(record.vaccinations) if section == "sanitaires" and record is not None else []
+    extra: dict[str, Any] = {}
+    if section == "sanitaires":
+        extra = {"vaccinations": vaccinations, "vaccination_rows": min(len(vaccinations) + 3, VACCINATION_ROWS)}
+    if request.method == "POST":
+        return _save(section, action=request.path, back=back, done=back, child=kid, **extra)
+    specs = services.section_specs(portal, section)
+    return _render_form(section, action=request.path, back=back, values=record_values(specs, record),
+                        version=record.version if record is not None else 0, child=kid, **extra)
+
+
+@bp.route("/enfants/<int:child_id>/autorisations/nouvelle", methods=["GET", "POST"])
+@bp.route("/enfants/<int:child_id>/autorisations/<int:person_id>", methods=["GET", "POST"])
+@families_only
+@recent_login_required
+def edit_person(child_id: int, person_id: int | None = None) -> ResponseReturnValue:
+    """Add or edit an authorised person (sensitive: recent login, notice by e-mail)."""
+    portal = get_portal()
+    uow = request_uow()
+    actor = current_actor()
+    kid = services.visible_child(uow, actor, child_id)
+    person = services.load_child_record(uow, kid, "autorisations", person_id, services.family_id_of(actor)) if person_id else None
+    back = url_for("profile.child", child_id=child_id)
+    title = _("Modifier une personne autorisée") if person else _("Ajouter une personne autorisée")
+    if request.method == "POST":
+        return _save("autorisations", action=request.path, back=back, done=back, child=kid,
+                     item_id=person_id, title=title)
+    specs = services.section_specs(portal, "autorisations")
+    return _render_form("autorisations", action=request.path, back=back, values=record_values(specs, person),
+                        version=person.version if person else 0, child=kid, title=title)
+
+
+@bp.post("/enfants/<int:child_id>/autorisations/<int:person_id>/supprimer")
+@families_only
+@recent_login_required
+def remove_person(child_id: int, person_id: int) -> ResponseReturnValue:
+    """Remove an authorised person."""
+    uow = request_uow()
+    try:
+        outcome = services.remove_authorized_person(
+            get_portal(), uow, current_actor(), child_id, person_id, request.form.get("version")
+        )
+        uow.commit()
+    except Conflict:
+        flash(_(services.CONFLICT_MESSAGE), "error")
+        return redirect(url_for("profile.child", child_id=child_id))
+    if outcome.state == services.PENDING:
+        flash(_("La suppression est en attente de validation par la mairie."), "info")
+    else:
+        flash(_("La personne a été retirée de la liste."), "success")
+    return redirect(url_for("profile.child", child_id=child_id))
+
+
+@bp.route("/enfants/<int:child_id>/photo", methods=["GET", "POST"])
+@families_only
+def photo_form(child_id: int) -> ResponseReturnValue:
+    """Upload the child's photo (JPEG or PNG)."""
+    uow = request_uow()
+    kid = services.visible_child(uow, current_actor(), child_id)
+    errors: dict[str | None, list[str]] = {}
+    if request.method == "POST":
+        upload = request.files.get("photo")
+        data = upload.read() if upload is not None else b""
+        extra_keys = [key for key in form_data() if key != "photo"]
+        try:
+            services.set_photo(get_portal(), uow, current_actor(), child_id, data, request.form.get("version"), extra_keys)
+            uow.commit()
+        except ValidationFailed as exc:
+            errors = exc.by_field()
+        except Conflict:
+            errors = {None: [_(services.CONFLICT_MESSAGE)]}
+        else:
+            flash(_("La photo est enregistrée."), "success")
+            return redirect(url_for("profile.child", child_id=child_id))
+    return render_template("profile/photo.html", child=kid, errors=errors), (422 if errors else 200)
+
+
+@bp.get("/enfants/<int:child_id>/photo.jpg")
+@families_only
+def photo(child_id: int) -> ResponseReturnValue:
+    """The stored photo, for the family only."""
+    return photo_response(child_id)
+
+
+def photo_response(child_id: int) -> ResponseReturnValue:
+    """A child's stored photo for the current actor: never cached, never sniffed."""
+    data = services.photo_bytes(get_portal(), request_uow(), current_actor(), child_id)
+    if data is None:
+        abort(404)
+    return Response(data, mimetype="image/jpeg", headers=PHOTO_HEADERS)
+
+
+@bp.get("/mes-donnees")
+@families_only
+def my_data() -> ResponseReturnValue:
+    """Mes données: the download and the privacy notice."""
+    return render_template("profile/my_data.html")
+
+
+@bp.get("/mes-donnees.json")
+@families_only
+def my_data_json() -> ResponseReturnValue:
+    """All the household's data as JSON (GDPR art. 15 and 20)."""
+    services.family_id_of(current_actor())
+    data = export_family_data(get_portal(), request_uow(), current_actor())
+    body = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={
+            "Content-Disposition": 'attachment; filename="mes-donnees.json"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@bp.errorhandler(NotFound)
+def _not_found(_exc: NotFound) -> ResponseReturnValue:
+    abort(404)

@@ -1,0 +1,108 @@
+"""Agents' pages of the profile plugin: find a family or a child, view records, decide change
+requests. Every read of tax, bank or health data is audited by the services."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from famille_core.errors import Conflict, NotFound, ValidationFailed
+from famille_plugins.profile import decisions, services
+from famille_plugins.profile.fields import mask_iban
+from famille_plugins.profile.web import photo_response
+from host_flask.access import agents_only, current_actor
+from host_flask.app import get_portal
+from host_flask.uow import request_uow
+
+bp = Blueprint("profile_agents", __name__, url_prefix="/gestion/familles", template_folder="templates")
+
+
+@bp.get("/")
+@agents_only
+def search() -> ResponseReturnValue:
+    """Find a family or a child."""
+    text = request.args.get("q", "")[:100]
+    result = decisions.search(request_uow(), current_actor(), text)
+    return render_template("profile/agents/search.html", q=text, result=result)
+
+
+@bp.get("/<int:family_id>")
+@agents_only
+def family(family_id: int) -> ResponseReturnValue:
+    """A household's records (the read of tax and bank data is audited)."""
+    uow = request_uow()
+    view = services.account_view(get_portal(), uow, current_actor(), family_id)
+    pending: dict[tuple[str, int | None], list[object]] = {}
+    for change in services.pending_requests(uow, family_id):
+        pending.setdefault((change.section, change.target_id), []).append(change)
+    from famille_core.services.access import children_of
+
+    kids = children_of(uow, family_id)
+    uow.commit()  # keeps the audit records
+    return render_template("profile/index.html", view=view, pending=pending, titles=services.SECTION_TITLES,
+                           mask_iban=mask_iban, kids=kids)
+
+
+@bp.get("/enfants/<int:child_id>")
+@agents_only
+def child(child_id: int) -> ResponseReturnValue:
+    """A child's record (the read of its health record is audited)."""
+    uow = request_uow()
+    view = services.child_view(get_portal(), uow, current_actor(), child_id)
+    uow.commit()  # keeps the audit record
+    return render_template("profile/child.html", view=view, pending={}, titles=services.SECTION_TITLES,
+                           diets=dict(services.SECTION_FIELDS["complementaires"][0].choices))
+
+
+@bp.get("/enfants/<int:child_id>/photo.jpg")
+@agents_only
+def photo(child_id: int) -> ResponseReturnValue:
+    """A child's photo, for agents."""
+    return photo_response(child_id)
+
+
+@bp.get("/demandes")
+@agents_only
+def requests() -> ResponseReturnValue:
+    """Change requests waiting for validation."""
+    pending = decisions.list_requests(request_uow(), current_actor())
+    return render_template("profile/agents/requests.html", pending=pending, titles=services.SECTION_TITLES)
+
+
+@bp.route("/demandes/<int:request_id>", methods=["GET", "POST"])
+@agents_only
+def decide(request_id: int) -> ResponseReturnValue:
+    """Look at a change request and accept or refuse it."""
+    portal = get_portal()
+    uow = request_uow()
+    actor = current_actor()
+    errors: dict[str | None, list[str]] = {}
+    if request.method == "POST":
+        choice = request.form.get("decision")
+        if choice not in ("accepter", "refuser"):
+            errors = {"decision": [_("Choisissez d'accepter ou de refuser la demande.")]}
+        else:
+            try:
+                decisions.decide(portal, uow, actor, request_id, approve=choice == "accepter",
+                                 comment=request.form.get("comment", ""))
+                uow.commit()
+            except ValidationFailed as exc:
+                uow.rollback()
+                errors = exc.by_field()
+            except Conflict as exc:
+                uow.rollback()
+                errors = {None: [_(exc.message)]}
+            else:
+                flash(_("La demande est acceptée et appliquée.") if choice == "accepter" else _("La demande est refusée ; la famille est prévenue."), "success")
+                return redirect(url_for("profile_agents.requests"))
+    change = decisions.get_request(portal, uow, actor, request_id)
+    values = decisions.shown_values(change)
+    uow.commit()  # keeps the audit record
+    return render_template("profile/agents/request.html", change=change, values=values, errors=errors,
+                           titles=services.SECTION_TITLES), (422 if errors else 200)
+
+
+@bp.errorhandler(NotFound)
+def _not_found(_exc: NotFound) -> ResponseReturnValue:
+    abort(404)

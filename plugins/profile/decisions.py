@@ -1,0 +1,123 @@
+"""Agents' side: finding a family or a child, and deciding change requests.
+
+Approving re-validates the requested values against the current rules and applies them; the
+family is told through :func:`famille_core.notify_family` (a no-op without the inbox plugin).
+"""
+
+from __future__ import annotations
+
+from attrs import frozen
+
+from famille_core import notify_family
+from famille_core.entities import Actor, ChangeRequest, Child, Family, FamilyChild, Guardian
+from famille_core.errors import Conflict, NotFound, ValidationFailed
+from famille_core.portal import Portal
+from famille_core.services.access import require_agent
+from famille_core.services.audit import audit
+from famille_core.uow import Contains, In, UnitOfWork
+from famille_plugins.profile import services
+from famille_plugins.profile.fields import mask_iban
+
+
+@frozen
+class SearchResult:
+    """Families and children matching an agent's search."""
+
+    families: list[Family]
+    children: list[tuple[Child, list[int]]]
+
+
+def search(uow: UnitOfWork, actor: Actor, text: str) -> SearchResult:
+    """Families by name, number or guardian's name; children by name (30 of each at most)."""
+    require_agent(actor)
+    text = text.strip()
+    if len(text) < 2:
+        return SearchResult([], [])
+    ids = {f.id for f in uow.find(Family, name=Contains(text), limit=30)}
+    ids |= {f.id for f in uow.find(Family, family_number=Contains(text), limit=30)}
+    ids |= {g.family_id for g in uow.find(Guardian, last_name=Contains(text), limit=30)}
+    ids |= {g.family_id for g in uow.find(Guardian, first_name=Contains(text), limit=30)}
+    families = uow.find(Family, id=In(ids), order_by=("name", "id"), limit=30) if ids else []
+    kids: dict[int, Child] = {}
+    found = uow.find(Child, last_name=Contains(text), limit=30)
+    found += uow.find(Child, first_name=Contains(text), limit=30)
+    for child in found:
+        assert child.id is not None
+        kids[child.id] = child
+    links = uow.find(FamilyChild, child_id=In(list(kids))) if kids else []
+    households: dict[int, list[int]] = {}
+    for link in links:
+        households.setdefault(link.child_id, []).append(link.family_id)
+    children = [(kids[i], households.get(i, [])) for i in sorted(kids, key=lambda i: kids[i].full_name)]
+    return SearchResult(families, children)
+
+
+def list_requests(uow: UnitOfWork, actor: Actor) -> list[tuple[ChangeRequest, Family | None]]:
+    """Pending change requests, oldest first, with their household."""
+    require_agent(actor)
+    pending = uow.find(ChangeRequest, state=services.PENDING, order_by=("created_at", "id"), limit=200)
+    families = {f.id: f for f in uow.find(Family, id=In({r.family_id for r in pending}))} if pending else {}
+    return [(r, families.get(r.family_id)) for r in pending]
+
+
+def shown_values(request: ChangeRequest) -> dict[str, str]:
+    """The requested values as an agent sees them (the IBAN masked)."""
+    values = dict(request.payload.get("values", {}))
+    if "iban" in values:
+        values["iban"] = mask_iban(values["iban"])
+    return values
+
+
+def get_request(portal: Portal, uow: UnitOfWork, actor: Actor, request_id: int) -> ChangeRequest:
+    """One change request; an agent's read of a tax, bank or health request is audited."""
+    require_agent(actor)
+    request = uow.get(ChangeRequest, request_id)
+    if request is None or request.section not in services.SECTION_TITLES:
+        raise NotFound("Demande introuvable.")
+    if request.section in services.AUDITED:
+        if not services.may_read_sensitive(portal, actor):
+            raise NotFound("Demande introuvable.")
+        audit(portal, uow, actor, "read", "change_request", request.id, request.family_id)
+    return request
+
+
+def decide(
+    portal: Portal,
+    uow: UnitOfWork,
+    actor: Actor,
+    request_id: int,
+    *,
+    approve: bool,
+    comment: str = "",
+) -> ChangeRequest:
+    """Approve (apply) or refuse a pending request and tell the family.
+
+    :raises Conflict: the request was already decided (two agents at once).
+    :raises ValidationFailed: the requested values no longer pass the rules.
+    """
+    request = get_request(portal, uow, actor, request_id)
+    comment = comment.strip()
+    if len(comment) > 500:
+        raise ValidationFailed.single("too_long", "Commentaire : 500 caractères au plus.", "comment")
+    if request.state != services.PENDING:
+        raise Conflict("Cette demande a déjà été traitée.")
+    title = services.SECTION_TITLES[request.section]
+    if approve:
+        record = services.apply_request(portal, uow, actor, request)
+        if request.section in services.AUDITED:
+            audit(portal, uow, actor, "update", services.AUDITED[request.section], getattr(record, "id", None), request.family_id)
+    request.state = services.APPROVED if approve else services.REFUSED
+    request.decided_at = portal.clock.now()
+    request.decided_by = actor.user_id
+    request.decision_comment = comment
+    if approve:
+        subject = f"Modification acceptée : {title}"
+        body = f"Votre demande de modification de la rubrique « {title} » a été acceptée et prise en compte."
+    else:
+        subject = f"Modification refusée : {title}"
+        body = f"Votre demande de modification de la rubrique « {title} » a été refusée."
+    if comment:
+        body += f"\n\nCommentaire de la mairie : {comment}"
+    notify_family(portal, uow, request.family_id, subject, body, service=actor.service)
+    uow.flush()
+    return request

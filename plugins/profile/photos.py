@@ -1,0 +1,86 @@
+"""Child photos: checked by content, re-encoded without metadata, stored outside the web root.
+
+Pillow reads only the header to learn the size; the pixel cap is checked before any decoding, so
+a small file claiming 20000 × 20000 pixels (a decompression bomb) is refused without allocating
+its pixels. The re-encoded JPEG carries no EXIF (no GPS position), and a polyglot file loses
+whatever it hid around the image.
+"""
+
+from __future__ import annotations
+
+import io
+import secrets
+import warnings
+from pathlib import Path
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from famille_core.errors import ValidationFailed
+from famille_core.portal import Portal
+
+ACCEPTED_FORMATS = {"JPEG", "PNG"}
+FIELD = "photo"
+
+
+def photo_dir(portal: Portal) -> Path:
+    """The folder of the stored photos (inside the instance's upload folder)."""
+    return portal.path(portal.settings.portal.upload_dir, "photos")
+
+
+def photo_path(portal: Portal, key: str) -> Path:
+    """The file of a stored photo; ``key`` is ``photos/<random>.jpg``, never user input."""
+    name = Path(key).name
+    return photo_dir(portal) / name
+
+
+def _refuse(message: str, code: str = "invalid_photo") -> ValidationFailed:
+    return ValidationFailed.single(code, message, FIELD)
+
+
+def reencode(data: bytes, *, max_bytes: int, max_pixels: int, max_side: int) -> bytes:
+    """A clean JPEG made from ``data`` (JPEG or PNG), or :class:`ValidationFailed`."""
+    if not data:
+        raise _refuse("Photo : choisissez un fichier.", "required")
+    if len(data) > max_bytes:
+        raise _refuse(
+            f"Photo : le fichier dépasse {max_bytes // (1024 * 1024)} Mo.", "too_large"
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=sorted(ACCEPTED_FORMATS))
+            width, height = image.size
+            if width * height > max_pixels or width <= 0 or height <= 0:
+                raise _refuse(
+                    "Photo : l'image est trop grande (trop de pixels). Réduisez-la avant de l'envoyer.",
+                    "too_many_pixels",
+                )
+            image.load()
+            clean: Image.Image = ImageOps.exif_transpose(image).convert("RGB")
+            clean.thumbnail((max_side, max_side))
+            out = io.BytesIO()
+            clean.save(out, format="JPEG", quality=85, optimize=True)
+    except ValidationFailed:
+        raise
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _refuse("Photo : le fichier n'est pas une image JPEG ou PNG valide.") from None
+    except (OSError, ValueError, SyntaxError):
+        raise _refuse("Photo : le fichier n'est pas une image JPEG ou PNG valide.") from None
+    return out.getvalue()
+
+
+def store(portal: Portal, jpeg: bytes) -> str:
+    """Write ``jpeg`` under a random name; returns its key."""
+    folder = photo_dir(portal)
+    folder.mkdir(parents=True, exist_ok=True)
+    key = f"photos/{secrets.token_urlsafe(24)}.jpg"
+    path = photo_path(portal, key)
+    path.write_bytes(jpeg)
+    path.chmod(0o600)
+    return key
+
+
+def delete(portal: Portal, key: str | None) -> None:
+    """Remove a stored photo (no error when it is already gone)."""
+    if key:
+        photo_path(portal, key).unlink(missing_ok=True)
