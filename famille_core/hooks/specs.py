@@ -177,12 +177,19 @@ def payment_link(
 
 
 @hookspec(firstresult=True)
-def payment_response(portal: Portal, provider: str, data: dict[str, str]) -> PaymentOutcome | None:
-    """Parse **and verify** a provider's answer (return or notification).
+def payment_response(
+    portal: Portal, transaction: PaymentTransaction, data: dict[str, str]
+) -> PaymentOutcome | None:
+    """Verify a provider's answer (return or notification) about ``transaction``.
 
-    ``data`` merges the query string and the form body. The implementation must verify the
-    answer with the provider (or with a per-transaction secret) before returning a final state.
-    First result wins; ``None`` means "not mine".
+    The host has already found the pending ``transaction`` by the id and the per-transaction
+    secret of the URL the answer reached; ``data`` merges that request's query string and form
+    body (empty when ``famille reconcile-payments`` asks). The implementation must **verify**
+    the answer (ask the provider, or check every field against the transaction) and never
+    trust ``data`` alone. It returns a final ``state`` only when verified; ``state=None`` leaves
+    the transaction pending (``data["status"]``: ``"waiting"`` for a result not known yet,
+    ``"error"`` for a technical failure, ``"anomaly"`` for an answer that contradicts the
+    transaction). First result wins; ``None`` means "not my transaction".
     """
 
 

@@ -1,4 +1,11 @@
-"""Hook implementations of the tipi_payment plugin: Factures and online payment through PayFiP / TIPI."""
+"""Hook implementations of the tipi_payment plugin: Factures and online payment through
+PayFiP / TIPI.
+
+The plugin owns the invoices pages and the payment state machine; the two PayFiP protocols are
+its built-in providers (``payfip`` and ``tipi``). Another plugin adds a provider by answering
+``payment_methods``, ``payment_link`` and ``payment_response`` for its own code, and a
+collectivity picks providers with ``[plugins.tipi_payment] providers``.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +13,28 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from famille_core import hookimpl
-from famille_core.hooks.results import MenuItem
+from famille_core.hooks.results import (
+    MenuItem,
+    PaymentMethod,
+    PaymentOutcome,
+    PaymentRedirect,
+    RenderedDocument,
+)
+from famille_plugins.tipi_payment.config import PAYFIP, TIPI, TipiSettings
 
 if TYPE_CHECKING:
-    from famille_core.entities import Actor
+    from famille_core.entities import Actor, Invoice, PaymentTransaction
     from famille_core.portal import Portal
+
+METHOD_LABELS = {
+    PAYFIP: "Payer en ligne par carte bancaire (PayFiP)",
+    TIPI: "Payer en ligne par carte bancaire (TIPI)",
+}
+
+
+@hookimpl
+def plugin_settings() -> tuple[str, type]:
+    return ("tipi_payment", TipiSettings)
 
 
 @hookimpl
@@ -22,6 +46,62 @@ def menu_items(portal: Portal, actor: Actor) -> Sequence[MenuItem]:
 
 @hookimpl
 def register_blueprints(portal: Portal) -> Sequence[Any]:
-    from famille_plugins.tipi_payment.web import bp
+    from famille_plugins.tipi_payment.web import make_blueprint
 
-    return [bp]
+    return [make_blueprint(portal)]
+
+
+@hookimpl
+def register_commands(cli: Any) -> None:
+    from famille_plugins.tipi_payment.commands import register
+
+    register(cli)
+
+
+@hookimpl
+def payment_methods(portal: Portal, invoice: Invoice, actor: Actor) -> Sequence[PaymentMethod]:
+    from famille_plugins.tipi_payment.services import settings_of
+
+    providers = settings_of(portal).providers
+    return [
+        PaymentMethod(code=code, label=label)
+        for code, label in METHOD_LABELS.items()
+        if code in providers
+    ]
+
+
+@hookimpl
+def payment_link(
+    portal: Portal,
+    invoice: Invoice,
+    transaction: PaymentTransaction,
+    return_url: str,
+    notify_url: str,
+) -> PaymentRedirect | None:
+    from famille_plugins.tipi_payment import providers
+
+    if transaction.provider == PAYFIP:
+        return providers.payfip_link(portal, invoice, transaction, return_url, notify_url)
+    if transaction.provider == TIPI:
+        return providers.tipi_link(portal, invoice, transaction, return_url)
+    return None
+
+
+@hookimpl
+def payment_response(
+    portal: Portal, transaction: PaymentTransaction, data: dict[str, str]
+) -> PaymentOutcome | None:
+    from famille_plugins.tipi_payment import providers
+
+    if transaction.provider == PAYFIP:
+        return providers.payfip_outcome(portal, transaction, data)
+    if transaction.provider == TIPI:
+        return providers.tipi_outcome(portal, transaction, data)
+    return None
+
+
+@hookimpl
+def render_invoice(portal: Portal, invoice: Invoice, format: str) -> RenderedDocument | None:
+    from famille_plugins.tipi_payment.rendering import render
+
+    return render(portal, invoice, format)

@@ -1,14 +1,186 @@
-"""Pages of the tipi_payment plugin."""
+"""Pages of the tipi_payment plugin: Factures, an invoice, "Payer en ligne", and the routes
+PayFiP (or another provider) sends its answers to.
+
+Views stay thin: the services check access, the rules and the money.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from urllib.parse import urljoin
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
-bp = Blueprint("tipi_payment", __name__, url_prefix="/factures", template_folder="templates")
+from famille_core.entities import InvoiceStatus, PaymentState, PaymentTransaction
+from famille_core.errors import ValidationFailed
+from famille_core.portal import Portal
+from famille_plugins.tipi_payment import services
+from host_flask.access import current_actor, families_only, public
+from host_flask.app import get_portal
+from host_flask.security import add_csp_source, csrf
+from host_flask.uow import request_uow
+
+STATE_LABELS = {
+    PaymentState.PENDING: "Paiement en cours de vérification",
+    PaymentState.PAID: "Paiement accepté",
+    PaymentState.REFUSED: "Paiement refusé",
+    PaymentState.CANCELLED: "Paiement abandonné",
+    PaymentState.EXPIRED: "Paiement expiré",
+}
 
 
-@bp.route("/")
-def index() -> ResponseReturnValue:
-    """Factures."""
-    return render_template("tipi_payment/index.html")
+def status_label(status: InvoiceStatus, pending: bool = False) -> str:
+    """The invoice's "Statut", in words."""
+    if status is InvoiceStatus.PAID:
+        return _("payée")
+    if status is InvoiceStatus.CANCELLED:
+        return _("annulée")
+    return _("paiement en cours") if pending else _("à régler")
+
+
+def _absolute(path: str) -> str:
+    config = services.settings_of(get_portal())
+    base = config.public_url or get_portal().settings.portal.base_url
+    return urljoin(base.rstrip("/") + "/", path.lstrip("/"))
+
+
+def _answer_urls(transaction_id: int, token: str) -> tuple[str, str]:
+    return (
+        _absolute(
+            url_for("tipi_payment.provider_return", transaction_id=transaction_id, token=token)
+        ),
+        _absolute(
+            url_for(
+                "tipi_payment.provider_notification", transaction_id=transaction_id, token=token
+            )
+        ),
+    )
+
+
+def _answer_data() -> dict[str, str]:
+    """The query string and the form body together (PayFiP used both over the years)."""
+    data = {key: value for key, value in request.args.items()}
+    data.update({key: value for key, value in request.form.items()})
+    return data
+
+
+def make_blueprint(portal: Portal) -> Blueprint:
+    """The plugin's blueprint; PayFiP's origin is allowed as a form target (CSP), since
+    "Payer en ligne" is a form whose answer redirects there."""
+    bp = Blueprint("tipi_payment", __name__, url_prefix="/factures", template_folder="templates")
+    origin = services.settings_of(portal).origin
+    bp.record_once(lambda state: add_csp_source(state.app, "form-action", origin))  # type: ignore[arg-type]
+
+    @bp.route("/")
+    @families_only
+    def index() -> ResponseReturnValue:
+        """Factures: N°, Du, À régler avant, montant, reste à payer, statut."""
+        uow = request_uow()
+        invoices = services.family_invoices(uow, current_actor())
+        pending = services.invoices_with_pending_payment(uow, invoices)
+        rows = [{"invoice": i, "status": status_label(i.status, i.id in pending)} for i in invoices]
+        return render_template("tipi_payment/index.html", rows=rows)
+
+    @bp.route("/<int:invoice_id>")
+    @families_only
+    def detail(invoice_id: int) -> ResponseReturnValue:
+        """One invoice, as in the user guide, with "Payer en ligne"."""
+        portal = get_portal()
+        actor = current_actor()
+        invoice = services.invoice_for(request_uow(), actor, invoice_id)
+        from famille_plugins.tipi_payment.rendering import invoice_context
+
+        transactions = services.payment_transactions(request_uow(), invoice)
+        return render_template(
+            "tipi_payment/detail.html",
+            methods=services.offered_methods(portal, invoice, actor),
+            status=status_label(
+                invoice.status, any(t.state is PaymentState.PENDING for t in transactions)
+            ),
+            transactions=transactions,
+            state_labels=STATE_LABELS,
+            **invoice_context(portal, invoice),
+        )
+
+    @bp.route("/<int:invoice_id>/pdf")
+    @families_only
+    def pdf(invoice_id: int) -> ResponseReturnValue:
+        """The invoice as a tagged PDF (download)."""
+        portal = get_portal()
+        invoice = services.invoice_for(request_uow(), current_actor(), invoice_id)
+        document = portal.hook.render_invoice(portal=portal, invoice=invoice, format="pdf")
+        if document is None:
+            abort(404)
+        return Response(
+            document.content,
+            mimetype=document.media_type,
+            headers={"Content-Disposition": f'attachment; filename="{document.filename}"'},
+        )
+
+    @bp.route("/<int:invoice_id>/payer", methods=["POST"])
+    @families_only
+    def pay(invoice_id: int) -> ResponseReturnValue:
+        """ "Payer en ligne": the transaction is stored, then the payer leaves for the provider."""
+        portal = get_portal()
+        method = request.form.get("method", "")
+        try:
+            target = services.start_payment(
+                portal, current_actor(), invoice_id, method, _answer_urls
+            )
+        except ValidationFailed as exc:
+            for issue in exc.issues:
+                flash(issue.message, "error")
+            return redirect(url_for("tipi_payment.detail", invoice_id=invoice_id), 303)
+        except services.PaymentUnavailable as exc:
+            flash(exc.message, "error")
+            return redirect(url_for("tipi_payment.detail", invoice_id=invoice_id), 303)
+        if target.method.upper() == "POST":
+            return render_template("tipi_payment/redirect.html", target=target)
+        return redirect(target.url, 303)
+
+    @bp.route("/paiements/<int:transaction_id>")
+    @families_only
+    def result(transaction_id: int) -> ResponseReturnValue:
+        """Where the payer lands: the state **from the database**, never from the URL."""
+        uow = request_uow()
+        transaction: PaymentTransaction = services.transaction_for(
+            uow, current_actor(), transaction_id
+        )
+        invoice = services.invoice_for(uow, current_actor(), transaction.invoice_id)
+        return render_template(
+            "tipi_payment/result.html",
+            transaction=transaction,
+            invoice=invoice,
+            state_label=STATE_LABELS[transaction.state],
+            status=status_label(invoice.status),
+        )
+
+    @bp.route("/paiement/<int:transaction_id>/<token>/retour", methods=["GET", "POST"])
+    @public
+    def provider_return(transaction_id: int, token: str) -> ResponseReturnValue:
+        """The payer's browser comes back (PayFiP ``urlredirect``, TIPI ``urlcl``)."""
+        services.handle_answer(get_portal(), transaction_id, token, _answer_data())
+        return redirect(url_for("tipi_payment.result", transaction_id=transaction_id), 303)
+
+    @bp.route("/paiement/<int:transaction_id>/<token>/notification", methods=["GET", "POST"])
+    @public
+    def provider_notification(transaction_id: int, token: str) -> ResponseReturnValue:
+        """The provider's server-to-server notification (PayFiP ``urlnotif``)."""
+        services.handle_answer(get_portal(), transaction_id, token, _answer_data())
+        return Response("OK", mimetype="text/plain")
+
+    # The provider posts from its own site, without the portal's CSRF token: these two routes
+    # trust nothing they receive (the per-transaction secret, then the provider is asked).
+    csrf.exempt(provider_return)
+    csrf.exempt(provider_notification)
+    return bp

@@ -1,0 +1,47 @@
+"""Commands of the tipi_payment plugin: ``famille reconcile-payments`` and
+``famille payfip-simulator``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+
+@click.command(
+    "reconcile-payments",
+    help="Interroge le service de paiement sur les paiements en attente (notifications perdues, "
+    "résultats P5) et expire ceux restés sans résultat.",
+)
+def reconcile_command() -> None:
+    from famille_plugins.tipi_payment.services import reconcile
+    from host_flask.cli import current_portal
+
+    report = reconcile(current_portal())
+    settled = ", ".join(f"{count} {state}" for state, count in sorted(report.settled.items()))
+    click.echo(
+        f"{report.checked} paiement(s) en attente vérifié(s) ; "
+        f"réglé(s) : {settled or 'aucun'} ; toujours en attente : {report.still_pending}."
+    )
+
+
+@click.command(
+    "payfip-simulator",
+    help="Lance le simulateur local de PayFiP (web service SOAP, page de paiement, "
+    "notification, ancien paiement.web) pour la démonstration et les tests.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5050, show_default=True, type=int)
+def simulator_command(host: str, port: int) -> None:
+    from werkzeug.serving import run_simple
+
+    from famille_plugins.tipi_payment.simulator import PayfipSimulator
+
+    click.echo(f"Simulateur PayFiP sur http://{host}:{port} (aucun paiement réel)")
+    run_simple(host, port, PayfipSimulator(), threaded=True, use_reloader=False)
+
+
+def register(cli: Any) -> None:
+    """Add the plugin's commands to the ``famille`` group."""
+    cli.add_command(reconcile_command)
+    cli.add_command(simulator_command)
