@@ -17,7 +17,13 @@ from famille_core.money import to_cents
 from famille_core.portal import Portal
 from famille_plugins.tipi_payment import formats
 from famille_plugins.tipi_payment.config import PAYFIP, TIPI, TipiSettings
-from famille_plugins.tipi_payment.services import ANOMALY, ERROR, WAITING, settings_of
+from famille_plugins.tipi_payment.services import (
+    ANOMALY,
+    ERROR,
+    WAITING,
+    PaymentUnavailable,
+    settings_of,
+)
 from famille_plugins.tipi_payment.soap import (
     PayfipClient,
     PayfipError,
@@ -99,6 +105,8 @@ def payfip_link(
             fault.code, f"Le service de paiement a refusé la demande (code {fault.code})."
         )
         raise ValidationFailed.single(f"payfip_{fault.code}", message) from fault
+    except PayfipError as exc:
+        raise PaymentUnavailable(f"PayFiP creation failed: {exc}") from exc
     return PaymentRedirect(
         url=f"{config.payment_page_url}?{urlencode({'idop': idop})}", provider_ref=idop
     )
@@ -213,12 +221,8 @@ def _checked_outcome(
 
 
 def _numcli_of(portal: Portal, transaction: PaymentTransaction) -> str:
-    from famille_core.entities import Invoice as InvoiceEntity
-
-    with portal.unit_of_work() as uow:
-        invoice = uow.get(InvoiceEntity, transaction.invoice_id)
-        code = invoice.regie_code if invoice is not None else "default"
-    return portal.settings.regie(code).numcli
+    """The ``numcli`` the payment was created with (kept with the transaction)."""
+    return str(transaction.provider_data.get("numcli") or portal.settings.regie().numcli)
 
 
 # --------------------------------------------------------------------------- legacy redirect

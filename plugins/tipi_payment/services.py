@@ -148,13 +148,15 @@ def _payfip_fields(
     """Check every PayFiP field before anything is stored (a refusal changes nothing)."""
     config = settings_of(portal)
     formats.montant_from_amount(invoice.balance)
-    formats.check_numcli(portal.settings.regie(invoice.regie_code).numcli)
     user = uow.get(User, actor.user_id) if actor.user_id is not None else None
     return {
         "refdet": formats.refdet_from_reference(invoice.reference),
         "exer": formats.exer_from_year(invoice.issue_date.year),
         "mode": config.saisie(provider),
-        "provider_data": {"mel": formats.check_mel(user.email if user else "")},
+        "provider_data": {
+            "mel": formats.check_mel(user.email if user else ""),
+            "numcli": formats.check_numcli(portal.settings.regie(invoice.regie_code).numcli),
+        },
     }
 
 
@@ -259,20 +261,22 @@ def verify(portal: Portal, transaction_id: int, data: dict[str, str]) -> Payment
     provider). ``None`` when no plugin answers or the verification failed technically."""
     with portal.unit_of_work() as uow:
         transaction = uow.get(PaymentTransaction, transaction_id)
-        if transaction is None:
-            return None
-        try:
-            outcome: PaymentOutcome | None = portal.hook.payment_response(
-                portal=portal, transaction=transaction, data=data
-            )
-        except Exception as exc:
-            # A provider bug must not credit anything, nor lose the transaction.
-            log.error(
-                "payment verification failed: %s",
-                type(exc).__name__,
-                extra={"transaction_id": transaction_id, "provider": transaction.provider},
-            )
-            return None
+    # The unit of work is closed (its objects stay readable): no connection is held while the
+    # provider is asked, so a slow provider cannot exhaust the pool.
+    if transaction is None:
+        return None
+    try:
+        outcome: PaymentOutcome | None = portal.hook.payment_response(
+            portal=portal, transaction=transaction, data=data
+        )
+    except Exception as exc:
+        # A provider bug must not credit anything, nor lose the transaction.
+        log.error(
+            "payment verification failed: %s",
+            type(exc).__name__,
+            extra={"transaction_id": transaction_id, "provider": transaction.provider},
+        )
+        return None
     return outcome
 
 

@@ -79,11 +79,10 @@ def simulator(
         notifications.append(server_side.post(path_of(url), data=dict(data)).status_code)
 
     sim = PayfipSimulator(notify=notify, now=clock.now)
-    soap_client = Client(sim)
 
     def transport(url: str, body: bytes, timeout: float) -> bytes:
         assert urlsplit(url).path == "/tpa/services/securite"
-        response = soap_client.post(
+        response = Client(sim).post(
             "/tpa/services/securite", data=body, headers={"Content-Type": "text/xml; charset=utf-8"}
         )
         return response.get_data()
@@ -92,6 +91,12 @@ def simulator(
     wrapper = Simulator(sim)
     wrapper.notifications = notifications  # type: ignore[attr-defined]
     yield wrapper
+
+
+def answer_urls(sim: Simulator, transaction: PaymentTransaction) -> tuple[str, str]:
+    """The (return, notification) paths PayFiP was given for ``transaction``."""
+    fields = sim.app.operations[transaction.provider_ref or ""].fields
+    return path_of(fields["urlredirect"]), path_of(fields["urlnotif"])
 
 
 def start_payment(client: FlaskClient, invoice: Invoice, method: str = "payfip") -> Any:
