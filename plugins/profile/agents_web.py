@@ -3,11 +3,11 @@ requests. Every read of tax, bank or health data is audited by the services."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from famille_core.errors import Conflict, NotFound, ValidationFailed
+from famille_core.errors import Conflict, ValidationFailed
 from famille_plugins.profile import decisions, services
 from famille_plugins.profile.fields import mask_iban
 from famille_plugins.profile.web import photo_response
@@ -102,7 +102,3 @@ def decide(request_id: int) -> ResponseReturnValue:
     return render_template("profile/agents/request.html", change=change, values=values, errors=errors,
                            titles=services.SECTION_TITLES), (422 if errors else 200)
 
-
-@bp.errorhandler(NotFound)
-def _not_found(_exc: NotFound) -> ResponseReturnValue:
-    abort(404)

@@ -20,6 +20,7 @@ from famille_core.portal import Portal
 
 ACCEPTED_FORMATS = {"JPEG", "PNG"}
 FIELD = "photo"
+TOO_MANY_PIXELS = "Photo : l'image est trop grande (trop de pixels). Réduisez-la avant de l'envoyer."
 
 
 def photo_dir(portal: Portal) -> Path:
@@ -51,10 +52,7 @@ def reencode(data: bytes, *, max_bytes: int, max_pixels: int, max_side: int) -> 
             image = Image.open(io.BytesIO(data), formats=sorted(ACCEPTED_FORMATS))
             width, height = image.size
             if width * height > max_pixels or width <= 0 or height <= 0:
-                raise _refuse(
-                    "Photo : l'image est trop grande (trop de pixels). Réduisez-la avant de l'envoyer.",
-                    "too_many_pixels",
-                )
+                raise _refuse(TOO_MANY_PIXELS, "too_many_pixels")
             image.load()
             clean: Image.Image = ImageOps.exif_transpose(image).convert("RGB")
             clean.thumbnail((max_side, max_side))
@@ -62,7 +60,9 @@ def reencode(data: bytes, *, max_bytes: int, max_pixels: int, max_side: int) -> 
             clean.save(out, format="JPEG", quality=85, optimize=True)
     except ValidationFailed:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _refuse(TOO_MANY_PIXELS, "too_many_pixels") from None
+    except UnidentifiedImageError:
         raise _refuse("Photo : le fichier n'est pas une image JPEG ou PNG valide.") from None
     except (OSError, ValueError, SyntaxError):
         raise _refuse("Photo : le fichier n'est pas une image JPEG ou PNG valide.") from None

@@ -14,7 +14,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from famille_core.entities import Child
-from famille_core.errors import Conflict, NotFound, ValidationFailed
+from famille_core.errors import Conflict, ValidationFailed
 from famille_plugins.profile import services
 from famille_plugins.profile.export import export_family_data
 from famille_plugins.profile.fields import BOOL, DATE, IBAN, VACCINATION_ROWS, FieldSpec, mask_iban
@@ -331,7 +331,3 @@ def my_data_json() -> ResponseReturnValue:
         },
     )
 
-
-@bp.errorhandler(NotFound)
-def _not_found(_exc: NotFound) -> ResponseReturnValue:
-    abort(404)
