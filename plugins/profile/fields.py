@@ -103,7 +103,7 @@ SECTION_FIELDS: dict[str, tuple[FieldSpec, ...]] = {
     ),
     "banque": (
         FieldSpec(name="holder", label="Titulaire du compte", required=True, max_length=200, autocomplete="name"),
-        FieldSpec(name="iban", label="IBAN", kind=IBAN, required=True, max_length=42, hint="Par exemple FR76 3000 6000 0112 3456 7890 189."),
+        FieldSpec(name="iban", label="IBAN", kind=IBAN, required=True, max_length=42, hint="27 caractères pour un compte français (FR suivi de 25 chiffres ou lettres) ; les espaces sont permises."),
         FieldSpec(name="bic", label="BIC", kind=BIC, max_length=11),
         FieldSpec(name="mandate_reference", label="Référence unique du mandat SEPA", max_length=35),
         FieldSpec(name="mandate_date", label="Date de signature du mandat", kind=DATE),
