@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,8 +15,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import Client
 
-from famille_core import FixedClock, Portal
+from famille_core import FixedClock, Portal, hookimpl
 from famille_core.entities import Invoice, PaymentTransaction
+from famille_core.hooks.results import FamilyNotice
 from famille_plugins.tipi_payment import soap
 from famille_plugins.tipi_payment.simulator import PayfipSimulator
 from tests.conftest import csrf_token
@@ -23,6 +25,37 @@ from tests.conftest import csrf_token
 DUPONT_OPEN = "99996884"
 """The DUPONT family's unpaid demo invoice (84,95 €)."""
 MARTIN_OPEN = "99996885"
+
+
+class Recorder:
+    """A test plugin standing in for the inbox: records the notices posted through
+    ``notify_family`` and the ``on_payment`` calls (thread-safe)."""
+
+    def __init__(self) -> None:
+        self.notices: list[FamilyNotice] = []
+        self.payments: list[tuple[str, str]] = []
+        self._lock = threading.Lock()
+
+    @hookimpl
+    def post_family_notice(self, portal, uow, notice):  # type: ignore[no-untyped-def]
+        with self._lock:
+            self.notices.append(notice)
+            return len(self.notices)
+
+    @hookimpl
+    def on_payment(self, portal, invoice, transaction):  # type: ignore[no-untyped-def]
+        with self._lock:
+            self.payments.append((invoice.number, transaction.state.value))
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+def extra_plugins(recorder: Recorder) -> list[object]:
+    return [recorder]
 
 
 def path_of(url: str) -> str:

@@ -11,47 +11,17 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from famille_core import Portal, hookimpl
+from famille_core import Portal
 from famille_core.entities import InvoiceStatus, PaymentState
-from famille_core.hooks.results import FamilyNotice
 from tests.plugins.tipi_payment.conftest import (
     DUPONT_OPEN,
+    Recorder,
     Simulator,
     answer_urls,
     invoice_by_number,
     start_payment,
     transactions,
 )
-
-
-class Receipts:
-    """Counts receipts and ``on_payment`` calls (stands in for the inbox)."""
-
-    def __init__(self) -> None:
-        self.notices: list[FamilyNotice] = []
-        self.payments = 0
-        self._lock = threading.Lock()
-
-    @hookimpl
-    def post_family_notice(self, portal, uow, notice):  # type: ignore[no-untyped-def]
-        with self._lock:
-            self.notices.append(notice)
-        return 1
-
-    @hookimpl
-    def on_payment(self, portal, invoice, transaction):  # type: ignore[no-untyped-def]
-        with self._lock:
-            self.payments += 1
-
-
-@pytest.fixture
-def receipts() -> Receipts:
-    return Receipts()
-
-
-@pytest.fixture
-def extra_plugins(receipts: Receipts) -> list[object]:
-    return [receipts]
 
 
 def _paid_without_notification(
@@ -63,6 +33,11 @@ def _paid_without_notification(
     (transaction,) = transactions(demo)
     back, notify = answer_urls(sim, transaction)
     return back, notify, transaction.provider_ref or ""
+
+
+def _notification(app: Flask, notify: str, idop: str) -> Callable[[], int]:
+    """PayFiP's notification POST, from its own client."""
+    return lambda: app.test_client().post(notify, data={"idOp": idop}).status_code
 
 
 def _in_parallel(calls: list[Callable[[], int]]) -> list[int]:
@@ -84,49 +59,42 @@ def _in_parallel(calls: list[Callable[[], int]]) -> list[int]:
     return results
 
 
-def _assert_credited_once(demo: Portal, receipts: Receipts) -> None:
+def _assert_credited_once(demo: Portal, recorder: Recorder) -> None:
     invoice = invoice_by_number(demo, DUPONT_OPEN)
     assert invoice.paid_amount == invoice.total
     assert invoice.status is InvoiceStatus.PAID
     assert [t.state for t in transactions(demo)] == [PaymentState.PAID]
-    assert len(receipts.notices) == 1
-    assert receipts.payments == 1
+    assert len(recorder.notices) == 1
+    assert len(recorder.payments) == 1
 
 
 @pytest.mark.postgres
 def test_twenty_parallel_notifications_credit_exactly_once(
-    demo: Portal, app: Flask, parent_client: FlaskClient, simulator: Simulator, receipts: Receipts
+    demo: Portal, app: Flask, parent_client: FlaskClient, simulator: Simulator, recorder: Recorder
 ) -> None:
     _back, notify, idop = _paid_without_notification(demo, parent_client, simulator)
-
-    def notification() -> int:
-        return app.test_client().post(notify, data={"idOp": idop}).status_code
-
-    statuses = _in_parallel([notification] * 20)
+    statuses = _in_parallel([_notification(app, notify, idop)] * 20)
     assert statuses == [200] * 20
-    _assert_credited_once(demo, receipts)
+    _assert_credited_once(demo, recorder)
 
 
 @pytest.mark.postgres
 def test_notification_racing_browser_return_credits_once(
-    demo: Portal, app: Flask, parent_client: FlaskClient, simulator: Simulator, receipts: Receipts
+    demo: Portal, app: Flask, parent_client: FlaskClient, simulator: Simulator, recorder: Recorder
 ) -> None:
     back, notify, idop = _paid_without_notification(demo, parent_client, simulator)
-
-    def notification() -> int:
-        return app.test_client().post(notify, data={"idOp": idop}).status_code
 
     def browser() -> int:
         return parent_client.get(back).status_code
 
-    assert _in_parallel([notification, browser] * 3) == [200, 303] * 3
-    _assert_credited_once(demo, receipts)
+    assert _in_parallel([_notification(app, notify, idop), browser] * 3) == [200, 303] * 3
+    _assert_credited_once(demo, recorder)
     page = parent_client.get(back, follow_redirects=True).get_data(as_text=True)
     assert "Paiement accepté" in page
 
 
 def test_notification_then_browser_return_credits_once(
-    demo: Portal, parent_client: FlaskClient, simulator: Simulator, receipts: Receipts
+    demo: Portal, parent_client: FlaskClient, simulator: Simulator, recorder: Recorder
 ) -> None:
     """The same race, serialised (runs on SQLite too): whichever comes second changes nothing."""
     back, notify, idop = _paid_without_notification(demo, parent_client, simulator)
@@ -134,4 +102,4 @@ def test_notification_then_browser_return_credits_once(
     assert "Paiement accepté" in parent_client.get(back, follow_redirects=True).get_data(
         as_text=True
     )
-    _assert_credited_once(demo, receipts)
+    _assert_credited_once(demo, recorder)

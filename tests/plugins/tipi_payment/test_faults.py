@@ -74,13 +74,20 @@ def test_answer_with_a_wrong_secret_is_refused_and_logged(
     _assert_clean_log(caplog, "payment answer refused: unknown transaction or wrong secret")
 
 
+def _paid_with_answer_field(
+    demo: Portal, client: FlaskClient, sim: Simulator, field: str, value: str
+) -> Any:
+    """Pay, PayFiP's verified answer carrying ``field=value``; return the transaction."""
+    location, transaction = _started(demo, client)
+    sim.app.operations[transaction.provider_ref or ""].fields[field] = value
+    client.get(path_of(sim.choose(location, "payer")))
+    return transaction
+
+
 def test_wrong_amount_in_payfip_answer_credits_nothing(
     demo: Portal, parent_client: FlaskClient, simulator: Simulator, caplog: pytest.LogCaptureFixture
 ) -> None:
-    location, transaction = _started(demo, parent_client)
-    simulator.app.operations[transaction.provider_ref or ""].fields["montant"] = "100"
-    back = simulator.choose(location, "payer")
-    parent_client.get(path_of(back))
+    _paid_with_answer_field(demo, parent_client, simulator, "montant", "100")
     _assert_nothing_credited(demo)
     _assert_clean_log(caplog, "fields do not match the transaction: montant")
 
@@ -88,9 +95,7 @@ def test_wrong_amount_in_payfip_answer_credits_nothing(
 def test_unknown_refdet_in_payfip_answer_credits_nothing(
     demo: Portal, parent_client: FlaskClient, simulator: Simulator, caplog: pytest.LogCaptureFixture
 ) -> None:
-    location, transaction = _started(demo, parent_client)
-    simulator.app.operations[transaction.provider_ref or ""].fields["refdet"] = "2099ZZ99ZZZZ"
-    parent_client.get(path_of(simulator.choose(location, "payer")))
+    _paid_with_answer_field(demo, parent_client, simulator, "refdet", "2099ZZ99ZZZZ")
     _assert_nothing_credited(demo)
     _assert_clean_log(caplog, "fields do not match the transaction: refdet")
 
@@ -142,10 +147,8 @@ def settings_data(settings_data: dict[str, Any]) -> dict[str, Any]:
 def test_test_mode_answer_in_production_mode_credits_nothing(
     demo: Portal, parent_client: FlaskClient, simulator: Simulator, caplog: pytest.LogCaptureFixture
 ) -> None:
-    location, transaction = _started(demo, parent_client)
+    transaction = _paid_with_answer_field(demo, parent_client, simulator, "saisie", "T")
     assert transaction.mode == "W"
-    simulator.app.operations[transaction.provider_ref or ""].fields["saisie"] = "T"
-    parent_client.get(path_of(simulator.choose(location, "payer")))
     _assert_nothing_credited(demo)
     _assert_clean_log(caplog, "fields do not match the transaction: saisie")
 

@@ -8,44 +8,17 @@ from decimal import Decimal
 import pytest
 from flask.testing import FlaskClient
 
-from famille_core import Portal, hookimpl
+from famille_core import Portal
 from famille_core.entities import InvoiceStatus, PaymentState
-from famille_core.hooks.results import FamilyNotice
 from tests.plugins.tipi_payment.conftest import (
     DUPONT_OPEN,
+    Recorder,
     Simulator,
     invoice_by_number,
     path_of,
     start_payment,
     transactions,
 )
-
-
-class Recorder:
-    """A test plugin standing in for the inbox: records notices and ``on_payment`` calls."""
-
-    def __init__(self) -> None:
-        self.notices: list[FamilyNotice] = []
-        self.payments: list[tuple[str, str]] = []
-
-    @hookimpl
-    def post_family_notice(self, portal, uow, notice):  # type: ignore[no-untyped-def]
-        self.notices.append(notice)
-        return len(self.notices)
-
-    @hookimpl
-    def on_payment(self, portal, invoice, transaction):  # type: ignore[no-untyped-def]
-        self.payments.append((invoice.number, transaction.state.value))
-
-
-@pytest.fixture
-def recorder() -> Recorder:
-    return Recorder()
-
-
-@pytest.fixture
-def extra_plugins(recorder: Recorder) -> list[object]:
-    return [recorder]
 
 
 def test_parent_pays_invoice_through_payfip_and_sees_it_paid(
