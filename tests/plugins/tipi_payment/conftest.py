@@ -99,6 +99,23 @@ class Simulator:
         assert back, answer
         return html.unescape(back.group(1))
 
+    def legacy_answer(self, redirect_url: str, choice: str = "payer") -> tuple[str, dict[str, str]]:
+        """Open the legacy ``paiement.web`` page, press a button; return where the answer is
+        posted (``urlcl``) and its fields."""
+        page = self.browser.get(path_of(redirect_url))
+        assert page.status_code == 200, page.get_data(as_text=True)
+        operation = re.search(r'name="operation" value="([^"]+)"', page.get_data(as_text=True))
+        assert operation
+        answer = self.browser.post(
+            "/tpa/paiement.web", data={"operation": operation.group(1), "choix": choice}
+        ).get_data(as_text=True)
+        action = re.search(r'<form method="post" action="([^"]+)"', answer)
+        assert action, answer
+        fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', answer))
+        return path_of(html.unescape(action.group(1))), {
+            k: html.unescape(v) for k, v in fields.items()
+        }
+
 
 @pytest.fixture
 def simulator(

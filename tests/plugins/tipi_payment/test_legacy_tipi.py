@@ -1,0 +1,179 @@
+"""The legacy TIPI ``paiement.web`` redirect, chosen by configuration: its answer is unsigned,
+so it credits only when every field matches the stored transaction and the per-transaction
+secret of ``urlcl`` is right (payfip.md, section 2)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import attrs
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from famille_core import Portal
+from famille_core.entities import InvoiceStatus, PaymentState
+from tests.plugins.tipi_payment.conftest import (
+    DUPONT_OPEN,
+    MARTIN_OPEN,
+    Recorder,
+    Simulator,
+    invoice_by_number,
+    start_payment,
+    transactions,
+)
+
+
+@pytest.fixture
+def settings_data(settings_data: dict[str, Any]) -> dict[str, Any]:
+    return {**settings_data, "plugins": {"tipi_payment": {"providers": ["tipi"]}}}
+
+
+def _redirect(demo: Portal, client: FlaskClient) -> str:
+    response = start_payment(client, invoice_by_number(demo, DUPONT_OPEN), method="tipi")
+    assert response.status_code == 303
+    return str(response.headers["Location"])
+
+
+def _state(demo: Portal) -> tuple[InvoiceStatus, list[PaymentState]]:
+    return invoice_by_number(demo, DUPONT_OPEN).status, [t.state for t in transactions(demo)]
+
+
+def test_redirect_carries_every_field_formatted(demo: Portal, parent_client: FlaskClient) -> None:
+    location = _redirect(demo, parent_client)
+    parts = urlsplit(location)
+    assert (
+        f"{parts.scheme}://{parts.netloc}{parts.path}"
+        == "https://www.payfip.gouv.fr/tpa/paiement.web"
+    )
+    query = {key: values[0] for key, values in parse_qs(parts.query).items()}
+    invoice = invoice_by_number(demo, DUPONT_OPEN)
+    assert query["numcli"] == "021289"
+    assert query["exer"] == str(invoice.issue_date.year)
+    assert query["refdet"] == invoice.reference.replace("-", "")
+    assert query["montant"] == "8495"
+    assert query["mel"] == "parent@example.org"
+    assert query["objet"] == f"Facture {DUPONT_OPEN} Cantine"
+    assert query["saisie"] == "T"
+    (transaction,) = transactions(demo)
+    assert query["urlcl"].startswith(f"http://127.0.0.1:5000/factures/paiement/{transaction.id}/")
+    assert transaction.state is PaymentState.PENDING and transaction.provider == "tipi"
+
+
+def test_posted_answer_credits_invoice_once(
+    demo: Portal, app: Flask, parent_client: FlaskClient, simulator: Simulator, recorder: Recorder
+) -> None:
+    urlcl, answer = simulator.legacy_answer(_redirect(demo, parent_client), "payer")
+    assert (
+        answer["resultrans"] == "P"
+        and len(answer["dattrans"]) == 8
+        and len(answer["heurtrans"]) == 4
+    )
+    # The answer is form-posted from PayFiP's site: no session cookie comes with it.
+    anonymous = app.test_client()
+    response = anonymous.post(urlcl, data=answer)
+    assert response.status_code == 303
+    assert anonymous.post(urlcl, data=answer).status_code == 303  # replayed: no effect
+    assert _state(demo) == (InvoiceStatus.PAID, [PaymentState.PAID])
+    page = parent_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Paiement accepté" in page and "payée" in page
+    assert len(recorder.notices) == 1
+
+
+def test_upper_case_names_and_query_string_answers_are_read(
+    demo: Portal, app: Flask, parent_client: FlaskClient, simulator: Simulator
+) -> None:
+    urlcl, answer = simulator.legacy_answer(_redirect(demo, parent_client), "payer")
+    upper = {key.upper(): value for key, value in answer.items()}
+    assert app.test_client().get(urlcl, query_string=upper).status_code == 303
+    assert _state(demo) == (InvoiceStatus.PAID, [PaymentState.PAID])
+
+
+@pytest.mark.parametrize(
+    ("choice", "state"), [("refuser", PaymentState.REFUSED), ("annuler", PaymentState.CANCELLED)]
+)
+def test_refused_and_cancelled_answers(
+    demo: Portal,
+    app: Flask,
+    parent_client: FlaskClient,
+    simulator: Simulator,
+    choice: str,
+    state: PaymentState,
+) -> None:
+    urlcl, answer = simulator.legacy_answer(_redirect(demo, parent_client), choice)
+    app.test_client().post(urlcl, data=answer)
+    assert _state(demo) == (InvoiceStatus.OPEN, [state])
+
+
+@pytest.mark.parametrize(
+    ("tamper", "logged"),
+    [
+        ({"montant": "100"}, "montant"),  # wrong amount
+        ({"refdet": "2099ZZ99ZZZZ"}, "refdet"),  # unknown refdet
+        ({"numcli": "999999"}, "numcli"),
+        ({"exer": "2001"}, "exer"),
+        ({"saisie": "W"}, "saisie"),
+        ({"numauto": ""}, "numauto"),
+        ({"resultrans": "Q"}, "resultrans"),
+    ],
+)
+def test_forged_legacy_answer_with_right_secret_credits_nothing(
+    demo: Portal,
+    app: Flask,
+    parent_client: FlaskClient,
+    simulator: Simulator,
+    caplog: pytest.LogCaptureFixture,
+    tamper: dict[str, str],
+    logged: str,
+) -> None:
+    urlcl, answer = simulator.legacy_answer(_redirect(demo, parent_client), "payer")
+    app.test_client().post(urlcl, data={**answer, **tamper})
+    assert _state(demo) == (InvoiceStatus.OPEN, [PaymentState.PENDING])
+    assert f"fields do not match the transaction: {logged}" in caplog.text
+    assert "parent@example.org" not in caplog.text
+
+
+def test_forged_resultrans_p_without_the_secret_is_refused(
+    demo: Portal, app: Flask, parent_client: FlaskClient, simulator: Simulator
+) -> None:
+    urlcl, answer = simulator.legacy_answer(_redirect(demo, parent_client), "annuler")
+    forged = {**answer, "resultrans": "P", "numauto": "999999"}
+    token_less = urlcl.rsplit("/", 2)[0] + "/guessed-secret/retour"
+    assert app.test_client().post(token_less, data=forged).status_code == 404
+    assert _state(demo) == (InvoiceStatus.OPEN, [PaymentState.PENDING])
+
+
+def test_answer_for_another_familys_refdet_credits_nothing(
+    demo: Portal, app: Flask, parent_client: FlaskClient, simulator: Simulator
+) -> None:
+    from tests.conftest import login
+
+    martin = app.test_client()
+    login(martin, "martin@example.org", "martin-demo-password")
+    response = start_payment(martin, invoice_by_number(demo, MARTIN_OPEN), method="tipi")
+    _martin_urlcl, martin_answer = simulator.legacy_answer(response.headers["Location"], "payer")
+    dupont_urlcl, _answer = simulator.legacy_answer(_redirect(demo, parent_client), "annuler")
+    # MARTIN's paid answer posted to DUPONT's return URL: refdet and amount differ.
+    app.test_client().post(dupont_urlcl, data=martin_answer)
+    assert _state(demo)[0] is InvoiceStatus.OPEN
+    assert invoice_by_number(demo, MARTIN_OPEN).status is InvoiceStatus.OPEN
+    assert {t.state for t in transactions(demo)} == {PaymentState.PENDING}
+
+
+@pytest.mark.parametrize("mode,letter", [("production", "A"), ("activation", "X")])
+def test_saisie_follows_mode_and_test_answer_never_credits_in_production(
+    demo: Portal,
+    app: Flask,
+    parent_client: FlaskClient,
+    simulator: Simulator,
+    mode: str,
+    letter: str,
+) -> None:
+    demo.plugin_config["tipi_payment"] = attrs.evolve(demo.config_for("tipi_payment"), mode=mode)
+    urlcl, answer = simulator.legacy_answer(_redirect(demo, parent_client), "payer")
+    assert answer["saisie"] == letter
+    app.test_client().post(urlcl, data={**answer, "saisie": "T"})
+    assert _state(demo) == (InvoiceStatus.OPEN, [PaymentState.PENDING])
+    app.test_client().post(urlcl, data=answer)
+    assert _state(demo) == (InvoiceStatus.PAID, [PaymentState.PAID])
