@@ -47,6 +47,7 @@ from famille_core.entities.family import (
     FiscalData,
     Guardian,
     GuardianRole,
+    ProfileExtraValue,
 )
 from famille_core.entities.integration import ApiClient, DomainEvent, Scope
 from famille_core.entities.messages import Attachment, Direction, Message, Thread
@@ -85,6 +86,7 @@ __all__ = [
     "PasswordResetToken",
     "PaymentState",
     "PaymentTransaction",
+    "ProfileExtraValue",
     "Regie",
     "Reservation",
     "ReservationState",

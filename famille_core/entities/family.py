@@ -109,3 +109,16 @@ class BankDetails:
     mandate_reference: str = ""
     mandate_date: date | None = None
     version: int = 1
+
+
+@define(slots=False, eq=False, kw_only=True)
+class ProfileExtraValue:
+    """The value of a field a collectivity added to a profile section through the
+    ``profile_fields`` hook (``child_id`` set for a child's sections)."""
+
+    id: int | None = None
+    family_id: int
+    child_id: int | None = None
+    section: str
+    name: str
+    value: str = ""

@@ -203,7 +203,10 @@ def on_payment(portal: Portal, invoice: Invoice, transaction: PaymentTransaction
 
 @hookspec
 def profile_fields(portal: Portal, section: str) -> Sequence[ProfileField]:
-    """Extra fields a collectivity adds to a profile ``section`` (``"responsable"``, ``"sante"``…).
+    """Extra fields a collectivity adds to a profile ``section``: ``"responsable"``,
+    ``"conjoint"``, ``"fiscal"``, ``"caf"``, ``"banque"``, ``"complementaires"`` or ``"sanitaires"``.
+    The profile plugin shows them as ``extra_<name>``, checks them like its own fields and stores
+    their text in ``profile_extra_value``.
 
     Collected.
     """
@@ -214,6 +217,8 @@ def validate_profile_change(
     portal: Portal, section: str, changes: dict[str, Any], actor: Actor
 ) -> Sequence[Issue]:
     """Veto a change to a profile ``section`` (``changes`` maps field names to new values).
+    Called after the plugin's own checks passed, for changes applied at once and again when an
+    agent approves a change request.
 
     Collected.
     """

@@ -31,6 +31,7 @@ PROFILE_ENTITIES: dict[type, str] = {
     e.ChildDetails: "child_details",
     e.HealthRecord: "health_record",
     e.AuthorizedPerson: "authorized_person",
+    e.ProfileExtraValue: "profile_extra_value",
 }
 
 

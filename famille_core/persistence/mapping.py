@@ -16,6 +16,7 @@ MAPPINGS: tuple[tuple[type, Table], ...] = (
     (e.FiscalData, t.fiscal_data),
     (e.CafInfo, t.caf_info),
     (e.BankDetails, t.bank_details),
+    (e.ProfileExtraValue, t.profile_extra_value),
     (e.Child, t.child),
     (e.FamilyChild, t.family_child),
     (e.AuthorizedPerson, t.authorized_person),

@@ -146,6 +146,19 @@ bank_details = Table(
     UniqueConstraint("family_id"),
 )
 
+profile_extra_value = Table(
+    "profile_extra_value",
+    metadata,
+    _id(),
+    _fk("family_id", "family"),
+    _fk("child_id", "child", nullable=True, index=False),
+    Column("section", String(50), nullable=False),
+    Column("name", String(50), nullable=False),
+    Column("value", Text, nullable=False, default=""),
+    UniqueConstraint("family_id", "child_id", "section", "name"),
+)
+"""Values of the fields a collectivity adds through the ``profile_fields`` hook."""
+
 child = Table(
     "child",
     metadata,

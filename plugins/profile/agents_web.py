@@ -40,8 +40,9 @@ def family(family_id: int) -> ResponseReturnValue:
 
     kids = children_of(uow, family_id)
     uow.commit()  # keeps the audit records
+    extras = services.extras_shown(get_portal(), uow, family_id, None, services.FAMILY_SECTIONS)
     return render_template("profile/index.html", view=view, pending=pending, titles=services.SECTION_TITLES,
-                           mask_iban=mask_iban, kids=kids)
+                           mask_iban=mask_iban, kids=kids, extras=extras)
 
 
 @bp.get("/enfants/<int:child_id>")

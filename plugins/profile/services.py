@@ -29,6 +29,7 @@ from famille_core.entities import (
     Guardian,
     GuardianRole,
     HealthRecord,
+    ProfileExtraValue,
     Role,
     User,
     Vaccination,
@@ -38,7 +39,7 @@ from famille_core.portal import Portal
 from famille_core.services.access import child_for, require_family, require_recent_login
 from famille_core.services.accounts import security_notice
 from famille_core.services.audit import audit
-from famille_core.uow import UnitOfWork
+from famille_core.uow import In, UnitOfWork
 from famille_plugins.profile.fields import (
     SECTION_FIELDS,
     FieldSpec,
@@ -98,9 +99,12 @@ def may_read_sensitive(portal: Portal, actor: Actor) -> bool:
 def section_specs(portal: Portal, section: str) -> tuple[FieldSpec, ...]:
     """The fields of ``section``: the built-in ones plus those of the ``profile_fields`` hook.
 
-    Extra fields are offered to the ``validate_profile_change`` hook; the core schema has no
-    column for them, so they are not stored (see docs/profile.md).
+    Extra fields (named ``extra_<name>`` in forms) are checked like the others, offered to the
+    ``validate_profile_change`` hook and stored as text in ``profile_extra_value``. Authorised
+    persons, a list, take no extra fields.
     """
+    if section == "autorisations":
+        return SECTION_FIELDS[section]
     extra = [
         FieldSpec(name=f"extra_{f.name}", label=f.label, required=f.required, hint=f.help_text, extra=True)
         for result in portal.hook.profile_fields(portal=portal, section=section)
@@ -224,6 +228,7 @@ def _apply(
 ) -> Any:
     """Write ``values`` onto ``record`` (or a new record); returns the record."""
     stored = {k: v for k, v in values.items() if not k.startswith("extra_")}
+    _store_extras(uow, family_id, child, section, values)
     if section == "fiscal":
         same_year = uow.first(FiscalData, family_id=family_id, year=stored["year"])
         record = same_year
@@ -234,6 +239,43 @@ def _apply(
     for name, value in stored.items():
         setattr(record, name, value)
     return record
+
+
+def _store_extras(uow: UnitOfWork, family_id: int, child: Child | None, section: str, values: dict[str, Any]) -> None:
+    extras = {k.removeprefix("extra_"): v for k, v in values.items() if k.startswith("extra_")}
+    if not extras:
+        return
+    child_id = child.id if child is not None else None
+    existing = {
+        row.name: row
+        for row in uow.find(ProfileExtraValue, family_id=family_id, child_id=child_id, section=section)
+    }
+    for name, value in extras.items():
+        text = "" if value is None else str(value)
+        if name in existing:
+            existing[name].value = text
+        else:
+            uow.add(ProfileExtraValue(family_id=family_id, child_id=child_id, section=section, name=name, value=text))
+
+
+def extra_values(uow: UnitOfWork, family_id: int, child_id: int | None, section: str) -> dict[str, str]:
+    """The stored values of the collectivity's extra fields of a section, by form field name."""
+    rows = uow.find(ProfileExtraValue, family_id=family_id, child_id=child_id, section=section)
+    return {f"extra_{row.name}": row.value for row in rows}
+
+
+def extras_shown(
+    portal: Portal, uow: UnitOfWork, family_id: int, child_id: int | None, sections: tuple[str, ...]
+) -> dict[str, list[tuple[str, str]]]:
+    """``section -> [(label, value)]`` of the extra fields, for the read-only pages."""
+    rows = uow.find(ProfileExtraValue, family_id=family_id, child_id=child_id, section=In(sections))
+    stored = {(row.section, f"extra_{row.name}"): row.value for row in rows}
+    shown: dict[str, list[tuple[str, str]]] = {}
+    for section in sections:
+        for spec in section_specs(portal, section):
+            if spec.extra:
+                shown.setdefault(section, []).append((spec.label, stored.get((section, spec.name), "")))
+    return shown
 
 
 def _new_record(family_id: int, section: str, values: dict[str, Any], child: Child | None) -> Any:

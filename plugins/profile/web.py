@@ -73,6 +73,7 @@ def index() -> ResponseReturnValue:
     return render_template(
         "profile/index.html",
         view=view,
+        extras=services.extras_shown(get_portal(), request_uow(), view.family.id, None, services.FAMILY_SECTIONS),
         pending=_pending_by_key(view.family.id),
         titles=services.SECTION_TITLES,
         mask_iban=mask_iban,
@@ -180,7 +181,9 @@ def _edit_family_section(section: str) -> ResponseReturnValue:
     if request.method == "POST":
         return _save(section, action=action, back=back, done=back, **extra)
     specs = services.section_specs(portal, section)
-    return _render_form(section, action=action, back=back, values=record_values(specs, record),
+    values = {**record_values(specs, record),
+              **services.extra_values(request_uow(), services.family_id_of(actor), None, section)}
+    return _render_form(section, action=action, back=back, values=values,
                         version=record.version if record is not None else 0, **extra)
 
 
@@ -201,6 +204,8 @@ def child(child_id: int) -> ResponseReturnValue:
     return render_template(
         "profile/child.html",
         view=view,
+        extras=services.extras_shown(get_portal(), request_uow(), services.family_id_of(actor), child_id,
+                                     ("complementaires", "sanitaires")),
         pending=_pending_by_key(services.family_id_of(actor)),
         titles=services.SECTION_TITLES,
         diets=dict(services.SECTION_FIELDS["complementaires"][0].choices),
@@ -223,7 +228,9 @@ def edit_child_section(child_id: int, section: str) -> ResponseReturnValue:
     if request.method == "POST":
         return _save(section, action=request.path, back=back, done=back, child=kid, **extra)
     specs = services.section_specs(portal, section)
-    return _render_form(section, action=request.path, back=back, values=record_values(specs, record),
+    values = {**record_values(specs, record),
+              **services.extra_values(uow, services.family_id_of(current_actor()), kid.id, section)}
+    return _render_form(section, action=request.path, back=back, values=values,
                         version=record.version if record is not None else 0, child=kid, **extra)
 
 
