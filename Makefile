@@ -7,18 +7,21 @@ export FAMILLE_INSTANCE ?= $(CURDIR)/instance
 
 .PHONY: install demo test test-sqlite test-postgres lint typecheck bench messages clean
 
-$(STAMP): pyproject.toml examples/extra_reasons/pyproject.toml
+$(STAMP): pyproject.toml examples/extra_reasons/pyproject.toml examples/desk_payment/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]' -e examples/extra_reasons
+	$(BIN)/python -m pip install --quiet -e '.[dev]' -e examples/extra_reasons -e examples/desk_payment
 	touch $(STAMP)
 
 install: $(STAMP)
 
 ## make demo: install, create the SQLite database with the demo data, serve on http://127.0.0.1:5000
+## (with the local PayFiP simulator on http://127.0.0.1:5050, stopped with the portal)
 demo: $(STAMP)
 	$(BIN)/famille init
 	$(BIN)/famille demo
+	$(BIN)/famille payfip-simulator --host 127.0.0.1 --port 5050 & sim=$$!; \
+	trap 'kill $$sim 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/famille serve --host 127.0.0.1 --port 5000
 
 ## make test: install and run the whole suite (FAMILLE_TEST_DATABASE_URL selects PostgreSQL)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from attrs import field, frozen, validators
+from attrs import Attribute, field, frozen, validators
 
 PAYFIP = "payfip"
 """The PayFiP web-service flow (recommended: every answer is verified with PayFiP)."""
@@ -24,15 +24,17 @@ MODES = ("test", "activation", "production")
 WEB_SERVICE_SAISIE = {"test": "T", "activation": "X", "production": "W"}
 
 
-def _http_url(_inst: object, _attr: object, value: str) -> None:
+def _http_url(_inst: object, attribute: Attribute[str], value: str) -> None:
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError("an absolute http(s) URL is expected")
+    if value and (parts.scheme not in ("http", "https") or not parts.netloc):
+        raise ValueError(f"{attribute.name}: an absolute http(s) URL is expected")
 
 
-def _providers(_inst: object, _attr: object, value: tuple[str, ...]) -> None:
+def _providers(
+    _inst: object, attribute: Attribute[tuple[str, ...]], value: tuple[str, ...]
+) -> None:
     if not value:
-        raise ValueError("at least one payment provider is expected")
+        raise ValueError(f"{attribute.name}: at least one payment provider is expected")
 
 
 @frozen(kw_only=True)
@@ -44,7 +46,9 @@ class TipiSettings:
     code that another enabled plugin answers in ``payment_methods``."""
     mode: str = field(default="test", validator=validators.in_(MODES))
     """``saisie`` sent to PayFiP: test (``T``), activation (``X``) or production."""
-    base_url: str = field(default="https://www.payfip.gouv.fr", validator=_http_url)
+    base_url: str = field(
+        default="https://www.payfip.gouv.fr", validator=[validators.min_len(1), _http_url]
+    )
     """PayFiP's address; only this differs between the real service and the simulator."""
     timeout_seconds: float = field(default=10.0, validator=validators.gt(0))
     """Time allowed to each SOAP call; a timeout credits nothing and leaves the payment pending."""
@@ -53,7 +57,7 @@ class TipiSettings:
     ``famille reconcile-payments``."""
     legacy_production_saisie: str = field(default="A", validator=validators.in_(["A", "M", "W"]))
     """The legacy redirect's production ``saisie`` letter (``A`` in most implementations)."""
-    public_url: str = ""
+    public_url: str = field(default="", validator=_http_url)
     """The portal's address as DGFiP reaches it (notification and return URLs); empty: the
     ``[portal] base_url``."""
 

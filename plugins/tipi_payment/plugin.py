@@ -26,10 +26,8 @@ if TYPE_CHECKING:
     from famille_core.entities import Actor, Invoice, PaymentTransaction
     from famille_core.portal import Portal
 
-METHOD_LABELS = {
-    PAYFIP: "Payer en ligne par carte bancaire (PayFiP)",
-    TIPI: "Payer en ligne par carte bancaire (TIPI)",
-}
+METHOD_LABELS = {PAYFIP: "Payer en ligne", TIPI: "Payer en ligne"}
+"""Both protocols take the card on the State's secure service (PayFiP)."""
 
 
 @hookimpl
