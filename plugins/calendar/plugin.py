@@ -2,21 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Generator, Iterable, Sequence
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from famille_core import hookimpl
-from famille_core.hooks.results import MenuItem
+from famille_core.hooks.results import ClosedDay, MenuItem
+from famille_plugins.calendar.settings import CalendarSettings
 
 if TYPE_CHECKING:
-    from famille_core.entities import Actor
+    from famille_core.entities import AbsenceReason, Activity, Actor, Child
     from famille_core.portal import Portal
+    from famille_core.uow import UnitOfWork
+
+NAME = "calendar"
+
+
+def calendar_settings(portal: Portal) -> CalendarSettings:
+    """The validated ``[plugins.calendar]`` settings (defaults when the plugin table is absent)."""
+    settings: CalendarSettings = portal.plugin_config.get(NAME) or CalendarSettings()
+    return settings
+
+
+@hookimpl
+def plugin_settings() -> tuple[str, type]:
+    return NAME, CalendarSettings
 
 
 @hookimpl
 def menu_items(portal: Portal, actor: Actor) -> Sequence[MenuItem]:
     if actor.is_agent:
-        return []
+        return [MenuItem(label="Demandes et effectifs", endpoint="calendar.agent_requests", order=40, agent=True)]
     return [MenuItem(label="Agenda", endpoint="calendar.index", order=40)]
 
 
@@ -25,3 +41,61 @@ def register_blueprints(portal: Portal) -> Sequence[Any]:
     from famille_plugins.calendar.web import bp
 
     return [bp]
+
+
+@hookimpl(trylast=True)
+def reservation_deadline(portal: Portal, activity: Activity, day: date) -> datetime | None:
+    """The configured rule (J-N at HH:MM, or a weekday of the previous week)."""
+    from famille_plugins.calendar.services.deadlines import deadline_from_rule
+
+    return deadline_from_rule(portal, calendar_settings(portal).deadline_for(activity.code), day)
+
+
+@hookimpl(trylast=True)
+def cancellation_deadline(portal: Portal, activity: Activity, day: date) -> datetime | None:
+    """The configured cancellation rule; the reservation rule when none is set."""
+    from famille_plugins.calendar.services.deadlines import deadline_from_rule
+
+    settings = calendar_settings(portal)
+    if activity.code not in settings.activity_cancellations and settings.cancellation is None:
+        return None
+    return deadline_from_rule(portal, settings.cancellation_for(activity.code), day)
+
+
+@hookimpl
+def closed_days(portal: Portal, activity: Activity, start: date, end: date) -> Iterable[ClosedDay]:
+    """Public holidays, school holidays of the zone, municipal closures."""
+    from famille_plugins.calendar.services.calendar_days import builtin_closed_days
+
+    return builtin_closed_days(portal, calendar_settings(portal), start, end)
+
+
+@hookimpl
+def absence_reasons(
+    portal: Portal, child: Child | None, activity: Activity | None
+) -> Sequence[AbsenceReason]:
+    """Reasons added by the configuration (``absence_reasons_mode = "extend"``)."""
+    settings = calendar_settings(portal)
+    return [r.to_reason() for r in settings.absence_reasons]
+
+
+@hookimpl(wrapper=True, specname="absence_reasons")
+def absence_reasons_wrapper(
+    portal: Portal, child: Child | None, activity: Activity | None
+) -> Generator[None, list[Sequence[AbsenceReason]], list[Sequence[AbsenceReason]]]:
+    """``absence_reasons_mode = "replace"``: the configured list is the whole list."""
+    answers = yield
+    settings = calendar_settings(portal)
+    if settings.absence_reasons_mode == "replace" and settings.absence_reasons:
+        return [[r.to_reason() for r in settings.absence_reasons]]
+    return answers
+
+
+
+@hookimpl
+def populate_demo(portal: Portal, uow: UnitOfWork) -> None:
+    """A few days booked and one absence for the demo family, so the agenda is not empty."""
+    from famille_plugins.calendar.services.demo import populate
+
+    populate(portal, uow)
+

@@ -1,14 +1,350 @@
-"""Pages of the calendar plugin."""
+"""Pages of the calendar plugin: the parents' Agenda and the agents' queue and headcounts.
+
+Views parse the request, call a service, commit and render; every rule lives in the services.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
-from flask.typing import ResponseReturnValue
+from datetime import date
+from typing import Any
 
-bp = Blueprint("calendar", __name__, url_prefix="/agenda", template_folder="templates")
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from famille_core.clock import today_in_paris
+from famille_core.errors import ValidationFailed
+from famille_plugins.calendar.plugin import calendar_settings
+from famille_plugins.calendar.services import absences, agenda, agents, booking, feeds
+from famille_plugins.calendar.services.context import LEGEND
+from famille_plugins.calendar.services.deadlines import french_long_day, french_month
+from famille_plugins.calendar.services.reasons import reasons_for
+from host_flask.access import agents_only, current_actor, families_only, public
+from host_flask.app import get_portal
+from host_flask.uow import request_uow
+
+bp = Blueprint(
+    "calendar",
+    __name__,
+    url_prefix="/agenda",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
+
+WEEKDAY_NAMES = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+
+
+def _date(name: str, value: str | None, label: str) -> date:
+    try:
+        return date.fromisoformat((value or "").strip())
+    except ValueError:
+        raise ValidationFailed.single(
+            "invalid_date", _("%(label)s : date invalide (format attendu AAAA-MM-JJ).", label=label), name
+        ) from None
+
+
+def _int(value: str | None) -> int:
+    try:
+        return int(value or "")
+    except ValueError:
+        abort(404)
+
+
+def _optional_int(value: str | None) -> int | None:
+    return _int(value) if value else None
+
+
+def _month(value: str | None) -> date:
+    today = today_in_paris(get_portal().clock)
+    if not value:
+        return today.replace(day=1)
+    try:
+        return date.fromisoformat(f"{value}-01")
+    except ValueError:
+        return today.replace(day=1)
+
+
+def _agenda_url(child_id: int | None, day: date | None, anchor: str = "jour") -> str:
+    args: dict[str, Any] = {}
+    if child_id is not None:
+        args["enfant"] = child_id
+    if day is not None:
+        args["mois"] = f"{day:%Y-%m}"
+        args["jour"] = day.isoformat()
+    return url_for("calendar.index", **args) + (f"#{anchor}" if day is not None else "")
+
+
+def _render_agenda(
+    child_id: int | None,
+    month: date,
+    selected: date | None,
+    errors: dict[str | None, list[str]] | None = None,
+    form: dict[str, str] | None = None,
+    pattern: list[booking.PatternOutcome] | None = None,
+    new_feed_url: str | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
+    portal = get_portal()
+    uow = request_uow()
+    actor = current_actor()
+    view = agenda.month_view(portal, uow, actor, child_id, month)
+    cell = view.cell(selected) if selected is not None else None
+    feed = feeds.active_feed(uow, actor, view.child.id) if view.child and view.child.id else None
+    return (
+        render_template(
+            "calendar/index.html",
+            view=view,
+            selected=selected,
+            cell=cell,
+            legend=LEGEND,
+            reasons=reasons_for(portal, view.child),
+            errors=errors or {},
+            form=form or {},
+            pattern=pattern,
+            weekday_names=WEEKDAY_NAMES,
+            feed=feed,
+            new_feed_url=new_feed_url,
+            today=today_in_paris(portal.clock),
+            long_day=french_long_day,
+            month_title=french_month,
+        ),
+        status,
+    )
 
 
 @bp.route("/")
+@families_only
 def index() -> ResponseReturnValue:
-    """Agenda."""
-    return render_template("calendar/index.html")
+    """Agenda: the month grid of one child, and the actions of the selected day."""
+    child_id = _optional_int(request.args.get("enfant"))
+    selected = None
+    if request.args.get("jour"):
+        try:
+            selected = date.fromisoformat(request.args["jour"])
+        except ValueError:
+            selected = None
+    month = selected.replace(day=1) if selected else _month(request.args.get("mois"))
+    return _render_agenda(child_id, month, selected)
+
+
+def _refused(exc: ValidationFailed, child_id: int | None, day: date | None) -> ResponseReturnValue:
+    request_uow().rollback()
+    month = (day or today_in_paris(get_portal().clock)).replace(day=1)
+    form = {k: v for k, v in request.form.items() if k != "csrf_token"}
+    return _render_agenda(child_id, month, day, errors=exc.by_field(), form=form, status=422)
+
+
+@bp.route("/reserver", methods=["POST"])
+@families_only
+def reserve() -> ResponseReturnValue:
+    """Réserver: one day of one activity."""
+    child_id = _int(request.form.get("child_id"))
+    day = None
+    try:
+        day = _date("day", request.form.get("day"), _("Jour"))
+        reservation = booking.reserve(
+            get_portal(), request_uow(), current_actor(), child_id, _int(request.form.get("activity_id")), day
+        )
+    except ValidationFailed as exc:
+        return _refused(exc, child_id, day)
+    request_uow().commit()
+    words = _("réservé") if reservation.state == "accepted" else _("demande en cours")
+    flash(_("%(day)s : %(state)s.", day=french_long_day(day), state=words), "success")
+    return redirect(_agenda_url(child_id, day))
+
+
+@bp.route("/annuler", methods=["POST"])
+@families_only
+def cancel() -> ResponseReturnValue:
+    """Annuler la réservation."""
+    child_id = _optional_int(request.form.get("child_id"))
+    try:
+        reservation = booking.cancel(
+            get_portal(), request_uow(), current_actor(), _int(request.form.get("reservation_id"))
+        )
+    except ValidationFailed as exc:
+        return _refused(exc, child_id, None)
+    request_uow().commit()
+    flash(_("%(day)s : réservation annulée.", day=french_long_day(reservation.day)), "success")
+    return redirect(_agenda_url(reservation.child_id, reservation.day))
+
+
+@bp.route("/absence", methods=["POST"])
+@families_only
+def declare_absence() -> ResponseReturnValue:
+    """Déclarer une absence: one day or a range, a reason, an optional comment."""
+    child_id = _int(request.form.get("child_id"))
+    start = None
+    try:
+        start = _date("start", request.form.get("start"), _("Du"))
+        end = _date("end", request.form.get("end") or request.form.get("start"), _("Au"))
+        declared = absences.declare_absence(
+            get_portal(),
+            request_uow(),
+            current_actor(),
+            child_id,
+            start,
+            end,
+            request.form.get("reason", ""),
+            request.form.get("comment", ""),
+            _optional_int(request.form.get("activity_id")),
+        )
+    except ValidationFailed as exc:
+        return _refused(exc, child_id, start)
+    request_uow().commit()
+    flash(
+        _(
+            "Absence enregistrée (%(reason)s) : %(count)d jour(s) à partir du %(day)s.",
+            reason=declared[0].reason_label,
+            count=len({a.day for a in declared}),
+            day=french_long_day(start),
+        ),
+        "success",
+    )
+    return redirect(_agenda_url(child_id, start))
+
+
+@bp.route("/absence/retirer", methods=["POST"])
+@families_only
+def withdraw_absence() -> ResponseReturnValue:
+    """Withdraw an absence of a day to come."""
+    child_id = _optional_int(request.form.get("child_id"))
+    try:
+        absence = absences.withdraw_absence(
+            get_portal(), request_uow(), current_actor(), _int(request.form.get("absence_id"))
+        )
+    except ValidationFailed as exc:
+        return _refused(exc, child_id, None)
+    request_uow().commit()
+    flash(_("%(day)s : absence retirée.", day=french_long_day(absence.day)), "success")
+    return redirect(_agenda_url(absence.child_id, absence.day))
+
+
+@bp.route("/semaine-type", methods=["POST"])
+@families_only
+def pattern() -> ResponseReturnValue:
+    """Semaine type: chosen weekdays over a range, answered day by day."""
+    child_id = _int(request.form.get("child_id"))
+    start = None
+    try:
+        start = _date("pattern_start", request.form.get("start"), _("Du"))
+        end = _date("pattern_end", request.form.get("end"), _("Au"))
+        outcomes = booking.reserve_pattern(
+            get_portal(),
+            request_uow(),
+            current_actor(),
+            child_id,
+            _int(request.form.get("activity_id")),
+            [_int(d) for d in request.form.getlist("weekdays")],
+            start,
+            end,
+        )
+    except ValidationFailed as exc:
+        return _refused(exc, child_id, start)
+    request_uow().commit()
+    booked = sum(1 for o in outcomes if o.booked)
+    flash(_("Semaine type : %(booked)d jour(s) réservé(s) sur %(total)d.", booked=booked, total=len(outcomes)), "success")
+    return _render_agenda(child_id, start.replace(day=1), None, pattern=outcomes)
+
+
+@bp.route("/abonnement", methods=["POST"])
+@families_only
+def subscription() -> ResponseReturnValue:
+    """Create (or replace) or revoke the child's private iCalendar URL."""
+    child_id = _int(request.form.get("child_id"))
+    portal, uow, actor = get_portal(), request_uow(), current_actor()
+    if request.form.get("action") == "revoke":
+        feeds.revoke_feed(portal, uow, actor, child_id)
+        uow.commit()
+        flash(_("Le lien d'abonnement est révoqué : il ne fonctionne plus."), "success")
+        return redirect(url_for("calendar.index", enfant=child_id) + "#abonnement")
+    token = feeds.create_feed(portal, uow, actor, child_id)
+    uow.commit()
+    url = url_for("calendar.ical", token=token, _external=True)
+    flash(_("Nouveau lien d'abonnement créé ; l'ancien ne fonctionne plus."), "success")
+    return _render_agenda(child_id, _month(None), None, new_feed_url=url)
+
+
+@bp.route("/ical/<token>.ics")
+@public
+def ical(token: str) -> ResponseReturnValue:
+    """The private iCalendar feed (no login: the secret URL is the key)."""
+    portal = get_portal()
+    body = feeds.feed_ics(portal, request_uow(), token, calendar_settings(portal).feed_days_back)
+    return Response(
+        body,
+        mimetype="text/calendar",
+        headers={"Cache-Control": "private, no-store", "Content-Disposition": "inline; filename=agenda.ics"},
+    )
+
+
+# --------------------------------------------------------------------------- agents
+
+
+@bp.route("/agents/demandes")
+@agents_only
+def agent_requests() -> ResponseReturnValue:
+    """The queue of pending requests."""
+    rows = agents.pending_requests(request_uow(), current_actor())
+    return render_template("calendar/agent_requests.html", rows=rows, long_day=french_long_day, errors={})
+
+
+@bp.route("/agents/demandes/<int:reservation_id>", methods=["POST"])
+@agents_only
+def agent_decide(reservation_id: int) -> ResponseReturnValue:
+    """Accept, or refuse with a reason."""
+    uow = request_uow()
+    accept = request.form.get("decision") == "accept"
+    try:
+        agents.decide(get_portal(), uow, current_actor(), reservation_id, accept, request.form.get("reason", ""))
+    except ValidationFailed as exc:
+        uow.rollback()
+        rows = agents.pending_requests(uow, current_actor())
+        errors = {f"reason-{reservation_id}" if issue.field else None: [issue.message] for issue in exc.issues}
+        return (
+            render_template("calendar/agent_requests.html", rows=rows, long_day=french_long_day, errors=errors),
+            422,
+        )
+    uow.commit()
+    flash(_("Demande acceptée.") if accept else _("Demande refusée."), "success")
+    return redirect(url_for("calendar.agent_requests"))
+
+
+def _agent_day() -> date:
+    value = request.args.get("jour")
+    if not value:
+        return today_in_paris(get_portal().clock)
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        abort(404)
+
+
+@bp.route("/agents/effectifs")
+@agents_only
+def agent_headcount() -> ResponseReturnValue:
+    """The day's headcount per activity and school, and the day's absences."""
+    day = _agent_day()
+    uow, actor = request_uow(), current_actor()
+    return render_template(
+        "calendar/agent_headcount.html",
+        day=day,
+        rows=agents.headcount(uow, actor, day),
+        absences=agents.absences_of_day(uow, actor, day),
+        long_day=french_long_day,
+    )
+
+
+@bp.route("/agents/effectifs.csv")
+@agents_only
+def agent_headcount_csv() -> ResponseReturnValue:
+    """The headcount as a CSV file."""
+    day = _agent_day()
+    text = agents.headcount_csv(agents.headcount(request_uow(), current_actor(), day), day)
+    return Response(
+        "\ufeff" + text,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename=effectifs-{day.isoformat()}.csv"},
+    )
+

@@ -1,0 +1,98 @@
+"""The parent's month grid: one child, one month, each day's state per enrolled activity.
+
+Built in a constant number of queries (children, enrolments, activities, reservations,
+absences), whatever the number of children, activities and days.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, timedelta
+
+from attrs import define, frozen
+
+from famille_core.entities import Activity, Actor, Child
+from famille_core.errors import NotFound
+from famille_core.portal import Portal
+from famille_core.services.access import children_of, require_family
+from famille_core.uow import UnitOfWork
+from famille_plugins.calendar.services.context import ChildDays, DayState, day_state, load_days
+
+
+@frozen(kw_only=True)
+class Cell:
+    """One day of the grid."""
+
+    day: date
+    in_month: bool
+    states: tuple[tuple[Activity, DayState], ...]
+
+    @property
+    def can_declare_absence(self) -> bool:
+        """True when an absence may be declared for at least one activity."""
+        return any(state.can_declare_absence for _, state in self.states)
+
+
+@define(kw_only=True)
+class MonthView:
+    """Everything the Agenda page shows."""
+
+    children: list[Child]
+    child: Child | None
+    month: date
+    weeks: list[list[Cell]]
+    activities: list[Activity]
+    days: ChildDays | None
+
+    @property
+    def previous_month(self) -> date:
+        """The first day of the previous month."""
+        return (self.month - timedelta(days=1)).replace(day=1)
+
+    @property
+    def next_month(self) -> date:
+        """The first day of the next month."""
+        return (self.month + timedelta(days=32)).replace(day=1)
+
+    def cell(self, day: date) -> Cell | None:
+        """The cell of ``day`` when it is in the grid."""
+        for week in self.weeks:
+            for cell in week:
+                if cell.day == day:
+                    return cell
+        return None
+
+
+def month_view(portal: Portal, uow: UnitOfWork, actor: Actor, child_id: int | None, month: date) -> MonthView:
+    """The month grid of ``child_id`` (the first child when ``None``) for ``month``.
+
+    :raises NotFound: ``child_id`` is not a child of the household.
+    """
+    family_id = require_family(actor)
+    children = children_of(uow, family_id)
+    month = month.replace(day=1)
+    if child_id is None:
+        child = children[0] if children else None
+    else:
+        child = next((c for c in children if c.id == child_id), None)
+        if child is None:
+            raise NotFound("Enfant introuvable.")
+    grid = calendar.Calendar(firstweekday=0).monthdatescalendar(month.year, month.month)
+    if child is None or child.id is None:
+        return MonthView(children=children, child=None, month=month, weeks=[], activities=[], days=None)
+    days = load_days(portal, uow, family_id, [child], grid[0][0], grid[-1][-1])[child.id]
+    now = portal.clock.now()
+    weeks = [
+        [
+            Cell(
+                day=day,
+                in_month=day.month == month.month,
+                states=tuple((a, day_state(portal, days, a, day, now)) for a in days.activities),
+            )
+            for day in week
+        ]
+        for week in grid
+    ]
+    return MonthView(
+        children=children, child=child, month=month, weeks=weeks, activities=days.activities, days=days
+    )

@@ -1,0 +1,182 @@
+"""The agents' side: the queue of requests, decisions, headcounts and the day's absences."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from datetime import date
+from typing import TypeVar
+
+from attrs import frozen
+
+from famille_core.entities import Absence, Activity, Actor, Child, Reservation, ReservationState
+from famille_core.errors import NotFound, ValidationFailed
+from famille_core.notify import notify_family
+from famille_core.portal import Portal
+from famille_core.services.access import require_agent
+from famille_core.uow import In, UnitOfWork
+from famille_plugins.calendar.services.deadlines import french_long_day
+
+MAX_REFUSAL = 300
+T = TypeVar("T")
+
+
+@frozen(kw_only=True)
+class RequestRow:
+    """A pending request, with the names an agent needs."""
+
+    reservation: Reservation
+    child: Child
+    activity: Activity
+
+
+def _by_id(uow: UnitOfWork, cls: type[T], ids: set[int]) -> dict[int, T]:
+    """Rows of ``cls`` by id, in one query."""
+    return {row.id: row for row in uow.find(cls, id=In(ids))} if ids else {}  # type: ignore[attr-defined]
+
+
+def pending_requests(uow: UnitOfWork, actor: Actor, limit: int = 200) -> list[RequestRow]:
+    """Requests waiting for a decision, oldest day first (three queries)."""
+    require_agent(actor)
+    pending = uow.find(
+        Reservation, state=ReservationState.REQUESTED, order_by=("day", "id"), limit=limit
+    )
+    children = _by_id(uow, Child, {r.child_id for r in pending})
+    activities = _by_id(uow, Activity, {r.activity_id for r in pending})
+    return [
+        RequestRow(reservation=r, child=children[r.child_id], activity=activities[r.activity_id])
+        for r in pending
+    ]
+
+
+def decide(
+    portal: Portal, uow: UnitOfWork, actor: Actor, reservation_id: int, accept: bool, reason: str = ""
+) -> Reservation:
+    """Accept or refuse a pending request; the family is told through its inbox.
+
+    :raises ValidationFailed: already decided, or a refusal without a reason.
+    """
+    require_agent(actor)
+    reservation = uow.get(Reservation, reservation_id, for_update=True)
+    if reservation is None:
+        raise NotFound("Demande introuvable.")
+    reason = reason.strip()
+    if reservation.state != ReservationState.REQUESTED:
+        raise ValidationFailed.single("already_decided", "Cette demande a déjà été traitée.")
+    if not accept and not reason:
+        raise ValidationFailed.single("reason_required", "Indiquez le motif du refus.", "reason")
+    if len(reason) > MAX_REFUSAL:
+        raise ValidationFailed.single("reason_too_long", f"Le motif dépasse {MAX_REFUSAL} caractères.", "reason")
+    activity = uow.get(Activity, reservation.activity_id)
+    child = uow.get(Child, reservation.child_id)
+    assert activity is not None and child is not None
+    reservation.state = ReservationState.ACCEPTED if accept else ReservationState.REFUSED
+    reservation.decided_at = portal.clock.now()
+    reservation.decided_by = actor.user_id
+    reservation.refusal_reason = "" if accept else reason
+    when = french_long_day(reservation.day)
+    if accept:
+        subject = f"{activity.label} - inscription prise en compte"
+        body = f"La demande pour {child.first_name} le {when} ({activity.label}) est acceptée."
+    else:
+        subject = f"{activity.label} - demande refusée"
+        body = f"La demande pour {child.first_name} le {when} ({activity.label}) est refusée : {reason}"
+    notify_family(portal, uow, reservation.family_id, subject, body, service=activity.service)
+    uow.flush()
+    change = "accepted" if accept else "refused"
+    uow.after_commit(
+        lambda: portal.hook.on_reservation(portal=portal, reservation=reservation, change=change)
+    )
+    return reservation
+
+
+@frozen(kw_only=True)
+class HeadcountRow:
+    """Effectifs: one activity at one school on one day."""
+
+    activity: str
+    school: str
+    booked: int
+    requested: int
+    absent: int
+
+    @property
+    def expected(self) -> int:
+        """Children expected: booked minus declared absent."""
+        return max(self.booked - self.absent, 0)
+
+
+def headcount(uow: UnitOfWork, actor: Actor, day: date) -> list[HeadcountRow]:
+    """The day's headcount per activity and school (four queries)."""
+    require_agent(actor)
+    reservations = uow.find(
+        Reservation, day=day, state=In([ReservationState.ACCEPTED, ReservationState.REQUESTED])
+    )
+    absences = uow.find(Absence, day=day)
+    children = _by_id(uow, Child, {r.child_id for r in reservations} | {a.child_id for a in absences})
+    activities = _by_id(uow, Activity, {r.activity_id for r in reservations} | {a.activity_id for a in absences})
+    booked: Counter[tuple[int, str]] = Counter()
+    requested: Counter[tuple[int, str]] = Counter()
+    absent: Counter[tuple[int, str]] = Counter()
+    absent_keys = {(a.child_id, a.activity_id) for a in absences}
+
+    def school(child_id: int) -> str:
+        return getattr(children.get(child_id), "school", "") or "École non renseignée"
+
+    for r in reservations:
+        key = (r.activity_id, school(r.child_id))
+        if r.state == ReservationState.ACCEPTED:
+            booked[key] += 1
+            if (r.child_id, r.activity_id) in absent_keys:
+                absent[key] += 1
+        else:
+            requested[key] += 1
+    rows = []
+    for key in sorted(set(booked) | set(requested), key=lambda k: (getattr(activities[k[0]], "label", ""), k[1])):
+        rows.append(
+            HeadcountRow(
+                activity=getattr(activities[key[0]], "label", ""),
+                school=key[1],
+                booked=booked[key],
+                requested=requested[key],
+                absent=absent[key],
+            )
+        )
+    return rows
+
+
+def headcount_csv(rows: list[HeadcountRow], day: date) -> str:
+    """The headcount as CSV (semicolon-separated, as French spreadsheets expect)."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(["Date", "Activité", "École", "Réservés", "Demandes en cours", "Absents", "Attendus"])
+    for row in rows:
+        writer.writerow([day.isoformat(), _safe(row.activity), _safe(row.school), row.booked, row.requested, row.absent, row.expected])
+    return out.getvalue()
+
+
+def _safe(text: str) -> str:
+    """Neutralise spreadsheet formulas (CSV injection)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+@frozen(kw_only=True)
+class AbsenceRow:
+    """An absence of the day, with names."""
+
+    absence: Absence
+    child: Child
+    activity: Activity
+
+
+def absences_of_day(uow: UnitOfWork, actor: Actor, day: date) -> list[AbsenceRow]:
+    """The day's absences (three queries)."""
+    require_agent(actor)
+    absences = uow.find(Absence, day=day, order_by=("activity_id", "child_id"))
+    children = _by_id(uow, Child, {a.child_id for a in absences})
+    activities = _by_id(uow, Activity, {a.activity_id for a in absences})
+    return [
+        AbsenceRow(absence=a, child=children[a.child_id], activity=activities[a.activity_id])
+        for a in absences
+    ]

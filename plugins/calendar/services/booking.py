@@ -1,0 +1,254 @@
+"""Reserve and cancel days, one by one or with a weekly pattern (semaine type)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+
+from attrs import frozen
+
+from famille_core.clock import today_in_paris
+from famille_core.entities import Activity, Actor, BookingPolicy, Reservation, ReservationState
+from famille_core.errors import Issue, NotFound, ValidationFailed, raise_if
+from famille_core.portal import Portal
+from famille_core.services.access import child_for, owned, require_family
+from famille_core.uow import In, UnitOfWork
+from famille_plugins.calendar.services.calendar_days import days_between
+from famille_plugins.calendar.services.context import ChildDays, State, day_state, load_days
+from famille_plugins.calendar.services.deadlines import (
+    cancellation_deadline,
+    format_deadline,
+    french_long_day,
+    reservation_deadline,
+)
+
+MAX_PATTERN_DAYS = 366
+
+
+def capacity_lock(activity_id: int, day: date) -> str:
+    """The named lock serialising bookings of one activity on one day."""
+    return f"calendar:capacity:{activity_id}:{day.isoformat()}"
+
+
+def activity_for(uow: UnitOfWork, activity_id: int) -> Activity:
+    """The active activity ``activity_id``, or :class:`NotFound`."""
+    activity = uow.get(Activity, activity_id)
+    if activity is None or not activity.active:
+        raise NotFound("Activité introuvable.")
+    return activity
+
+
+def _notify(portal: Portal, uow: UnitOfWork, reservation: Reservation, change: str) -> None:
+    uow.after_commit(
+        lambda: portal.hook.on_reservation(portal=portal, reservation=reservation, change=change)
+    )
+
+
+def _refusals(portal: Portal, days: ChildDays, activity: Activity, day: date) -> list[Issue]:
+    """Why ``day`` cannot be booked (empty when it can), in French."""
+    today = today_in_paris(portal.clock)
+    when = french_long_day(day)
+    if day < today:
+        return [Issue("past_day", f"Le {when} est passé : ce jour ne peut plus être réservé.", "day")]
+    state = day_state(portal, days, activity, day, portal.clock.now())
+    child = days.child.first_name
+    messages = {
+        State.NOT_ENROLLED: (
+            "not_enrolled",
+            f"{child} n'est pas inscrit(e) à « {activity.label} » le {when} : "
+            "l'inscription se fait auprès de la mairie.",
+        ),
+        State.CLOSED: (
+            "closed_day",
+            f"« {activity.label} » est fermé le {when} ({state.detail}).",
+        ),
+        State.ABSENT: (
+            "absent",
+            f"Une absence est déclarée le {when} pour « {activity.label} » : "
+            "retirez-la avant de réserver.",
+        ),
+        State.BOOKED: ("already_booked", f"Le {when} est déjà réservé pour « {activity.label} »."),
+        State.REQUESTED: (
+            "already_booked",
+            f"Une demande est déjà en cours le {when} pour « {activity.label} ».",
+        ),
+        State.LOCKED: (
+            "deadline_passed",
+            f"Le délai de réservation du {when} est dépassé (il fallait réserver avant le "
+            f"{format_deadline(reservation_deadline(portal, activity, day))}).",
+        ),
+    }
+    if state.code in messages:
+        code, message = messages[state.code]
+        return [Issue(code, message, "day")]
+    return []
+
+
+def _book(
+    portal: Portal, uow: UnitOfWork, actor: Actor, days: ChildDays, activity: Activity, day: date
+) -> Reservation:
+    """Apply every rule, then store the reservation (raises :class:`ValidationFailed`)."""
+    raise_if(_refusals(portal, days, activity, day))
+    assert activity.id is not None and days.child.id is not None
+    now = portal.clock.now()
+    policy = BookingPolicy(activity.policy)
+    state = ReservationState.ACCEPTED if policy is BookingPolicy.AUTO else ReservationState.REQUESTED
+    candidate = Reservation(
+        child_id=days.child.id,
+        activity_id=activity.id,
+        family_id=days.family_id,
+        day=day,
+        state=state,
+        created_at=now,
+        created_by=actor.user_id,
+    )
+    issues = [
+        issue
+        for answer in portal.hook.validate_reservation(portal=portal, reservation=candidate, actor=actor)
+        for issue in answer
+    ]
+    raise_if(issues)
+    # Serialise the capacity check and the write for this activity and day (advisory lock on
+    # PostgreSQL): two parents can never both take the last place.
+    uow.lock(capacity_lock(activity.id, day))
+    if activity.capacity is not None:
+        taken = uow.count(
+            Reservation,
+            activity_id=activity.id,
+            day=day,
+            state=In([ReservationState.REQUESTED, ReservationState.ACCEPTED]),
+        )
+        if taken >= activity.capacity:
+            raise ValidationFailed.single(
+                "full",
+                f"« {activity.label} » est complet le {french_long_day(day)} "
+                f"({activity.capacity} places) : aucune place n'a été réservée.",
+                "day",
+            )
+    existing = uow.first(Reservation, child_id=days.child.id, activity_id=activity.id, day=day)
+    if existing is not None:
+        if existing.is_active:  # booked meanwhile by the other household of the child
+            raise ValidationFailed.single(
+                "already_booked", f"Le {french_long_day(day)} est déjà réservé.", "day"
+            )
+        # One row per child, activity and day: a cancelled or refused day is asked again.
+        existing.state = state
+        existing.family_id = days.family_id
+        existing.created_at = now
+        existing.created_by = actor.user_id
+        existing.decided_at = now if state is ReservationState.ACCEPTED else None
+        existing.decided_by = None
+        existing.refusal_reason = ""
+        reservation = existing
+    else:
+        if state is ReservationState.ACCEPTED:
+            candidate.decided_at = now
+        uow.add(candidate)
+        reservation = candidate
+    uow.flush()
+    days.reservations[(activity.id, day)] = reservation
+    _notify(portal, uow, reservation, "accepted" if state is ReservationState.ACCEPTED else "requested")
+    return reservation
+
+
+def _child_days(
+    portal: Portal, uow: UnitOfWork, actor: Actor, child_id: int, activity: Activity, start: date, end: date
+) -> ChildDays:
+    family_id = require_family(actor)
+    child = child_for(uow, actor, child_id)
+    assert child.id is not None and activity.id is not None
+    return load_days(portal, uow, family_id, [child], start, end, [activity.id])[child.id]
+
+
+def reserve(
+    portal: Portal, uow: UnitOfWork, actor: Actor, child_id: int, activity_id: int, day: date
+) -> Reservation:
+    """Demande de réservation journalière: book ``day`` of ``activity_id`` for the child.
+
+    Accepted at once for an activity with the ``auto`` policy, "demande en cours" otherwise.
+
+    :raises NotFound: the child is not the household's, or the activity does not exist.
+    :raises ValidationFailed: a rule refuses the day (nothing is written).
+    """
+    activity = activity_for(uow, activity_id)
+    days = _child_days(portal, uow, actor, child_id, activity, day, day)
+    return _book(portal, uow, actor, days, activity, day)
+
+
+def cancel(portal: Portal, uow: UnitOfWork, actor: Actor, reservation_id: int) -> Reservation:
+    """Annuler la réservation, until the cancellation deadline.
+
+    :raises NotFound: not the household's reservation.
+    :raises ValidationFailed: already cancelled or refused, past day, deadline passed.
+    """
+    require_family(actor)
+    reservation = owned(uow.get(Reservation, reservation_id, for_update=True), actor, "Réservation")
+    activity = activity_for(uow, reservation.activity_id)
+    when = french_long_day(reservation.day)
+    if not reservation.is_active:
+        raise ValidationFailed.single("not_booked", f"Le {when} n'est pas réservé.", "day")
+    if reservation.day < today_in_paris(portal.clock):
+        raise ValidationFailed.single("past_day", f"Le {when} est passé : il ne peut plus être annulé.", "day")
+    deadline = cancellation_deadline(portal, activity, reservation.day)
+    if portal.clock.now() > deadline:
+        raise ValidationFailed.single(
+            "cancellation_deadline_passed",
+            f"Le délai d'annulation du {when} est dépassé (il fallait annuler avant le "
+            f"{format_deadline(deadline)}).",
+            "day",
+        )
+    reservation.state = ReservationState.CANCELLED
+    reservation.decided_at = portal.clock.now()
+    reservation.decided_by = actor.user_id
+    uow.flush()
+    _notify(portal, uow, reservation, "cancelled")
+    return reservation
+
+
+@frozen(kw_only=True)
+class PatternOutcome:
+    """One day of a weekly pattern: booked (or requested), or refused and why."""
+
+    day: date
+    booked: bool
+    state: str
+    message: str
+
+
+def reserve_pattern(
+    portal: Portal,
+    uow: UnitOfWork,
+    actor: Actor,
+    child_id: int,
+    activity_id: int,
+    weekdays: Iterable[int],
+    start: date,
+    end: date,
+) -> list[PatternOutcome]:
+    """Semaine type: book the chosen ``weekdays`` (0 = Monday) of ``[start, end]`` in one action.
+
+    Each day is decided on its own; the answer lists every day, booked or refused and why.
+    """
+    chosen = sorted({int(d) for d in weekdays if 0 <= int(d) <= 6})
+    issues = []
+    if not chosen:
+        issues.append(Issue("weekdays_required", "Cochez au moins un jour de la semaine.", "weekdays"))
+    if end < start:
+        issues.append(Issue("range_order", "La date de fin précède la date de début.", "end"))
+    elif (end - start) > timedelta(days=MAX_PATTERN_DAYS):
+        issues.append(Issue("range_too_long", "La période ne peut pas dépasser un an.", "end"))
+    raise_if(issues)
+    activity = activity_for(uow, activity_id)
+    days = _child_days(portal, uow, actor, child_id, activity, start, end)
+    outcomes = []
+    for day in days_between(start, end):
+        if day.weekday() not in chosen:
+            continue
+        try:
+            reservation = _book(portal, uow, actor, days, activity, day)
+        except ValidationFailed as refused:
+            outcomes.append(PatternOutcome(day=day, booked=False, state="refusé", message=refused.message))
+            continue
+        words = "réservé" if reservation.state == ReservationState.ACCEPTED else "demande en cours"
+        outcomes.append(PatternOutcome(day=day, booked=True, state=words, message=""))
+    return outcomes

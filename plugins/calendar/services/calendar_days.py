@@ -1,0 +1,99 @@
+"""Closed days: when an activity does not run.
+
+A day is closed for an activity when it is not one of its weekdays, a French public holiday
+(``holidays`` package, with the collectivity's département for Alsace-Moselle), a school
+holiday of the collectivity's zone (``holidays`` package, plus configured extra days) or a
+municipal closure. The built-in implementation is the ``closed_days`` hook of this plugin;
+other plugins add their own days through the same hook.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Iterator
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+import holidays
+
+from famille_core.hooks.results import ClosedDay
+
+if TYPE_CHECKING:
+    from famille_core.entities import Activity
+    from famille_core.portal import Portal
+    from famille_plugins.calendar.settings import CalendarSettings
+
+
+def days_between(start: date, end: date) -> Iterator[date]:
+    """Every day of ``[start, end]``."""
+    day = start
+    while day <= end:
+        yield day
+        day += timedelta(days=1)
+
+
+def expand_ranges(values: Iterable[str]) -> Iterator[date]:
+    """Days of ISO dates and ``start/end`` ranges (validated by the settings)."""
+    for value in values:
+        first, _, last = value.partition("/")
+        start = date.fromisoformat(first)
+        yield from days_between(start, date.fromisoformat(last) if last else start)
+
+
+@functools.lru_cache(maxsize=64)
+def public_holidays(year: int, subdivision: str | None) -> dict[date, str]:
+    """French public holidays (jours fériés) of ``year``, labels in French."""
+    return dict(holidays.France(years=year, subdiv=subdivision, language="fr"))
+
+
+@functools.lru_cache(maxsize=64)
+def school_holidays(year: int, zone: str) -> dict[date, str]:
+    """School holidays (vacances scolaires) of zone ``A``, ``B`` or ``C`` in ``year``."""
+    return dict(
+        holidays.France(years=year, subdiv=f"Zone {zone}", categories=("school",), language="fr")
+    )
+
+
+def is_public_holiday(portal: Portal, day: date) -> bool:
+    """True on a French public holiday (used for working-day deadlines)."""
+    return day in public_holidays(day.year, portal.settings.collectivity.holidays_subdivision)
+
+
+def builtin_closed_days(
+    portal: Portal, settings: CalendarSettings, start: date, end: date
+) -> list[ClosedDay]:
+    """Public holidays, school holidays and municipal closures in ``[start, end]``."""
+    collectivity = portal.settings.collectivity
+    found: dict[date, str] = {}
+    for year in range(start.year, end.year + 1):
+        for day, label in public_holidays(year, collectivity.holidays_subdivision).items():
+            found.setdefault(day, f"Jour férié : {label}")
+        if settings.use_school_holidays:
+            for day, label in school_holidays(year, collectivity.school_zone).items():
+                found.setdefault(day, label)
+    if settings.use_school_holidays:
+        for day in expand_ranges(settings.school_holidays):
+            found.setdefault(day, "Vacances scolaires")
+    for day in expand_ranges((*collectivity.closures, *settings.closures)):
+        found.setdefault(day, "Fermeture municipale")
+    return [ClosedDay(day=d, label=label) for d, label in sorted(found.items()) if start <= d <= end]
+
+
+def closed_days_for(
+    portal: Portal, activities: Iterable[Activity], start: date, end: date
+) -> dict[int, dict[date, str]]:
+    """For each activity id, the closed days of ``[start, end]`` with their French reason
+    (not one of its weekdays, or listed by a ``closed_days`` hook)."""
+    result: dict[int, dict[date, str]] = {}
+    for activity in activities:
+        assert activity.id is not None
+        closed: dict[date, str] = {}
+        for day in days_between(start, end):
+            if day.weekday() not in activity.weekday_set:
+                closed[day] = "Pas d'activité ce jour-là"
+        for answer in portal.hook.closed_days(portal=portal, activity=activity, start=start, end=end):
+            for closed_day in answer:
+                if start <= closed_day.day <= end:
+                    closed.setdefault(closed_day.day, closed_day.label)
+        result[activity.id] = closed
+    return result
