@@ -1,0 +1,172 @@
+"""The parent's journey in Debian's Chromium: "Factures" → an invoice → "Payer en ligne" → the
+PayFiP simulator (a separate server, over real HTTP) → back on the portal, the invoice is
+"payée" and a receipt is in the inbox. Pages are checked with axe-core."""
+
+from __future__ import annotations
+
+import importlib
+import re
+import socket
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Page, expect
+from werkzeug.serving import make_server
+
+from famille_core import Portal
+from famille_core.entities import InvoiceStatus, PaymentState
+from famille_plugins.tipi_payment.simulator import PayfipSimulator
+from tests.e2e_fixtures import axe_violations, format_violations
+from tests.plugins.tipi_payment.conftest import (
+    DUPONT_OPEN,
+    Recorder,
+    invoice_by_number,
+    transactions,
+)
+
+pytestmark = pytest.mark.e2e
+
+REAL_INBOX = hasattr(importlib.import_module("famille_plugins.inbox.plugin"), "post_family_notice")
+"""Once the inbox plugin posts notices, the receipt is read on its page; until then a test
+plugin records what ``notify_family`` posted."""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def ports() -> tuple[int, int]:
+    """(portal, simulator) ports, known before the portal is configured."""
+    return _free_port(), _free_port()
+
+
+@pytest.fixture
+def settings_data(settings_data: dict[str, Any], ports: tuple[int, int]) -> dict[str, Any]:
+    portal_port, simulator_port = ports
+    return {
+        **settings_data,
+        "plugins": {
+            "tipi_payment": {
+                "base_url": f"http://127.0.0.1:{simulator_port}",
+                "public_url": f"http://127.0.0.1:{portal_port}",
+            }
+        },
+    }
+
+
+@pytest.fixture
+def extra_plugins(recorder: Recorder) -> list[object]:
+    return [] if REAL_INBOX else [recorder]
+
+
+def _serve(app: Any, port: int) -> Iterator[str]:
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def servers(demo: Portal, app: Flask, ports: tuple[int, int]) -> Iterator[tuple[str, str]]:
+    """The portal and the PayFiP simulator, each on its own port (notifications over HTTP)."""
+    portal_port, simulator_port = ports
+    portal_servers = _serve(app, portal_port)
+    simulator_servers = _serve(PayfipSimulator(), simulator_port)
+    yield next(portal_servers), next(simulator_servers)
+    for server in (portal_servers, simulator_servers):
+        next(server, None)
+
+
+def _log_in(page: Page, portal_url: str) -> None:
+    page.goto(f"{portal_url}/connexion")
+    page.get_by_label("Adresse e-mail").fill("parent@example.org")
+    page.get_by_label("Mot de passe").fill("parent-demo-password")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Accueil")
+
+
+def _assert_accessible(page: Page) -> None:
+    violations = axe_violations(page)
+    assert violations == [], format_violations(violations)
+
+
+def test_parent_pays_invoice_through_simulator_and_sees_it_paid_with_receipt(
+    demo: Portal, servers: tuple[str, str], page: Page, recorder: Recorder
+) -> None:
+    portal_url, simulator_url = servers
+    _log_in(page, portal_url)
+
+    page.get_by_role("navigation", name="Menu principal").get_by_role(
+        "link", name="Factures"
+    ).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Factures")
+    row = page.get_by_role("row").filter(has_text=DUPONT_OPEN)
+    expect(row).to_contain_text("84,95")
+    expect(row).to_contain_text("à régler")
+    _assert_accessible(page)
+
+    page.get_by_role("link", name=f"Facture n° {DUPONT_OPEN}").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Facture n° {DUPONT_OPEN}")
+    expect(page.locator("main")).to_contain_text("Identifiant collectivité")
+    _assert_accessible(page)
+
+    page.get_by_role("button", name="Payer en ligne").click()
+    expect(page).to_have_url(re.compile(re.escape(f"{simulator_url}/tpa/paiementws.web?idop=")))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Paiement de votre facture")
+    expect(page.locator("main")).to_contain_text("84,95 €")
+    page.get_by_role("button", name="Payer", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Paiement accepté")
+    page.get_by_role("link", name="Retourner sur le site de la collectivité").click()
+
+    expect(page).to_have_url(re.compile(re.escape(f"{portal_url}/factures/paiements/")))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Paiement accepté")
+    expect(page.get_by_role("status").filter(has_text="payée")).to_be_visible()
+    _assert_accessible(page)
+
+    page.get_by_role("link", name="Retour aux factures").click()
+    expect(page.get_by_role("row").filter(has_text=DUPONT_OPEN)).to_contain_text("payée")
+
+    invoice = invoice_by_number(demo, DUPONT_OPEN)
+    assert invoice.status is InvoiceStatus.PAID and invoice.balance == 0
+    assert [t.state for t in transactions(demo)] == [PaymentState.PAID]
+    subject = f"Paiement reçu — facture n° {DUPONT_OPEN}"
+    if REAL_INBOX:
+        page.get_by_role("navigation", name="Menu principal").get_by_role(
+            "link", name="Boîte de réception"
+        ).click()
+        expect(page.locator("main")).to_contain_text(subject)
+    else:
+        assert [notice.subject for notice in recorder.notices] == [subject]
+
+
+def test_invoice_pages_work_by_keyboard_and_at_320px(
+    demo: Portal, servers: tuple[str, str], page: Page
+) -> None:
+    portal_url, simulator_url = servers
+    page.set_viewport_size({"width": 320, "height": 640})
+    _log_in(page, portal_url)
+    page.goto(f"{portal_url}/factures/")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    link = page.get_by_role("link", name=f"Facture n° {DUPONT_OPEN}")
+    link.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Facture n° {DUPONT_OPEN}")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    for _ in range(40):  # Tab until "Payer en ligne" has the focus: reachable by keyboard
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent.trim()") == "Payer en ligne":
+            break
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Payer en ligne"
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url.startswith(f"{simulator_url}/tpa/paiementws.web?idop=")
