@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 import pytest
@@ -9,6 +10,7 @@ from attrs import frozen
 
 from famille_core import Portal
 from famille_core.entities import Activity, Actor, Child, Family, Reservation, User
+from famille_core.errors import ValidationFailed
 
 # The test clock is Monday 16 November 2026, 09:00 Paris. With the default rule (J-2 at 10:00),
 # Thursday 19 November is the first day still open for booking.
@@ -70,3 +72,20 @@ def reservations_of(portal: Portal, child_id: int) -> list[tuple[date, int, str]
     with portal.unit_of_work() as uow:
         found = uow.find(Reservation, child_id=child_id, order_by=("day", "activity_id"))
         return [(r.day, r.activity_id, str(r.state)) for r in found]
+
+
+def book(cal: Demo, child_id: int, activity_id: int, day: date, actor: Actor | None = None) -> str:
+    """Book through the service and commit; returns the new state."""
+    from famille_plugins.calendar.services.booking import reserve
+
+    with cal.portal.unit_of_work() as uow:
+        reservation = reserve(cal.portal, uow, actor or cal.parent, child_id, activity_id, day)
+        uow.commit()
+        return str(reservation.state)
+
+
+def refusal(call: Callable[[], object]) -> tuple[str, str]:
+    """The ``(code, message)`` of the first issue raised by ``call``."""
+    with pytest.raises(ValidationFailed) as caught:
+        call()
+    return caught.value.issues[0].code, caught.value.issues[0].message
