@@ -98,7 +98,7 @@ def decide(request_id: int) -> ResponseReturnValue:
                 flash(_("La demande est acceptée et appliquée.") if choice == "accepter" else _("La demande est refusée ; la famille est prévenue."), "success")
                 return redirect(url_for("profile_agents.requests"))
     change = decisions.get_request(portal, uow, actor, request_id)
-    values = decisions.shown_values(change)
+    values = decisions.shown_values(portal, change)
     uow.commit()  # keeps the audit record
     return render_template("profile/agents/request.html", change=change, values=values, errors=errors,
                            titles=services.SECTION_TITLES), (422 if errors else 200)

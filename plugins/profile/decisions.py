@@ -16,7 +16,7 @@ from famille_core.services.access import require_agent
 from famille_core.services.audit import audit
 from famille_core.uow import Contains, In, UnitOfWork
 from famille_plugins.profile import services
-from famille_plugins.profile.fields import mask_iban
+from famille_plugins.profile.fields import BOOL, IBAN, mask_iban
 
 
 @frozen
@@ -60,12 +60,21 @@ def list_requests(uow: UnitOfWork, actor: Actor) -> list[tuple[ChangeRequest, Fa
     return [(r, families.get(r.family_id)) for r in pending]
 
 
-def shown_values(request: ChangeRequest) -> dict[str, str]:
-    """The requested values as an agent sees them (the IBAN masked)."""
-    values = dict(request.payload.get("values", {}))
-    if "iban" in values:
-        values["iban"] = mask_iban(values["iban"])
-    return values
+def shown_values(portal: Portal, request: ChangeRequest) -> list[tuple[str, str]]:
+    """The requested values as an agent reads them: French labels, the IBAN masked."""
+    values: dict[str, str] = dict(request.payload.get("values", {}))
+    rows: list[tuple[str, str]] = []
+    for spec in services.section_specs(portal, request.section):
+        value = values.get(spec.name, "")
+        if spec.kind == BOOL:
+            value = "Oui" if value else "Non"
+        elif spec.kind == IBAN:
+            value = mask_iban(value)
+        rows.append((spec.label, value))
+    for key in sorted(k for k in values if k.startswith("vaccinations.") and k.endswith(".name")):
+        if values[key]:
+            rows.append(("Vaccin", f"{values[key]} — {values.get(key[:-4] + 'date', '')}"))
+    return rows
 
 
 def get_request(portal: Portal, uow: UnitOfWork, actor: Actor, request_id: int) -> ChangeRequest:

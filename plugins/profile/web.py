@@ -32,6 +32,14 @@ PHOTO_HEADERS = {
 }
 
 
+CONFLICT = services.CONFLICT_MESSAGE
+
+
+def wants_json() -> bool:
+    """True for a machine client (``Accept: application/json``): structured errors."""
+    return request.accept_mimetypes.best == "application/json"
+
+
 def form_data() -> dict[str, str]:
     """The submitted fields, without the CSRF token and the version."""
     return {key: value for key, value in request.form.items() if key not in RESERVED}
@@ -141,12 +149,19 @@ def _save(
         )
         uow.commit()
     except ValidationFailed as exc:
+        if wants_json():
+            return {"code": exc.code, "errors": [
+                {"field": i.field, "code": i.code, "message": i.message} for i in exc.issues]}, 422
         return _render_form(section, action=action, back=back, values=data, version=version,
                             errors=exc.by_field(), status=422, child=child, title=title, **extra)
-    except Conflict:
+    except Conflict as exc:
+        if wants_json():
+            return {"code": exc.code, "errors": [{"field": None, "code": exc.code, "message": CONFLICT}]}, 409
         return _render_form(section, action=action, back=back, values=data, version=version,
                             errors={None: [_(services.CONFLICT_MESSAGE)]}, status=409, child=child,
                             title=title, **extra)
+    if wants_json():
+        return {"state": outcome.state}, 200
     if outcome.state == services.PENDING:
         flash(_("Votre demande de modification est enregistrée : elle est en attente de validation par la mairie."), "info")
     else:
