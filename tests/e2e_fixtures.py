@@ -11,6 +11,7 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -61,10 +62,10 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     }
 
 
-@pytest.fixture
-def live_server(app: Flask) -> Iterator[str]:
-    """The test app served on a free local port; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+@contextmanager
+def serving(app: Any, port: int = 0) -> Iterator[str]:
+    """Serve a WSGI ``app`` from a thread on ``port`` (0: a free one); yields its base URL."""
+    server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -72,6 +73,13 @@ def live_server(app: Flask) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """The test app served on a free local port; yields its base URL."""
+    with serving(app) as url:
+        yield url
 
 
 def axe_violations(page: Any) -> list[dict[str, Any]]:

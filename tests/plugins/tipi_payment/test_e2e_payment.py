@@ -7,19 +7,17 @@ from __future__ import annotations
 import importlib
 import re
 import socket
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
 from playwright.sync_api import Page, expect
-from werkzeug.serving import make_server
 
 from famille_core import Portal
 from famille_core.entities import InvoiceStatus, PaymentState
 from famille_plugins.tipi_payment.simulator import PayfipSimulator
-from tests.e2e_fixtures import axe_violations, format_violations
+from tests.e2e_fixtures import axe_violations, format_violations, serving
 from tests.plugins.tipi_payment.conftest import (
     DUPONT_OPEN,
     Recorder,
@@ -65,26 +63,12 @@ def extra_plugins(recorder: Recorder) -> list[object]:
     return [] if REAL_INBOX else [recorder]
 
 
-def _serve(app: Any, port: int) -> Iterator[str]:
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-
-
 @pytest.fixture
 def servers(demo: Portal, app: Flask, ports: tuple[int, int]) -> Iterator[tuple[str, str]]:
     """The portal and the PayFiP simulator, each on its own port (notifications over HTTP)."""
     portal_port, simulator_port = ports
-    portal_servers = _serve(app, portal_port)
-    simulator_servers = _serve(PayfipSimulator(), simulator_port)
-    yield next(portal_servers), next(simulator_servers)
-    for server in (portal_servers, simulator_servers):
-        next(server, None)
+    with serving(app, portal_port) as portal_url, serving(PayfipSimulator(), simulator_port) as sim:
+        yield portal_url, sim
 
 
 def _log_in(page: Page, portal_url: str) -> None:
