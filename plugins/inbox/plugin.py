@@ -1,4 +1,6 @@
-"""Hook implementations of the inbox plugin: Boîte de réception: two-way messages between families and the municipality."""
+"""Hook implementations of the inbox plugin: Boîte de réception, two-way messages between
+families and the municipality's services, and the system notices other plugins post through
+:func:`famille_core.notify_family`."""
 
 from __future__ import annotations
 
@@ -6,22 +8,114 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from famille_core import hookimpl
-from famille_core.hooks.results import MenuItem
+from famille_core.hooks.results import HomePanel, MenuItem
 
 if TYPE_CHECKING:
-    from famille_core.entities import Actor
+    from famille_core.entities import Actor, Message, Thread
+    from famille_core.hooks.results import FamilyNotice
     from famille_core.portal import Portal
+    from famille_core.uow import UnitOfWork
+
+
+@hookimpl
+def plugin_settings() -> tuple[str, type]:
+    from famille_plugins.inbox.settings import InboxSettings
+
+    return ("inbox", InboxSettings)
 
 
 @hookimpl
 def menu_items(portal: Portal, actor: Actor) -> Sequence[MenuItem]:
     if actor.is_agent:
-        return []
+        return [MenuItem(label="Messages", endpoint="inbox_agents.index", order=30, agent=True)]
     return [MenuItem(label="Boîte de réception", endpoint="inbox.index", order=30)]
 
 
 @hookimpl
 def register_blueprints(portal: Portal) -> Sequence[Any]:
+    from famille_plugins.inbox.agents_web import bp as agents_bp
     from famille_plugins.inbox.web import bp
 
-    return [bp]
+    return [bp, agents_bp]
+
+
+@hookimpl
+def home_panels(portal: Portal, uow: UnitOfWork, actor: Actor) -> Sequence[HomePanel]:
+    """"Vous avez N nouveau(x) message(s)" for a family; conversations to handle for an agent."""
+    from famille_plugins.inbox import services
+
+    if actor.is_agent:
+        pending = services.pending_by_service(portal, uow, actor)
+        if not pending:
+            return []
+        return [
+            HomePanel(
+                title="Messages des familles",
+                template="inbox/agents/home_panel.html",
+                context={"pending": pending},
+                order=30,
+            )
+        ]
+    if actor.family_id is None:
+        return []
+    return [
+        HomePanel(
+            title="Boîte de réception",
+            template="inbox/home_panel.html",
+            context={"unread": services.unread_count(uow, actor.family_id)},
+            order=5,
+        )
+    ]
+
+
+@hookimpl
+def route_message(portal: Portal, thread: Thread, message: Message) -> str | None:
+    """``[plugins.inbox] routing``: a keyword of the title chooses the service."""
+    from famille_plugins.inbox.services import route_by_keyword
+
+    return route_by_keyword(portal, thread.subject)
+
+
+@hookimpl
+def post_family_notice(portal: Portal, uow: UnitOfWork, notice: FamilyNotice) -> int | None:
+    from famille_plugins.inbox.services import post_notice
+
+    return post_notice(portal, uow, notice)
+
+
+@hookimpl
+def on_message(portal: Portal, message: Message) -> None:
+    """E-mail the other side (the household, or the service)."""
+    from famille_plugins.inbox.notifications import notify_other_side
+
+    notify_other_side(portal, message)
+
+
+@hookimpl
+def register_commands(cli: Any) -> None:
+    import click
+
+    @cli.command(
+        "inbox-clean",
+        help="Supprime les fichiers de pièces jointes qu'aucun message n'utilise plus.",
+    )
+    @click.option("--dry-run", is_flag=True, help="Affiche ce qui serait supprimé sans rien supprimer.")
+    @click.option(
+        "--grace-minutes",
+        type=click.IntRange(min=0),
+        default=60,
+        show_default=True,
+        help="Garde les fichiers plus récents (envoi en cours).",
+    )
+    def inbox_clean(dry_run: bool, grace_minutes: int) -> None:
+        from famille_plugins.inbox.maintenance import clean_orphans
+        from host_flask.cli import current_portal
+
+        portal = current_portal()
+        with portal.unit_of_work() as uow:
+            report = clean_orphans(portal, uow, grace_seconds=grace_minutes * 60, dry_run=dry_run)
+        prefix = "Simulation (rien n'a été supprimé)" if dry_run else "Nettoyage terminé"
+        click.echo(
+            f"{prefix} : {len(report.orphans)} fichier(s) orphelin(s)"
+            f", {report.missing} pièce(s) jointe(s) sans fichier."
+        )

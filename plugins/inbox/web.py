@@ -1,14 +1,174 @@
-"""Pages of the inbox plugin."""
+"""Family pages of the inbox plugin: Boîte de réception, Nouveau message, a conversation.
+
+Views stay thin: parse the request, call :mod:`famille_plugins.inbox.services`, commit, render.
+The helpers at the end are shared with the agents' pages.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from werkzeug.datastructures import FileStorage
 
-bp = Blueprint("inbox", __name__, url_prefix="/messages", template_folder="templates")
+from famille_core.errors import ValidationFailed
+from famille_plugins.inbox import services
+from famille_plugins.inbox.attachments import Upload
+from host_flask.access import current_actor, families_only
+from host_flask.app import get_portal
+from host_flask.uow import request_uow
+
+bp = Blueprint(
+    "inbox",
+    __name__,
+    url_prefix="/messages",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
+
+DOWNLOAD_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 
-@bp.route("/")
+def page_number() -> int:
+    """The ``page`` query parameter (1 when absent or invalid)."""
+    return max(1, request.args.get("page", default=1, type=int) or 1)
+
+
+def uploads() -> list[Upload]:
+    """The attached files of the request, read into memory (the host caps the request size)."""
+    found: list[FileStorage] = request.files.getlist("attachments")
+    return [Upload(filename=item.filename or "", data=item.read()) for item in found]
+
+
+@bp.get("/")
+@families_only
 def index() -> ResponseReturnValue:
-    """Boîte de réception."""
-    return render_template("inbox/index.html")
+    """Boîte de réception: Qui, Date, Taille, Objet, newest first."""
+    inbox = services.family_inbox(get_portal(), request_uow(), current_actor(), page_number())
+    return render_template("inbox/index.html", inbox=inbox)
+
+
+@bp.route("/nouveau", methods=["GET", "POST"])
+@families_only
+def new() -> ResponseReturnValue:
+    """Nouveau message: Titre, message, optional attachments, Envoyer."""
+    errors: dict[str | None, list[str]] = {}
+    values = {"subject": "", "body": ""}
+    if request.method == "POST":
+        values = {key: request.form.get(key, "") for key in values}
+        uow = request_uow()
+        try:
+            message = services.send_message(
+                get_portal(), uow, current_actor(), values["subject"], values["body"], uploads()
+            )
+            uow.commit()
+        except ValidationFailed as exc:
+            errors = exc.by_field()
+        else:
+            flash(_("Votre message a été envoyé au service %(service)s.", service=_service_of(message.thread_id)), "success")
+            return redirect(url_for("inbox.show", message_id=message.id))
+    return render_template(
+        "inbox/new.html", values=values, errors=errors, limits=services.settings_of(get_portal())
+    ), (422 if errors else 200)
+
+
+def _service_of(thread_id: int) -> str:
+    return services.thread_for(get_portal(), request_uow(), current_actor(), thread_id).service
+
+
+@bp.get("/<int:message_id>")
+@families_only
+def show(message_id: int) -> ResponseReturnValue:
+    """Open a message: its whole conversation; the collectivity's messages become read."""
+    thread_id = services.thread_of_message(get_portal(), request_uow(), current_actor(), message_id)
+    return conversation_page(thread_id, reply_endpoint="inbox.reply", attachment_endpoint="inbox.attachment")
+
+
+@bp.post("/conversation/<int:thread_id>/repondre")
+@families_only
+def reply(thread_id: int) -> ResponseReturnValue:
+    """Answer within a conversation."""
+    return reply_to(
+        thread_id,
+        reply_endpoint="inbox.reply",
+        attachment_endpoint="inbox.attachment",
+        done=lambda message_id: url_for("inbox.show", message_id=message_id),
+    )
+
+
+@bp.get("/pieces-jointes/<int:attachment_id>")
+@families_only
+def attachment(attachment_id: int) -> ResponseReturnValue:
+    """An attachment of one of the household's conversations."""
+    return attachment_response(attachment_id)
+
+
+# --------------------------------------------------------------------------- shared with agents
+
+
+def conversation_page(
+    thread_id: int,
+    *,
+    reply_endpoint: str,
+    attachment_endpoint: str,
+    errors: dict[str | None, list[str]] | None = None,
+    draft: str = "",
+    mark_read: bool = True,
+    **extra: Any,
+) -> ResponseReturnValue:
+    """Render a conversation (and commit the "read" marks)."""
+    uow = request_uow()
+    view = services.conversation(get_portal(), uow, current_actor(), thread_id, mark_read=mark_read)
+    uow.commit()
+    return render_template(
+        "inbox/conversation.html",
+        view=view,
+        errors=errors or {},
+        draft=draft,
+        reply_endpoint=reply_endpoint,
+        attachment_endpoint=attachment_endpoint,
+        limits=services.settings_of(get_portal()),
+        **extra,
+    ), (422 if errors else 200)
+
+
+def reply_to(
+    thread_id: int,
+    *,
+    reply_endpoint: str,
+    attachment_endpoint: str,
+    done: Callable[[int], str],
+    **extra: Any,
+) -> ResponseReturnValue:
+    """Post a reply; on bad input show the conversation again with the errors and the draft."""
+    uow = request_uow()
+    body = request.form.get("body", "")
+    try:
+        message = services.reply(get_portal(), uow, current_actor(), thread_id, body, uploads())
+        uow.commit()
+    except ValidationFailed as exc:
+        uow.rollback()
+        return conversation_page(
+            thread_id,
+            reply_endpoint=reply_endpoint,
+            attachment_endpoint=attachment_endpoint,
+            errors=exc.by_field(),
+            draft=body,
+            mark_read=False,
+            **extra,
+        )
+    flash(_("Votre réponse a été envoyée."), "success")
+    assert message.id is not None
+    return redirect(done(message.id) + f"#message-{message.id}")
+
+
+def attachment_response(attachment_id: int) -> ResponseReturnValue:
+    """An attachment as a download: never cached, never sniffed, never shown inline."""
+    item, data = services.attachment_for(get_portal(), request_uow(), current_actor(), attachment_id)
+    response = Response(data, mimetype=item.content_type, headers=DOWNLOAD_HEADERS)
+    response.headers.set("Content-Disposition", "attachment", filename=item.filename)
+    return response

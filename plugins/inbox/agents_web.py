@@ -1,0 +1,87 @@
+"""The municipality's pages of the inbox plugin: one mailbox per service, conversations,
+replies signed "agent SERVICE", and the "traitée" mark."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from famille_plugins.inbox import services
+from famille_plugins.inbox.web import (
+    attachment_response,
+    conversation_page,
+    page_number,
+    reply_to,
+)
+from host_flask.access import agents_only, current_actor
+from host_flask.app import get_portal
+from host_flask.uow import request_uow
+
+bp = Blueprint("inbox_agents", __name__, url_prefix="/mairie/messages", template_folder="templates")
+
+AGENT_PAGES = {"reply_endpoint": "inbox_agents.reply", "attachment_endpoint": "inbox_agents.attachment"}
+
+
+@bp.get("/")
+@agents_only
+def index() -> ResponseReturnValue:
+    """The mailboxes the agent reads, with the conversations still to handle."""
+    pending = services.pending_by_service(get_portal(), request_uow(), current_actor())
+    if len(pending) == 1:
+        return redirect(url_for("inbox_agents.mailbox", service=next(iter(pending))))
+    return render_template("inbox/agents/index.html", pending=pending)
+
+
+@bp.get("/service/<service>")
+@agents_only
+def mailbox(service: str) -> ResponseReturnValue:
+    """A service's mailbox: conversations to handle (or handled, with ``?etat=traitees``)."""
+    handled = request.args.get("etat") == "traitees"
+    view = services.mailbox(
+        get_portal(), request_uow(), current_actor(), service, page_number(), handled=handled
+    )
+    return render_template("inbox/agents/mailbox.html", view=view)
+
+
+@bp.get("/conversation/<int:thread_id>")
+@agents_only
+def conversation(thread_id: int) -> ResponseReturnValue:
+    """A conversation; the family's messages become read."""
+    return conversation_page(thread_id, agent=True, **AGENT_PAGES)
+
+
+@bp.post("/conversation/<int:thread_id>/repondre")
+@agents_only
+def reply(thread_id: int) -> ResponseReturnValue:
+    """Answer the family, signed with the agent's name and service."""
+    return reply_to(
+        thread_id,
+        done=lambda _message_id: url_for("inbox_agents.conversation", thread_id=thread_id),
+        agent=True,
+        **AGENT_PAGES,
+    )
+
+
+@bp.post("/conversation/<int:thread_id>/traitee")
+@agents_only
+def handled(thread_id: int) -> ResponseReturnValue:
+    """Mark a conversation handled, or reopen it (``handled=0``)."""
+    value = request.form.get("handled", "1")
+    if value not in ("0", "1"):
+        abort(400)
+    uow = request_uow()
+    thread = services.set_handled(get_portal(), uow, current_actor(), thread_id, value == "1")
+    uow.commit()
+    if thread.handled:
+        flash(_("La conversation est marquée comme traitée."), "success")
+    else:
+        flash(_("La conversation est de nouveau à traiter."), "success")
+    return redirect(url_for("inbox_agents.mailbox", service=thread.service))
+
+
+@bp.get("/pieces-jointes/<int:attachment_id>")
+@agents_only
+def attachment(attachment_id: int) -> ResponseReturnValue:
+    """An attachment of a conversation of the agent's service."""
+    return attachment_response(attachment_id)

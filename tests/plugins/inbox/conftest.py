@@ -1,0 +1,75 @@
+"""Fixtures of the inbox tests: the guide's example message, logins of the other households."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from famille_core import Portal
+from tests.conftest import csrf_token, login
+
+GUIDE_SUBJECT = "Demande de renseignements"
+GUIDE_BODY = (
+    "Bonjour,\n\n"
+    "Je souhaiterais inscrire mon fils exceptionnellement à la Cantine Mercredi prochain. "
+    "Faut-il que je me rende en mairie ou bien puis-je le faire via l'inscription en ligne?\n\n"
+    "Merci d'avance pour votre réponse\n\n"
+    "Cordialement,\n\n"
+    "Madame DUPONT"
+)
+"""The example of the user guide ("Comment envoyer un message à la collectivité ?")."""
+
+
+def logged_in(app: Flask, email: str, password: str) -> FlaskClient:
+    """A new client logged in as ``email``."""
+    client = app.test_client()
+    assert login(client, email, password).status_code == 302
+    return client
+
+
+@pytest.fixture
+def martin_client(demo: Portal, app: Flask) -> FlaskClient:
+    """Sophie MARTIN (household 1 of Léa, whose parents are separated)."""
+    return logged_in(app, "martin@example.org", "martin-demo-password")
+
+
+@pytest.fixture
+def bernard_client(demo: Portal, app: Flask) -> FlaskClient:
+    """Paul BERNARD (household 2 of Léa)."""
+    return logged_in(app, "bernard@example.org", "bernard-demo-password")
+
+
+def send(
+    client: FlaskClient,
+    subject: str = GUIDE_SUBJECT,
+    body: str = GUIDE_BODY,
+    files: list[tuple[bytes, str]] | None = None,
+) -> object:
+    """Post the "Nouveau message" form as a browser would."""
+    data: dict[str, object] = {
+        "subject": subject,
+        "body": body,
+        "csrf_token": csrf_token(client, "/messages/nouveau"),
+    }
+    if files:
+        data["attachments"] = [(__import__("io").BytesIO(content), name) for content, name in files]
+    return client.post("/messages/nouveau", data=data, content_type="multipart/form-data")
+
+
+def reply(client: FlaskClient, path: str, action: str, body: str) -> object:
+    """Post the "Répondre" form found on ``path``."""
+    return client.post(
+        action,
+        data={"body": body, "csrf_token": csrf_token(client, path)},
+        content_type="multipart/form-data",
+    )
+
+
+def message_id_from(location: str) -> int:
+    """The message id of a ``/messages/<id>`` redirect."""
+    match = re.search(r"/messages/(\d+)", location)
+    assert match, location
+    return int(match.group(1))
