@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from famille_core.entities import AuthorizedPerson, Guardian, GuardianRole
+from famille_core.entities import AuditRecord, AuthorizedPerson, BankDetails, Guardian, GuardianRole
 from tests.e2e_fixtures import axe_violations, format_violations
 
 pytestmark = pytest.mark.e2e
@@ -74,3 +74,44 @@ def test_bad_iban_shows_an_error_summary_linked_to_the_field(demo, live_server: 
     expect(page.get_by_label("IBAN (obligatoire)", exact=True)).to_be_focused()
     violations = axe_violations(page)
     assert violations == [], format_violations(violations)
+
+
+def test_agent_finds_a_child_reads_its_health_record_and_decides_a_request(demo, live_server: str, page: Page) -> None:
+    _login(page, live_server)
+    page.goto(f"{live_server}/compte/banque")
+    page.get_by_label("Titulaire du compte").fill("Marie DUPONT")
+    page.get_by_label("IBAN (obligatoire)", exact=True).fill("DE89 3704 0044 0532 0130 00")
+    page.get_by_role("button", name="Enregistrer").click()
+    expect(page.get_by_role("status")).to_contain_text("en attente de validation")
+    expect(page.locator("#h-banque")).to_contain_text("en attente de validation")
+    page.get_by_role("button", name="Se déconnecter").click()
+
+    page.get_by_label("Adresse e-mail").fill("agent@example.org")
+    page.get_by_label("Mot de passe").fill("agent-demo-password")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Accueil")
+    nav = page.get_by_role("navigation", name="Menu principal")
+    nav.get_by_role("link", name="Familles").click()
+    page.get_by_label("Nom de famille, numéro de famille ou prénom").fill("Emma")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("link", name="Emma DUPONT")).to_be_visible()
+    assert axe_violations(page) == [], format_violations(axe_violations(page))
+    page.get_by_role("link", name="Emma DUPONT").click()
+    expect(page.get_by_role("heading", name="Données sanitaires")).to_be_visible()
+    expect(page.get_by_text("Arachide", exact=True)).to_be_visible()
+    assert axe_violations(page) == [], format_violations(axe_violations(page))
+
+    nav.get_by_role("link", name="Demandes de modification").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Demandes de modification")
+    assert axe_violations(page) == [], format_violations(axe_violations(page))
+    page.get_by_role("link", name="Examiner").first.click()
+    expect(page.get_by_text("DE89 **** **** **** **30 00")).to_be_visible()
+    expect(page.get_by_text("FR76 **** **** **** **** ***0 189")).to_have_count(0)
+    assert axe_violations(page) == [], format_violations(axe_violations(page))
+    page.get_by_label("Accepter et appliquer").check()
+    page.get_by_role("button", name="Valider la décision").click()
+    expect(page.get_by_role("status")).to_contain_text("acceptée")
+    with demo.unit_of_work() as uow:
+        bank = uow.first(BankDetails)
+        assert bank is not None and bank.iban == "DE89370400440532013000"
+        assert uow.count(AuditRecord, record_type="health_record", action="read") == 1
