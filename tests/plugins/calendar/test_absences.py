@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -10,7 +11,9 @@ from famille_core import hookimpl
 from famille_core.entities import Absence, DomainEvent
 from famille_core.errors import NotFound
 from famille_plugins.calendar.services.absences import declare_absence, withdraw_absence
+from famille_plugins.calendar.services.reasons import reasons_for
 from tests.plugins.calendar.conftest import FIRST_OPEN_DAY, Demo, book, refusal
+from tests.plugins.calendar.test_reason_plugins import GUIDE
 
 
 def _declare(cal: Demo, start: date, end: date, reason: str = "MEDICAL", **kw: object) -> list[tuple[date, int, str, bool]]:
@@ -125,3 +128,9 @@ def test_absent_day_shows_absent_with_reason_on_the_page(parent_client, cal: Dem
     )
     assert response.status_code == 422
     assert "Choisissez le motif de l&#39;absence." in response.get_data(as_text=True)
+
+
+def test_default_list_is_the_user_guides_nine_reasons(portal: Any) -> None:
+    reasons = reasons_for(portal)
+    assert [r.label for r in reasons] == GUIDE
+    assert [r.code for r in reasons if r.billable] == ["AUTRES"]
