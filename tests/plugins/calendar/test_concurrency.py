@@ -8,7 +8,16 @@ from datetime import date
 import pytest
 
 from famille_core import Portal
-from famille_core.entities import Activity, Actor, Child, Enrollment, Family, FamilyChild, Reservation, Role
+from famille_core.entities import (
+    Activity,
+    Actor,
+    Child,
+    Enrollment,
+    Family,
+    FamilyChild,
+    Reservation,
+    Role,
+)
 from famille_core.errors import Conflict, ValidationFailed
 from famille_plugins.calendar.services.booking import reserve
 
