@@ -115,3 +115,30 @@ def test_agent_finds_a_child_reads_its_health_record_and_decides_a_request(demo,
         bank = uow.first(BankDetails)
         assert bank is not None and bank.iban == "DE89370400440532013000"
         assert uow.count(AuditRecord, record_type="health_record", action="read") == 1
+
+
+def test_conjoint_form_by_keyboard_only_and_no_horizontal_scroll_at_320px(demo, live_server: str, page: Page) -> None:
+    _login(page, live_server)
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.goto(f"{live_server}/compte/")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent") == "Modifier : Conjoint":
+            break
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Conjoint")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.get_by_label("Téléphone portable").focus()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("12")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("alert")).to_contain_text("Numéro de téléphone invalide")
+    with demo.unit_of_work() as uow:
+        conjoint = uow.first(Guardian, role=GuardianRole.SECOND)
+        assert conjoint is not None and conjoint.phone_mobile == "06 98 76 54 32"
+    page.goto(f"{live_server}/compte/enfants/")
+    page.get_by_role("link", name="Lucas DUPONT").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Lucas DUPONT")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

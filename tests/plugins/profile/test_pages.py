@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask.testing import FlaskClient
 
 from famille_core import Portal
@@ -41,3 +43,18 @@ def test_parent_edits_the_conjoint_phone(parent_client: FlaskClient, demo: Porta
     assert response.status_code == 302
     assert _conjoint(demo)["phone_mobile"] == "07 11 22 33 44"
     assert "07 11 22 33 44" in parent_client.get("/compte/").get_data(as_text=True)
+
+
+def test_diet_options_are_neutral(parent_client: FlaskClient, demo: Portal) -> None:
+    from tests.plugins.profile.conftest import child_id
+
+    form = parent_client.get(f"/compte/enfants/{child_id(demo, 'Lucas')}/complementaires").get_data(as_text=True)
+    options = re.findall(r"<option value=\"([^\"]*)\"[^>]*>([^<]*)</option>", form)
+    assert [label for _code, label in options] == ["Menu standard", "Sans porc", "Sans viande", "Végétarien"]
+    for word in ("halal", "casher", "kasher", "religi", "confession"):
+        assert word not in form.lower()
+
+
+def test_parent_sees_children_and_can_choose_one(parent_client: FlaskClient) -> None:
+    page = parent_client.get("/compte/enfants/").get_data(as_text=True)
+    assert "Lucas DUPONT" in page and "Emma DUPONT" in page and "Hugo" not in page and "Léa" not in page

@@ -176,3 +176,22 @@ def test_purge_deletes_the_photo_file_after_commit(parent_client: FlaskClient, d
         uow.commit()
     assert not photos.photo_path(demo, key).exists()
     assert _photo_key(demo, lucas) is None
+
+
+def test_large_photo_is_reduced_and_turned_upright() -> None:
+    image = Image.new("RGB", (3000, 2000), (10, 120, 200))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: rotate 90° clockwise to display
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=exif)
+    clean = Image.open(io.BytesIO(photos.reencode(out.getvalue(), max_bytes=10_000_000, max_pixels=40_000_000, max_side=800)))
+    assert max(clean.size) <= 800
+    assert clean.size[1] > clean.size[0]  # portrait once turned upright
+    assert not clean.getexif()
+
+
+def test_png_with_transparency_becomes_a_jpeg() -> None:
+    out = io.BytesIO()
+    Image.new("RGBA", (50, 40), (0, 0, 0, 0)).save(out, format="PNG")
+    clean = photos.reencode(out.getvalue(), max_bytes=1_000_000, max_pixels=10_000, max_side=800)
+    assert Image.open(io.BytesIO(clean)).format == "JPEG"
