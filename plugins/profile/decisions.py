@@ -112,7 +112,10 @@ def decide(
         raise Conflict("Cette demande a déjà été traitée.")
     title = services.SECTION_TITLES[request.section]
     if approve:
-        record = services.apply_request(portal, uow, actor, request)
+        try:
+            record = services.apply_request(portal, uow, actor, request)
+        except NotFound:
+            raise Conflict("L'élément visé par cette demande n'existe plus : refusez la demande.") from None
         if request.section in services.AUDITED:
             audit(portal, uow, actor, "update", services.AUDITED[request.section], getattr(record, "id", None), request.family_id)
     request.state = services.APPROVED if approve else services.REFUSED

@@ -228,6 +228,8 @@ def _apply(
 ) -> Any:
     """Write ``values`` onto ``record`` (or a new record); returns the record."""
     stored = {k: v for k, v in values.items() if not k.startswith("extra_")}
+    if "regime" in stored:
+        stored["regime"] = CafRegime(stored["regime"])
     _store_extras(uow, family_id, child, section, values)
     if section == "fiscal":
         same_year = uow.first(FiscalData, family_id=family_id, year=stored["year"])
@@ -285,7 +287,7 @@ def _new_record(family_id: int, section: str, values: dict[str, Any], child: Chi
     if section == "fiscal":
         return FiscalData(family_id=family_id, **values)
     if section == "caf":
-        return CafInfo(family_id=family_id, **{**values, "regime": CafRegime(values["regime"])})
+        return CafInfo(family_id=family_id, **values)
     if section == "banque":
         return BankDetails(family_id=family_id, **values)
     assert child is not None and child.id is not None
