@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from famille_core import hookimpl
-from famille_core.hooks.results import MenuItem
+from famille_core.hooks.results import HomePanel, MenuItem
 
 if TYPE_CHECKING:
     from famille_core.entities import Actor, Child
@@ -51,3 +51,22 @@ def purge_child_data(portal: Portal, uow: UnitOfWork, child: Child) -> None:
     key = child.photo_key
     if key:
         uow.after_commit(lambda: photos.delete(portal, key))
+
+
+@hookimpl
+def home_panels(portal: Portal, uow: UnitOfWork, actor: Actor) -> Sequence[HomePanel]:
+    """"Mon compte" for a family (with its requests waiting for validation); the number of
+    requests to decide for an agent."""
+    from famille_core.entities import ChangeRequest
+
+    if actor.is_agent:
+        count = uow.count(ChangeRequest, state="pending")
+        if not count:
+            return []
+        return [HomePanel(title="Demandes de modification", template="profile/agents/home_panel.html",
+                          context={"pending_count": count}, order=35)]
+    if actor.family_id is None:
+        return []
+    count = uow.count(ChangeRequest, family_id=actor.family_id, state="pending")
+    return [HomePanel(title="Mon compte", template="profile/home_panel.html",
+                      context={"pending_count": count}, order=10)]

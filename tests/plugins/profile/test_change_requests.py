@@ -184,3 +184,13 @@ def test_agent_search_finds_families_and_children(agent_client: FlaskClient, dem
 def test_families_cannot_reach_agent_pages(parent_client: FlaskClient) -> None:
     for path in ("/gestion/familles/", "/gestion/familles/demandes", "/gestion/familles/1"):
         assert parent_client.get(path).status_code in (403, 404)
+
+
+def test_home_page_counts_requests_for_the_family_and_the_agent(
+    parent_client: FlaskClient, agent_client: FlaskClient, demo: Portal
+) -> None:
+    assert "en attente de validation" not in parent_client.get("/").get_data(as_text=True)
+    assert "à examiner" not in agent_client.get("/").get_data(as_text=True)
+    _request_bank_change(parent_client)
+    assert "1 demande de modification est en attente de validation." in parent_client.get("/").get_data(as_text=True)
+    assert "1 demande de modification à examiner" in agent_client.get("/").get_data(as_text=True)
