@@ -60,11 +60,16 @@ def attachment_path(portal: Portal, key: str) -> Path:
     return attachment_dir(portal) / Path(key).name
 
 
-def safe_filename(name: str, extension: str) -> str:
-    """A displayable file name: no path, no control character, the extension of the real type."""
+def shown_name(name: str) -> str:
+    """The name as the person sent it, without path or control characters (for messages)."""
     name = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
     name = CONTROL_CHARACTERS.sub("", name).replace("\n", "").replace("\r", "").replace("\t", " ")
-    stem = name.rsplit(".", 1)[0].strip(" .") or "piece-jointe"
+    return name.strip()[:MAX_NAME_CHARS] or "piece-jointe"
+
+
+def safe_filename(name: str, extension: str) -> str:
+    """A displayable file name: no path, no control character, the extension of the real type."""
+    stem = shown_name(name).rsplit(".", 1)[0].strip(" .") or "piece-jointe"
     return stem[: MAX_NAME_CHARS - len(extension)] + extension
 
 
@@ -108,7 +113,7 @@ def _reencode_image(data: bytes, max_pixels: int) -> tuple[str, bytes]:
 
 def check_file(upload: Upload, *, max_bytes: int, max_pixels: int) -> CheckedFile | Issue:
     """The checked file, or the French issue explaining why it is refused."""
-    shown = safe_filename(upload.filename, "") or "piece-jointe"
+    shown = shown_name(upload.filename)
     if not upload.data:
         return _issue(f"Pièce jointe « {shown} » : le fichier est vide.", "empty_attachment")
     if len(upload.data) > max_bytes:

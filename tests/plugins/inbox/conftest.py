@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -55,7 +56,7 @@ def send(
         "csrf_token": csrf_token(client, "/messages/nouveau"),
     }
     if files:
-        data["attachments"] = [(__import__("io").BytesIO(content), name) for content, name in files]
+        data["attachments"] = [(io.BytesIO(content), name) for content, name in files]
     return client.post("/messages/nouveau", data=data, content_type="multipart/form-data")
 
 
@@ -73,3 +74,35 @@ def message_id_from(location: str) -> int:
     match = re.search(r"/messages/(\d+)", location)
     assert match, location
     return int(match.group(1))
+
+
+def png_bytes(width: int = 4, height: int = 4) -> bytes:
+    """A small real PNG."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 30, 30)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def jpeg_with_gps() -> bytes:
+    """A real JPEG carrying an EXIF GPS block (where the photo was taken)."""
+    from PIL import Image
+
+    image = Image.new("RGB", (8, 8), (10, 120, 30))
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: (45.0, 46.0, 0.0)}  # GPSInfo: latitude
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=exif)
+    return out.getvalue()
+
+
+def pdf_bytes() -> bytes:
+    """A one-page real PDF."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
