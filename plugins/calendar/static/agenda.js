@@ -43,7 +43,14 @@
   var flashed = document.querySelector(".flashes .flash");
   var selected = grid.querySelector("a.day[aria-current='date']");
   var panel = document.getElementById("titre-jour");
-  if (document.querySelector(".error-summary")) { return; }
-  if (flashed && selected) { selected.focus(); }
-  else if (panel) { panel.focus(); }
+  if (selected && panel) {
+    // The chosen day's actions are already on the page: go to them instead of reloading.
+    selected.addEventListener("click", function (event) { event.preventDefault(); panel.focus(); });
+  }
+  var target = document.querySelector(".error-summary") ? null : (flashed && selected) ? selected : panel;
+  if (target) {
+    // After the browser has scrolled to the #jour fragment (which resets the focus).
+    var place = function () { setTimeout(function () { target.focus(); }, 0); };
+    if (document.readyState === "complete") { place(); } else { window.addEventListener("load", place); }
+  }
 })();
