@@ -1,0 +1,74 @@
+"""Who may open what, for every route of every enabled plugin (security.md points 9 and 10).
+
+The routes are read from the application itself, so a plugin's new page is checked the day it
+is added: a parent never reaches an agents' page, an agent never acts as a family, and the list
+of pages open without a login stays short and known.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from host_flask.access import AGENTS, FAMILIES, PUBLIC, audience_of
+from tests.conftest import csrf_token
+
+# Pages anyone may open, and why; anything else needs a login (deny by default). The JSON API
+# (blueprint ``api``) takes no cookie at all: its tokens are tested in tests/api.
+EXPECTED_PUBLIC = {
+    "auth.login": "se connecter",
+    "auth.forgotten_password": "demander un nouveau mot de passe",
+    "auth.reset_password": "le lien reçu par e-mail",
+    "auth.second_factor": "le code TOTP des agents, juste après le mot de passe",
+    "pages.legal": "mentions légales",
+    "pages.accessibility": "déclaration d'accessibilité",
+    "pages.privacy": "notice de protection des données",
+    "calendar.ical": "abonnement iCalendar : un jeton secret et révocable dans l'adresse",
+    "tipi_payment.provider_return": "retour du navigateur depuis PayFiP : jeton de la transaction,"
+    " état relu auprès de PayFiP",
+    "tipi_payment.provider_notification": "notification serveur à serveur de PayFiP, vérifiée"
+    " auprès de PayFiP",
+}
+
+
+def _rules(app: Flask, audience: str) -> list[tuple[str, str, set[str]]]:
+    found = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static" or rule.endpoint.endswith(".static"):
+            continue
+        if rule.endpoint.startswith("api."):
+            continue
+        if audience_of(app.view_functions[rule.endpoint]) == audience:
+            url = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", "1", rule.rule)
+            found.append((rule.endpoint, url, set(rule.methods or ()) - {"HEAD", "OPTIONS"}))
+    return found
+
+
+def test_the_public_pages_are_the_expected_few(app: Flask) -> None:
+    public = {endpoint for endpoint, _url, _methods in _rules(app, PUBLIC)}
+    assert public <= set(EXPECTED_PUBLIC), f"new public pages: {public - set(EXPECTED_PUBLIC)}"
+    assert {"auth.login", "pages.legal", "pages.privacy"} <= public
+
+
+def _all_refused(app: Flask, client: FlaskClient, audience: str) -> int:
+    """Open every page of ``audience`` with ``client`` (forms with a valid CSRF token, so that
+    only the audience check can refuse them); return how many were tried."""
+    token = csrf_token(client, "/")  # the logout form of every page carries one
+    tried = 0
+    for endpoint, url, methods in _rules(app, audience):
+        for method in methods:
+            data = {"csrf_token": token} if method != "GET" else None
+            answer = client.open(url, method=method, data=data)
+            assert answer.status_code == 404, (endpoint, method, answer.status_code)
+            tried += 1
+    return tried
+
+
+def test_parents_never_reach_agents_pages(app: Flask, parent_client: FlaskClient) -> None:
+    assert _all_refused(app, parent_client, AGENTS) >= 6, "the bundled plugins have agents' pages"
+
+
+def test_agents_never_act_as_a_family(app: Flask, agent_client: FlaskClient) -> None:
+    assert _all_refused(app, agent_client, FAMILIES) >= 6, "the bundled plugins have family pages"
