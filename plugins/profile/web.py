@@ -102,12 +102,15 @@ def _render_form(
     **extra: Any,
 ) -> ResponseReturnValue:
     portal = get_portal()
+    specs = services.section_specs(portal, section)
+    # The IBAN is never sent back to the browser, not even as typed: the person types it again.
+    values = {k: v for k, v in values.items() if k not in {s.name for s in specs if s.kind == IBAN}}
     return (
         render_template(
             "profile/section_form.html",
             section=section,
             title=title or services.SECTION_TITLES[section],
-            specs=services.section_specs(portal, section),
+            specs=specs,
             values=values,
             version=version,
             errors=errors or {},

@@ -321,3 +321,11 @@ def test_agents_do_not_edit_family_records(demo: Portal) -> None:
     with demo.unit_of_work() as uow, pytest.raises(Exception) as refused:
         services.update_section(demo, uow, agent, "conjoint", {"last_name": "X", "first_name": "Y"}, 1)
     assert type(refused.value).__name__ == "PermissionDenied"
+
+
+def test_a_refused_bank_form_does_not_echo_the_typed_iban(parent_client: FlaskClient, demo: Portal) -> None:
+    response = post_form(parent_client, "/compte/banque", {"holder": "", "iban": "DE89 3704 0044 0532 0130 00"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "obligatoire" in page
+    assert "DE89 3704" not in page and "DE89370400440532013000" not in page
