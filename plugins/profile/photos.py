@@ -55,7 +55,7 @@ def reencode(data: bytes, *, max_bytes: int, max_pixels: int, max_side: int) -> 
                 raise _refuse(TOO_MANY_PIXELS, "too_many_pixels")
             if image.format == "JPEG":
                 # Decode a large JPEG at a reduced scale: a fraction of the memory, same result.
-                image.draft("RGB", (max_side * 2, max_side * 2))
+                image.draft("RGB", (max_side, max_side))
             image.load()
             clean: Image.Image = ImageOps.exif_transpose(image).convert("RGB")
             clean.thumbnail((max_side, max_side))
