@@ -51,8 +51,14 @@ def child(child_id: int) -> ResponseReturnValue:
     """A child's record (the read of its health record is audited)."""
     uow = request_uow()
     view = services.child_view(get_portal(), uow, current_actor(), child_id)
+    households = decisions.households_of(uow, child_id)
+    pending: dict[tuple[str, int | None], list[object]] = {}
+    for family in households:
+        for change in services.pending_requests(uow, family.id):
+            pending.setdefault((change.section, change.target_id), []).append(change)
     uow.commit()  # keeps the audit record
-    return render_template("profile/child.html", view=view, pending={}, titles=services.SECTION_TITLES,
+    return render_template("profile/child.html", view=view, pending=pending, households=households,
+                           titles=services.SECTION_TITLES,
                            diets=dict(services.SECTION_FIELDS["complementaires"][0].choices))
 
 

@@ -52,6 +52,12 @@ def search(uow: UnitOfWork, actor: Actor, text: str) -> SearchResult:
     return SearchResult(families, children)
 
 
+def households_of(uow: UnitOfWork, child_id: int) -> list[Family]:
+    """The households a child belongs to (two for separated parents)."""
+    links = uow.find(FamilyChild, child_id=child_id)
+    return uow.find(Family, id=In([link.family_id for link in links]), order_by=("name",)) if links else []
+
+
 def list_requests(uow: UnitOfWork, actor: Actor) -> list[tuple[ChangeRequest, Family | None]]:
     """Pending change requests, oldest first, with their household."""
     require_agent(actor)

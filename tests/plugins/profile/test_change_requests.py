@@ -194,3 +194,10 @@ def test_home_page_counts_requests_for_the_family_and_the_agent(
     _request_bank_change(parent_client)
     assert "1 demande de modification est en attente de validation." in parent_client.get("/").get_data(as_text=True)
     assert "1 demande de modification à examiner" in agent_client.get("/").get_data(as_text=True)
+
+
+def test_agent_sees_both_households_of_a_shared_child(agent_client: FlaskClient, demo: Portal) -> None:
+    from tests.plugins.profile.conftest import child_id
+
+    page = agent_client.get(f"/gestion/familles/enfants/{child_id(demo, 'Léa')}").get_data(as_text=True)
+    assert "MARTIN (694504900002)" in page and "BERNARD (694504900003)" in page
