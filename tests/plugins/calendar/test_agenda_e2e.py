@@ -98,3 +98,29 @@ def test_agenda_month_keys_and_narrow_screen(demo: Portal, live_server: str, pag
     assert page.evaluate("document.activeElement.dataset.day") == "2026-11-22"
     page.keyboard.press("PageDown")
     expect(page.locator("#titre-mois")).to_contain_text("Décembre 2026")
+
+
+def test_agent_pages_pass_axe_and_refuse_by_keyboard(demo: Portal, live_server: str, page: Page) -> None:
+    # The demo holds a pending "Accueil du soir" request of Lucas (populate_demo).
+    page.goto(f"{live_server}/connexion")
+    page.get_by_label("Adresse e-mail").fill("agent@example.org")
+    page.get_by_label("Mot de passe").fill("agent-demo-password")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Accueil")
+    page.goto(f"{live_server}/agenda/agents/demandes")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Demandes de réservation")
+    expect(page.locator("tbody tr")).to_have_count(1)
+    violations = axe_violations(page)
+    assert violations == [], format_violations(violations)
+    tab_to(page, "input[name='reason']")
+    page.keyboard.type("Groupe complet")
+    page.keyboard.press("Enter")  # submits the refusal form
+    expect(page.get_by_role("status")).to_contain_text("Demande refusée.")
+    expect(page.get_by_text("Aucune demande en attente.")).to_be_visible()
+    with demo.unit_of_work() as uow:
+        (refused,) = uow.find(Reservation, state="refused")
+        assert refused.refusal_reason == "Groupe complet"
+    page.goto(f"{live_server}/agenda/agents/effectifs")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Effectifs du lundi 16 novembre 2026")
+    violations = axe_violations(page)
+    assert violations == [], format_violations(violations)
