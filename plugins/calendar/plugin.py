@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from famille_core import hookimpl
-from famille_core.hooks.results import ClosedDay, MenuItem
+from famille_core.hooks.results import ClosedDay, HomePanel, MenuItem
 from famille_plugins.calendar.settings import CalendarSettings
 
 if TYPE_CHECKING:
@@ -34,6 +34,29 @@ def menu_items(portal: Portal, actor: Actor) -> Sequence[MenuItem]:
     if actor.is_agent:
         return [MenuItem(label="Demandes et effectifs", endpoint="calendar.agent_requests", order=40, agent=True)]
     return [MenuItem(label="Agenda", endpoint="calendar.index", order=40)]
+
+
+@hookimpl
+def home_panels(portal: Portal, uow: UnitOfWork, actor: Actor) -> Sequence[HomePanel]:
+    """Parents: the next booked days; agents: how many requests wait for a decision."""
+    from famille_core.entities import Reservation, ReservationState
+    from famille_plugins.calendar.services.agenda import upcoming
+    from famille_plugins.calendar.services.deadlines import french_long_day
+
+    if actor.is_agent:
+        pending = uow.count(Reservation, state=ReservationState.REQUESTED)
+        return [
+            HomePanel(
+                title="Demandes de réservation",
+                template="calendar/panel_agent.html",
+                context={"pending": pending},
+                order=40,
+            )
+        ]
+    if actor.family_id is None:
+        return []
+    rows = [(french_long_day(u.day), u.child, u.activity, u.words) for u in upcoming(portal, uow, actor)]
+    return [HomePanel(title="Agenda", template="calendar/panel.html", context={"rows": rows}, order=40)]
 
 
 @hookimpl

@@ -129,7 +129,12 @@ def index() -> ResponseReturnValue:
 
 
 def _refused(exc: ValidationFailed, child_id: int | None, day: date | None) -> ResponseReturnValue:
+    """Nothing was written: the page again with the French messages (422), or, for a machine
+    client (``Accept: application/json``), the issues as data."""
     request_uow().rollback()
+    if request.accept_mimetypes.best == "application/json":
+        issues = [{"code": i.code, "message": i.message, "field": i.field} for i in exc.issues]
+        return {"status": 422, "errors": issues}, 422
     month = (day or today_in_paris(get_portal().clock)).replace(day=1)
     form = {k: v for k, v in request.form.items() if k != "csrf_token"}
     return _render_agenda(child_id, month, day, errors=exc.by_field(), form=form, status=422)

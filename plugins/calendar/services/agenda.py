@@ -11,11 +11,12 @@ from datetime import date, timedelta
 
 from attrs import define, frozen
 
-from famille_core.entities import Activity, Actor, Child
+from famille_core.clock import today_in_paris
+from famille_core.entities import Activity, Actor, Child, Reservation, ReservationState
 from famille_core.errors import NotFound
 from famille_core.portal import Portal
 from famille_core.services.access import children_of, require_family
-from famille_core.uow import UnitOfWork
+from famille_core.uow import Gte, In, UnitOfWork
 from famille_plugins.calendar.services.context import ChildDays, DayState, day_state, load_days
 
 
@@ -96,3 +97,39 @@ def month_view(portal: Portal, uow: UnitOfWork, actor: Actor, child_id: int | No
     return MonthView(
         children=children, child=child, month=month, weeks=weeks, activities=days.activities, days=days
     )
+
+
+@frozen(kw_only=True)
+class Upcoming:
+    """A booked (or requested) day to come, for the home page."""
+
+    day: date
+    child: str
+    activity: str
+    words: str
+
+
+def upcoming(portal: Portal, uow: UnitOfWork, actor: Actor, limit: int = 5) -> list[Upcoming]:
+    """The household's next booked or requested days (three queries)."""
+    family_id = require_family(actor)
+    found = uow.find(
+        Reservation,
+        family_id=family_id,
+        day=Gte(today_in_paris(portal.clock)),
+        state=In([ReservationState.ACCEPTED, ReservationState.REQUESTED]),
+        order_by=("day", "child_id"),
+        limit=limit,
+    )
+    if not found:
+        return []
+    children = {c.id: c.first_name for c in uow.find(Child, id=In({r.child_id for r in found}))}
+    activities = {a.id: a.label for a in uow.find(Activity, id=In({r.activity_id for r in found}))}
+    return [
+        Upcoming(
+            day=r.day,
+            child=children.get(r.child_id, ""),
+            activity=activities.get(r.activity_id, ""),
+            words="réservé" if r.state == ReservationState.ACCEPTED else "demande en cours",
+        )
+        for r in found
+    ]

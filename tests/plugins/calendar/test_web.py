@@ -83,3 +83,40 @@ def test_forms_carry_csrf_tokens(parent_client: FlaskClient, cal: Demo) -> None:
 
 def test_agent_does_not_see_the_parent_agenda(agent_client: FlaskClient) -> None:
     assert agent_client.get("/agenda/").status_code in (403, 404)
+
+
+def test_machine_client_gets_structured_errors(parent_client: FlaskClient, cal: Demo) -> None:
+    token = csrf_token(parent_client, "/agenda/")
+    response = parent_client.post(
+        "/agenda/reserver",
+        data={"csrf_token": token, "child_id": cal.emma, "activity_id": cal.matin, "day": "2026-11-19"},
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 422
+    assert response.get_json()["errors"][0]["code"] == "not_enrolled"
+    assert response.get_json()["errors"][0]["field"] == "day"
+
+
+def test_demo_has_bookings_a_request_and_an_absence(cal: Demo) -> None:
+    states = {state for _, _, state in reservations_of(cal.portal, cal.lucas)}
+    assert states == {"accepted", "requested"}
+
+
+def test_home_page_lists_the_next_booked_days(parent_client: FlaskClient, agent_client: FlaskClient, cal: Demo) -> None:
+    page = parent_client.get("/").get_data(as_text=True)
+    assert "Lucas, Cantine : réservé" in page
+    assert "Lucas, Accueil du soir : demande en cours" in page
+    assert "1 demande attend une décision." in agent_client.get("/").get_data(as_text=True)
+
+
+def test_semaine_type_form_answers_day_by_day(parent_client: FlaskClient, cal: Demo) -> None:
+    token = csrf_token(parent_client, "/agenda/")
+    response = parent_client.post(
+        "/agenda/semaine-type",
+        data={"csrf_token": token, "child_id": cal.emma, "activity_id": cal.cantine, "weekdays": ["3", "4"],
+              "start": "2026-11-19", "end": "2026-12-25"},
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Jeudi 19 novembre 2026 : <strong>réservé</strong>" in page
+    assert "Vendredi 25 décembre 2026 : <strong>refusé</strong>" in page and "Jour férié : Noël" in page
