@@ -20,6 +20,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from famille_core.entities import InvoiceStatus, PaymentState, PaymentTransaction
 from famille_core.errors import ValidationFailed
@@ -31,11 +32,11 @@ from host_flask.security import add_csp_source, csrf
 from host_flask.uow import request_uow
 
 STATE_LABELS = {
-    PaymentState.PENDING: "Paiement en cours de vérification",
-    PaymentState.PAID: "Paiement accepté",
-    PaymentState.REFUSED: "Paiement refusé",
-    PaymentState.CANCELLED: "Paiement abandonné",
-    PaymentState.EXPIRED: "Paiement expiré",
+    PaymentState.PENDING: _l("Paiement en cours de vérification"),
+    PaymentState.PAID: _l("Paiement accepté"),
+    PaymentState.REFUSED: _l("Paiement refusé"),
+    PaymentState.CANCELLED: _l("Paiement abandonné"),
+    PaymentState.EXPIRED: _l("Paiement expiré"),
 }
 
 

@@ -7,6 +7,7 @@ import io
 import re
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pypdf
 from flask.testing import FlaskClient
@@ -136,3 +137,41 @@ def test_invoice_imported_from_erp_appears_and_can_be_paid(
     )
     text = _text(parent_client.get("/factures/").get_data(as_text=True))
     assert "99997001 02/11/2026 30/11/2026 70,55 € 70,55 € à régler" in text
+
+
+def test_another_familys_payment_page_answers_404(
+    demo: Portal, app: Any, parent_client: FlaskClient
+) -> None:
+    from famille_core.entities import PaymentTransaction
+    from tests.conftest import login
+
+    invoice = invoice_by_number(demo, DUPONT_OPEN)
+    with demo.unit_of_work() as uow:
+        now = demo.clock.now()
+        transaction = PaymentTransaction(
+            invoice_id=invoice.id or 0,
+            family_id=invoice.family_id,
+            provider="payfip",
+            amount=invoice.balance,
+            created_at=now,
+            updated_at=now,
+        )
+        uow.add(transaction)
+        uow.commit()
+    assert parent_client.get(f"/factures/paiements/{transaction.id}").status_code == 200
+    martin = app.test_client()
+    login(martin, "martin@example.org", "martin-demo-password")
+    assert martin.get(f"/factures/paiements/{transaction.id}").status_code == 404
+    assert martin.get(f"/factures/{invoice.id}").status_code == 404
+    token = re.search(
+        r'name="csrf_token" value="([^"]+)"', martin.get("/factures/").get_data(as_text=True)
+    )
+    assert token
+    paying = martin.post(
+        f"/factures/{invoice.id}/payer", data={"method": "payfip", "csrf_token": token.group(1)}
+    )
+    assert paying.status_code == 404
+
+
+def test_agents_have_no_family_invoice_pages(demo: Portal, agent_client: FlaskClient) -> None:
+    assert agent_client.get("/factures/").status_code == 404
