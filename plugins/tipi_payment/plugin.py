@@ -58,8 +58,14 @@ def register_commands(cli: Any) -> None:
 
 @hookimpl
 def payment_methods(portal: Portal, invoice: Invoice, actor: Actor) -> Sequence[PaymentMethod]:
+    from famille_core.errors import ValidationFailed
+    from famille_plugins.tipi_payment.formats import montant_from_amount
     from famille_plugins.tipi_payment.services import settings_of
 
+    try:
+        montant_from_amount(invoice.balance)  # PayFiP takes less than 10,000 €
+    except ValidationFailed:
+        return []
     providers = settings_of(portal).providers
     return [
         PaymentMethod(code=code, label=label)

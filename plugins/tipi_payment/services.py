@@ -114,6 +114,17 @@ def offered_methods(portal: Portal, invoice: Invoice, actor: Actor) -> list[Paym
     return [offered[code] for code in settings_of(portal).providers if code in offered]
 
 
+def why_not_online(invoice: Invoice) -> str | None:
+    """Why an unpaid invoice cannot be paid online (10,000 € or more), in French; else ``None``."""
+    if not is_payable(invoice):
+        return None
+    try:
+        formats.montant_from_amount(invoice.balance)
+    except ValidationFailed as exc:
+        return exc.issues[0].message
+    return None
+
+
 def payment_transactions(uow: UnitOfWork, invoice: Invoice) -> list[PaymentTransaction]:
     """The payment attempts of ``invoice``, newest first."""
     return uow.find(PaymentTransaction, invoice_id=invoice.id, order_by=("-created_at", "-id"))

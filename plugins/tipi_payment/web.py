@@ -102,9 +102,11 @@ def make_blueprint(portal: Portal) -> Blueprint:
         from famille_plugins.tipi_payment.rendering import invoice_context
 
         transactions = services.payment_transactions(request_uow(), invoice)
+        methods = services.offered_methods(portal, invoice, actor)
         return render_template(
             "tipi_payment/detail.html",
-            methods=services.offered_methods(portal, invoice, actor),
+            methods=methods,
+            not_online=services.why_not_online(invoice) if not methods else None,
             status=status_label(
                 invoice.status, any(t.state is PaymentState.PENDING for t in transactions)
             ),

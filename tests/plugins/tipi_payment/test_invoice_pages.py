@@ -175,3 +175,27 @@ def test_another_familys_payment_page_answers_404(
 
 def test_agents_have_no_family_invoice_pages(demo: Portal, agent_client: FlaskClient) -> None:
     assert agent_client.get("/factures/").status_code == 404
+
+
+def test_invoice_of_10000_euros_or_more_cannot_be_paid_online(
+    demo: Portal, parent_client: FlaskClient
+) -> None:
+    invoice = erp_invoice(
+        demo,
+        "99997002",
+        label="Séjour d'été",
+        lines=[InvoiceLineRecord(label="Séjour", unit_price=Decimal("10000.00"))],
+    )
+    page = parent_client.get(f"/factures/{invoice.id}").get_data(as_text=True)
+    limit = "Le paiement en ligne est limité aux montants inférieurs à 10 000 € : réglez cette facture auprès de la régie."
+    assert limit in page
+    assert "Payer en ligne" not in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token
+    parent_client.post(
+        f"/factures/{invoice.id}/payer", data={"method": "payfip", "csrf_token": token.group(1)}
+    )
+    with demo.unit_of_work() as uow:
+        from famille_core.entities import PaymentTransaction
+
+        assert uow.count(PaymentTransaction) == 0
