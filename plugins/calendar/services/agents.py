@@ -10,7 +10,15 @@ from typing import TypeVar
 
 from attrs import frozen
 
-from famille_core.entities import Absence, Activity, Actor, Child, Reservation, ReservationState
+from famille_core.entities import (
+    Absence,
+    Activity,
+    Actor,
+    Child,
+    Reservation,
+    ReservationState,
+    Role,
+)
 from famille_core.errors import NotFound, ValidationFailed
 from famille_core.notify import notify_family
 from famille_core.portal import Portal
@@ -36,11 +44,22 @@ def _by_id(uow: UnitOfWork, cls: type[T], ids: set[int]) -> dict[int, T]:
     return {row.id: row for row in uow.find(cls, id=In(ids))} if ids else {}  # type: ignore[attr-defined]
 
 
+def _handles(actor: Actor, activity: Activity) -> bool:
+    """An agent handles the requests of their own service; administrators (and agents without a
+    service) handle them all."""
+    return actor.role is Role.ADMIN or not actor.service or activity.service == actor.service
+
+
 def pending_requests(uow: UnitOfWork, actor: Actor, limit: int = 200) -> list[RequestRow]:
-    """Requests waiting for a decision, oldest day first (three queries)."""
+    """Requests waiting for a decision, oldest day first, for the agent's service (four queries)."""
     require_agent(actor)
+    mine = [a.id for a in uow.find(Activity) if _handles(actor, a)]
     pending = uow.find(
-        Reservation, state=ReservationState.REQUESTED, order_by=("day", "id"), limit=limit
+        Reservation,
+        state=ReservationState.REQUESTED,
+        activity_id=In(mine),
+        order_by=("day", "id"),
+        limit=limit,
     )
     children = _by_id(uow, Child, {r.child_id for r in pending})
     activities = _by_id(uow, Activity, {r.activity_id for r in pending})
@@ -61,6 +80,11 @@ def decide(
     reservation = uow.get(Reservation, reservation_id, for_update=True)
     if reservation is None:
         raise NotFound("Demande introuvable.")
+    activity = uow.get(Activity, reservation.activity_id)
+    child = uow.get(Child, reservation.child_id)
+    assert activity is not None and child is not None
+    if not _handles(actor, activity):
+        raise NotFound("Demande introuvable.")
     reason = reason.strip()
     if reservation.state != ReservationState.REQUESTED:
         raise ValidationFailed.single("already_decided", "Cette demande a déjà été traitée.")
@@ -68,9 +92,6 @@ def decide(
         raise ValidationFailed.single("reason_required", "Indiquez le motif du refus.", "reason")
     if len(reason) > MAX_REFUSAL:
         raise ValidationFailed.single("reason_too_long", f"Le motif dépasse {MAX_REFUSAL} caractères.", "reason")
-    activity = uow.get(Activity, reservation.activity_id)
-    child = uow.get(Child, reservation.child_id)
-    assert activity is not None and child is not None
     reservation.state = ReservationState.ACCEPTED if accept else ReservationState.REFUSED
     reservation.decided_at = portal.clock.now()
     reservation.decided_by = actor.user_id

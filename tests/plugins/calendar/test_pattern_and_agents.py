@@ -173,3 +173,17 @@ def test_feed_of_another_household_child_is_refused(cal: Demo) -> None:
 
     with cal.portal.unit_of_work() as uow, pytest.raises(NotFound):
         feeds.create_feed(cal.portal, uow, cal.other_parent, cal.emma)
+
+
+def test_agent_of_another_service_neither_sees_nor_decides(cal: Demo) -> None:
+    from attrs import evolve
+
+    from famille_core.errors import NotFound
+
+    book(cal, cal.emma, cal.soir, FIRST_OPEN_DAY)
+    pending = _pending(cal)
+    scolaire = evolve(cal.agent, service="SCOLAIRE")
+    with cal.portal.unit_of_work() as uow:
+        assert agents.pending_requests(uow, scolaire) == []
+        with pytest.raises(NotFound):
+            agents.decide(cal.portal, uow, scolaire, pending, True)
