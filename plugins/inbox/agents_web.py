@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from famille_core.errors import Conflict
 from famille_plugins.inbox import services
 from famille_plugins.inbox.web import (
     attachment_response,
@@ -71,8 +72,13 @@ def handled(thread_id: int) -> ResponseReturnValue:
     if value not in ("0", "1"):
         abort(400)
     uow = request_uow()
-    thread = services.set_handled(get_portal(), uow, current_actor(), thread_id, value == "1")
-    uow.commit()
+    try:
+        thread = services.set_handled(get_portal(), uow, current_actor(), thread_id, value == "1")
+        uow.commit()
+    except Conflict as exc:
+        uow.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("inbox_agents.conversation", thread_id=thread_id))
     if thread.handled:
         flash(_("La conversation est marquée comme traitée."), "success")
     else:

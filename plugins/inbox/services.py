@@ -15,7 +15,7 @@ from attrs import frozen
 
 from famille_core.convert import CONTROL_CHARACTERS
 from famille_core.entities import Actor, Attachment, Direction, Family, Message, Role, Thread
-from famille_core.errors import Issue, NotFound, raise_if
+from famille_core.errors import Conflict, Issue, NotFound, raise_if
 from famille_core.hooks.results import FamilyNotice
 from famille_core.portal import Portal
 from famille_core.services.access import require_agent, require_family
@@ -169,9 +169,16 @@ def route_by_keyword(portal: Portal, subject: str) -> str | None:
     return None
 
 
-def thread_for(portal: Portal, uow: UnitOfWork, actor: Actor, thread_id: int) -> Thread:
-    """The conversation, when ``actor`` takes part in it; otherwise :class:`NotFound`."""
-    thread = uow.get(Thread, thread_id)
+def thread_for(
+    portal: Portal, uow: UnitOfWork, actor: Actor, thread_id: int, *, for_update: bool = False
+) -> Thread:
+    """The conversation, when ``actor`` takes part in it; otherwise :class:`NotFound`.
+
+    ``for_update`` locks it until the end of the transaction: a family's reply and an agent's
+    "traitée" mark are serialised, so a new message is never hidden by a conversation marked
+    handled at the same moment.
+    """
+    thread = uow.get(Thread, thread_id, for_update=for_update)
     if thread is None:
         raise NotFound("Conversation introuvable.")
     if actor.is_agent:
@@ -352,7 +359,7 @@ def reply(
     uploads: Sequence[files.Upload] = (),
 ) -> Message:
     """Answer within a conversation (the family or an agent of its service)."""
-    thread = thread_for(portal, uow, actor, thread_id)
+    thread = thread_for(portal, uow, actor, thread_id, for_update=True)
     body = clean_text(body)
     checked = _check_input(portal, None, body, uploads)
     now = portal.clock.now()
@@ -452,9 +459,22 @@ def pending_by_service(portal: Portal, uow: UnitOfWork, actor: Actor) -> dict[st
 def set_handled(
     portal: Portal, uow: UnitOfWork, actor: Actor, thread_id: int, handled: bool = True
 ) -> Thread:
-    """An agent marks a conversation handled ("traitée"), or reopens it."""
+    """An agent marks a conversation handled ("traitée"), or reopens it.
+
+    :raises Conflict: the family wrote a message nobody has opened yet (it arrived after the
+        agent loaded the page): the conversation stays to handle.
+    """
     require_agent(actor)
-    thread = thread_for(portal, uow, actor, thread_id)
+    thread = thread_for(portal, uow, actor, thread_id, for_update=True)
+    if handled:
+        waiting = uow.count(
+            Message, thread_id=thread.id, direction=Direction.FROM_FAMILY, read_at=None
+        )
+        if waiting:
+            raise Conflict(
+                "La famille a écrit entre-temps : lisez son nouveau message avant de marquer "
+                "la conversation comme traitée."
+            )
     thread.handled = handled
     return thread
 

@@ -3,10 +3,14 @@ marked handled and reopened by the family's next message, administrators reading
 
 from __future__ import annotations
 
+import threading
+
+import pytest
 from flask.testing import FlaskClient
 
-from famille_core import Portal
-from famille_core.entities import Message, Role, Thread
+from famille_core import Conflict, Portal
+from famille_core.entities import Actor, Direction, Family, Message, Role, Thread
+from famille_plugins.inbox import services
 from famille_core.services.accounts import create_user
 from tests.conftest import csrf_token
 from tests.plugins.inbox.conftest import GUIDE_SUBJECT, logged_in, reply, send
@@ -76,3 +80,72 @@ def test_administrator_reads_every_mailbox(parent_client: FlaskClient, app: obje
     assert "Service SCOLAIRE" in overview and "0 conversation" in overview
     assert admin.get("/mairie/messages/service/SCOLAIRE").status_code == 200
     assert admin.get("/mairie/messages/service/INCONNU").status_code == 404
+
+
+def test_a_message_arriving_meanwhile_is_not_hidden_by_the_handled_mark(
+    parent_client: FlaskClient, agent_client: FlaskClient, demo: Portal
+) -> None:
+    location = send(parent_client).headers["Location"]
+    thread = only_thread(demo)
+    page = f"/mairie/messages/conversation/{thread.id}"
+    token = csrf_token(agent_client, page)  # the agent reads the question…
+    reply(parent_client, location, f"/messages/conversation/{thread.id}/repondre", "Autre question")
+    # …and marks the conversation handled without having seen the new message.
+    response = agent_client.post(f"{page}/traitee", data={"handled": "1", "csrf_token": token})
+    assert response.status_code == 302 and response.headers["Location"].endswith(page)
+    shown = agent_client.get(page).get_data(as_text=True)
+    assert "La famille a écrit entre-temps" in shown and "Autre question" in shown
+    assert only_thread(demo).handled is False
+    # Now that it is read, the mark is accepted.
+    assert mark(agent_client, thread.id or 0, "1").status_code == 302  # type: ignore[attr-defined]
+    assert only_thread(demo).handled is True
+
+
+@pytest.mark.postgres
+def test_reply_and_handled_mark_at_the_same_time_never_hide_a_message(demo: Portal) -> None:
+    """PostgreSQL: the family's reply and the agent's mark race 10 times; afterwards a handled
+    conversation never holds an unread family message."""
+    with demo.unit_of_work() as uow:
+        dupont = uow.first(Family, name="DUPONT")
+        assert dupont is not None
+        family = Actor(user_id=None, role=Role.PARENT, family_id=dupont.id, display_name="Marie DUPONT")
+        agent = Actor(user_id=None, role=Role.AGENT, service="ENFANCE", display_name="Magnus")
+        message = services.send_message(demo, uow, family, "Question", "Texte")
+        uow.commit()
+    thread_id = message.thread_id
+    for round_number in range(10):
+        with demo.unit_of_work() as uow:
+            services.conversation(demo, uow, agent, thread_id)  # the agent has read everything
+            uow.commit()
+        barrier = threading.Barrier(2)
+        errors: list[BaseException] = []
+
+        def family_replies(number: int = round_number) -> None:
+            with demo.unit_of_work() as uow:
+                barrier.wait()
+                services.reply(demo, uow, family, thread_id, f"Relance {number}")
+                uow.commit()
+
+        def agent_marks() -> None:
+            with demo.unit_of_work() as uow:
+                barrier.wait()
+                try:
+                    services.set_handled(demo, uow, agent, thread_id, True)
+                    uow.commit()
+                except Conflict:
+                    pass
+                except BaseException as exc:  # pragma: no cover - reported below
+                    errors.append(exc)
+
+        workers = [threading.Thread(target=family_replies), threading.Thread(target=agent_marks)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(timeout=30)
+        assert not errors
+        with demo.unit_of_work() as uow:
+            thread = uow.get(Thread, thread_id)
+            assert thread is not None
+            unread = uow.count(Message, thread_id=thread_id, direction=Direction.FROM_FAMILY, read_at=None)
+            assert unread == 1
+            assert thread.handled is False, f"round {round_number}: a new message was hidden"
