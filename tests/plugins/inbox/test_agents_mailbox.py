@@ -10,8 +10,8 @@ from flask.testing import FlaskClient
 
 from famille_core import Conflict, Portal
 from famille_core.entities import Actor, Direction, Family, Message, Role, Thread
-from famille_plugins.inbox import services
 from famille_core.services.accounts import create_user
+from famille_plugins.inbox import services
 from tests.conftest import csrf_token
 from tests.plugins.inbox.conftest import GUIDE_SUBJECT, logged_in, reply, send
 
@@ -120,13 +120,13 @@ def test_reply_and_handled_mark_at_the_same_time_never_hide_a_message(demo: Port
         barrier = threading.Barrier(2)
         errors: list[BaseException] = []
 
-        def family_replies(number: int = round_number) -> None:
+        def family_replies(number: int = round_number, barrier: threading.Barrier = barrier) -> None:
             with demo.unit_of_work() as uow:
                 barrier.wait()
                 services.reply(demo, uow, family, thread_id, f"Relance {number}")
                 uow.commit()
 
-        def agent_marks() -> None:
+        def agent_marks(barrier: threading.Barrier = barrier, errors: list[BaseException] = errors) -> None:
             with demo.unit_of_work() as uow:
                 barrier.wait()
                 try:
