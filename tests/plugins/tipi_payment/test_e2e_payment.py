@@ -1,10 +1,9 @@
 """The parent's journey in Debian's Chromium: "Factures" → an invoice → "Payer en ligne" → the
 PayFiP simulator (a separate server, over real HTTP) → back on the portal, the invoice is
-"payée" and a receipt is in the inbox. Pages are checked with axe-core."""
+"payée" and the receipt is in the inbox (the real inbox plugin). Pages are checked with axe-core."""
 
 from __future__ import annotations
 
-import importlib
 import re
 import socket
 from collections.abc import Iterator
@@ -20,16 +19,11 @@ from famille_plugins.tipi_payment.simulator import PayfipSimulator
 from tests.e2e_fixtures import axe_violations, format_violations, serving
 from tests.plugins.tipi_payment.conftest import (
     DUPONT_OPEN,
-    Recorder,
     invoice_by_number,
     transactions,
 )
 
 pytestmark = pytest.mark.e2e
-
-REAL_INBOX = hasattr(importlib.import_module("famille_plugins.inbox.plugin"), "post_family_notice")
-"""Once the inbox plugin posts notices, the receipt is read on its page; until then a test
-plugin records what ``notify_family`` posted."""
 
 
 def _free_port() -> int:
@@ -59,8 +53,9 @@ def settings_data(settings_data: dict[str, Any], ports: tuple[int, int]) -> dict
 
 
 @pytest.fixture
-def extra_plugins(recorder: Recorder) -> list[object]:
-    return [] if REAL_INBOX else [recorder]
+def extra_plugins() -> list[object]:
+    """No test plugin: the receipt goes to the real inbox plugin through ``notify_family``."""
+    return []
 
 
 @pytest.fixture
@@ -85,7 +80,7 @@ def _assert_accessible(page: Page) -> None:
 
 
 def test_parent_pays_invoice_through_simulator_and_sees_it_paid_with_receipt(
-    demo: Portal, servers: tuple[str, str], page: Page, recorder: Recorder
+    demo: Portal, servers: tuple[str, str], page: Page
 ) -> None:
     portal_url, simulator_url = servers
     _log_in(page, portal_url)
@@ -123,14 +118,15 @@ def test_parent_pays_invoice_through_simulator_and_sees_it_paid_with_receipt(
     invoice = invoice_by_number(demo, DUPONT_OPEN)
     assert invoice.status is InvoiceStatus.PAID and invoice.balance == 0
     assert [t.state for t in transactions(demo)] == [PaymentState.PAID]
-    subject = f"Paiement reçu — facture n° {DUPONT_OPEN}"
-    if REAL_INBOX:
-        page.get_by_role("navigation", name="Menu principal").get_by_role(
-            "link", name="Boîte de réception"
-        ).click()
-        expect(page.locator("main")).to_contain_text(subject)
-    else:
-        assert [notice.subject for notice in recorder.notices] == [subject]
+    page.get_by_role("navigation", name="Menu principal").get_by_role(
+        "link", name="Boîte de réception"
+    ).click()
+    page.get_by_role("link", name=f"Paiement reçu — facture n° {DUPONT_OPEN}").click()
+    expect(page.locator("main")).to_contain_text(
+        f"Nous avons bien reçu votre paiement de 84,95 € pour la facture n° {DUPONT_OPEN}"
+    )
+    expect(page.locator("main")).to_contain_text("Numéro d'autorisation")
+    _assert_accessible(page)
 
 
 def test_invoice_pages_work_by_keyboard_and_at_320px(
