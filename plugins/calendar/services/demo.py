@@ -16,6 +16,7 @@ from famille_core.entities import (
 from famille_core.portal import Portal
 from famille_core.uow import UnitOfWork
 from famille_plugins.calendar.services.calendar_days import closed_days_for
+from famille_plugins.calendar.services.reasons import reasons_for
 
 
 def populate(portal: Portal, uow: UnitOfWork) -> None:
@@ -61,16 +62,18 @@ def populate(portal: Portal, uow: UnitOfWork) -> None:
                 created_at=now,
             )
         )
-    if len(open_days) > 3:
+    reasons = {r.code: r for r in reasons_for(portal)}
+    reason = reasons.get("MEDICAL") or next(iter(reasons.values()), None)
+    if len(open_days) > 3 and reason is not None:
         uow.add(
             Absence(
                 child_id=lucas.id,
                 activity_id=cantine.id or 0,
                 family_id=enrolment.family_id,
                 day=open_days[3],
-                reason_code="MEDICAL",
-                reason_label="RAISON MEDICALE",
-                billable=False,
+                reason_code=reason.code,
+                reason_label=reason.label,
+                billable=reason.billable,
                 created_at=now,
             )
         )
