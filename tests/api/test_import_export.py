@@ -115,6 +115,7 @@ def test_export_reservations_as_csv(demo: Portal, monkeypatch) -> None:  # type:
     from datetime import date
 
     from famille_core.entities import Activity, Reservation, ReservationState
+    from famille_core.uow import Between
     from host_flask import cli
 
     with demo.unit_of_work() as uow:
@@ -144,14 +145,19 @@ def test_export_reservations_as_csv(demo: Portal, monkeypatch) -> None:  # type:
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
     assert lines[0] == "id,day,family,child,activity,state"
-    assert len(lines) == 2  # December is outside the period
-    assert lines[1].split(",")[1:] == [
+    rows = [line.split(",") for line in lines[1:]]
+    with demo.unit_of_work() as uow:
+        in_november = uow.find(Reservation, day=Between(date(2026, 11, 1), date(2026, 11, 30)))
+    # Exactly the period's reservations (the demo's own and ours), December's left out.
+    assert sorted(int(row[0]) for row in rows) == sorted(r.id for r in in_november)
+    assert not any(row[1].startswith("2026-12") for row in rows)
+    assert [
         "2026-11-17",
         "ERP-694504900001",
         str(lucas.id),
         "CANTINE",
         "accepted",
-    ]
+    ] in [row[1:] for row in rows]
     result = CliRunner().invoke(
         cli.cli,
         ["export", "payments", "--from", "2026-11-01", "--to", "2026-11-30", "--format", "json"],
