@@ -9,8 +9,9 @@ import pytest
 from flask.testing import FlaskClient
 
 from famille_core import Portal, hookimpl, notify_family
-from famille_core.entities import Direction, Family, Message, Reservation, Thread
-from tests.plugins.inbox.conftest import send
+from famille_core.entities import Attachment, Direction, Family, Message, Reservation, Thread
+from tests.conftest import csrf_token
+from tests.plugins.inbox.conftest import png_bytes, send
 
 
 class RoutesCantineToScolaire:
@@ -77,9 +78,15 @@ def test_unknown_service_falls_back_to_the_first(parent_client: FlaskClient, dem
 def test_agent_of_another_service_does_not_see_the_conversation(
     parent_client: FlaskClient, agent_client: FlaskClient, demo: Portal
 ) -> None:
-    send(parent_client, body="Question sur l'école de Lucas.")  # → SCOLAIRE
+    send(parent_client, body="Question sur l'école de Lucas.", files=[(png_bytes(), "bulletin.png")])  # → SCOLAIRE
     thread = only_thread(demo)
+    with demo.unit_of_work() as uow:
+        (attachment,) = uow.find(Attachment)
     assert agent_client.get(f"/mairie/messages/conversation/{thread.id}").status_code == 404
+    assert agent_client.get(f"/mairie/messages/pieces-jointes/{attachment.id}").status_code == 404
+    page = f"/mairie/messages/conversation/{thread.id}"
+    response = agent_client.post(f"{page}/repondre", data={"body": "intrus", "csrf_token": csrf_token(agent_client, "/")})
+    assert response.status_code == 404
     assert agent_client.get("/mairie/messages/service/SCOLAIRE").status_code == 404
     page = agent_client.get("/mairie/messages/service/ENFANCE").get_data(as_text=True)
     assert "Aucune conversation." in page
