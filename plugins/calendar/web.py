@@ -5,6 +5,7 @@ Views parse the request, call a service, commit and render; every rule lives in 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -13,7 +14,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from famille_core.clock import today_in_paris
-from famille_core.errors import ValidationFailed
+from famille_core.errors import Conflict, ValidationFailed
 from famille_plugins.calendar.plugin import calendar_settings
 from famille_plugins.calendar.services import absences, agenda, agents, booking, feeds
 from famille_plugins.calendar.services.context import LEGEND
@@ -140,39 +141,68 @@ def _refused(exc: ValidationFailed, child_id: int | None, day: date | None) -> R
     return _render_agenda(child_id, month, day, errors=exc.by_field(), form=form, status=422)
 
 
+Answer = Callable[[], ResponseReturnValue]
+
+
+def _submit(
+    child_id: int | None,
+    first_date: tuple[str, str, str] | None,
+    act: Callable[[date | None], Answer],
+) -> ResponseReturnValue:
+    """Run one form action: parse its first date (``(field, form key, label)``), call the
+    service, commit, then answer. A refusal or a lost race writes nothing and shows why."""
+    day = None
+    try:
+        if first_date is not None:
+            field, key, label = first_date
+            day = _date(field, request.form.get(key), label)
+        answer = act(day)
+        request_uow().commit()
+    except Conflict as exc:
+        return _refused(ValidationFailed.single("conflict", exc.message), child_id, day)
+    except ValidationFailed as exc:
+        return _refused(exc, child_id, day)
+    return answer()
+
+
+def _flash_and_return(message: str, child_id: int, day: date) -> Answer:
+    def answer() -> ResponseReturnValue:
+        flash(message, "success")
+        return redirect(_agenda_url(child_id, day))
+
+    return answer
+
+
 @bp.route("/reserver", methods=["POST"])
 @families_only
 def reserve() -> ResponseReturnValue:
     """Réserver: one day of one activity."""
     child_id = _int(request.form.get("child_id"))
-    day = None
-    try:
-        day = _date("day", request.form.get("day"), _("Jour"))
+
+    def act(day: date | None) -> Answer:
+        assert day is not None
         reservation = booking.reserve(
             get_portal(), request_uow(), current_actor(), child_id, _int(request.form.get("activity_id")), day
         )
-    except ValidationFailed as exc:
-        return _refused(exc, child_id, day)
-    request_uow().commit()
-    words = _("réservé") if reservation.state == "accepted" else _("demande en cours")
-    flash(_("%(day)s : %(state)s.", day=french_long_day(day), state=words), "success")
-    return redirect(_agenda_url(child_id, day))
+        words = _("réservé") if reservation.state == "accepted" else _("demande en cours")
+        return _flash_and_return(_("%(day)s : %(state)s.", day=french_long_day(day), state=words), child_id, day)
+
+    return _submit(child_id, ("day", "day", _("Jour")), act)
 
 
 @bp.route("/annuler", methods=["POST"])
 @families_only
 def cancel() -> ResponseReturnValue:
     """Annuler la réservation."""
-    child_id = _optional_int(request.form.get("child_id"))
-    try:
+
+    def act(_day: date | None) -> Answer:
         reservation = booking.cancel(
             get_portal(), request_uow(), current_actor(), _int(request.form.get("reservation_id"))
         )
-    except ValidationFailed as exc:
-        return _refused(exc, child_id, None)
-    request_uow().commit()
-    flash(_("%(day)s : réservation annulée.", day=french_long_day(reservation.day)), "success")
-    return redirect(_agenda_url(reservation.child_id, reservation.day))
+        message = _("%(day)s : réservation annulée.", day=french_long_day(reservation.day))
+        return _flash_and_return(message, reservation.child_id, reservation.day)
+
+    return _submit(_optional_int(request.form.get("child_id")), None, act)
 
 
 @bp.route("/absence", methods=["POST"])
@@ -180,9 +210,9 @@ def cancel() -> ResponseReturnValue:
 def declare_absence() -> ResponseReturnValue:
     """Déclarer une absence: one day or a range, a reason, an optional comment."""
     child_id = _int(request.form.get("child_id"))
-    start = None
-    try:
-        start = _date("start", request.form.get("start"), _("Du"))
+
+    def act(start: date | None) -> Answer:
+        assert start is not None
         end = _date("end", request.form.get("end") or request.form.get("start"), _("Au"))
         declared = absences.declare_absence(
             get_portal(),
@@ -195,35 +225,30 @@ def declare_absence() -> ResponseReturnValue:
             request.form.get("comment", ""),
             _optional_int(request.form.get("activity_id")),
         )
-    except ValidationFailed as exc:
-        return _refused(exc, child_id, start)
-    request_uow().commit()
-    flash(
-        _(
+        message = _(
             "Absence enregistrée (%(reason)s) : %(count)d jour(s) à partir du %(day)s.",
             reason=declared[0].reason_label,
             count=len({a.day for a in declared}),
             day=french_long_day(start),
-        ),
-        "success",
-    )
-    return redirect(_agenda_url(child_id, start))
+        )
+        return _flash_and_return(message, child_id, start)
+
+    return _submit(child_id, ("start", "start", _("Du")), act)
 
 
 @bp.route("/absence/retirer", methods=["POST"])
 @families_only
 def withdraw_absence() -> ResponseReturnValue:
     """Withdraw an absence of a day to come."""
-    child_id = _optional_int(request.form.get("child_id"))
-    try:
+
+    def act(_day: date | None) -> Answer:
         absence = absences.withdraw_absence(
             get_portal(), request_uow(), current_actor(), _int(request.form.get("absence_id"))
         )
-    except ValidationFailed as exc:
-        return _refused(exc, child_id, None)
-    request_uow().commit()
-    flash(_("%(day)s : absence retirée.", day=french_long_day(absence.day)), "success")
-    return redirect(_agenda_url(absence.child_id, absence.day))
+        message = _("%(day)s : absence retirée.", day=french_long_day(absence.day))
+        return _flash_and_return(message, absence.child_id, absence.day)
+
+    return _submit(_optional_int(request.form.get("child_id")), None, act)
 
 
 @bp.route("/semaine-type", methods=["POST"])
@@ -231,10 +256,9 @@ def withdraw_absence() -> ResponseReturnValue:
 def pattern() -> ResponseReturnValue:
     """Semaine type: chosen weekdays over a range, answered day by day."""
     child_id = _int(request.form.get("child_id"))
-    start = None
-    try:
-        start = _date("pattern_start", request.form.get("start"), _("Du"))
-        end = _date("pattern_end", request.form.get("end"), _("Au"))
+
+    def act(start: date | None) -> Answer:
+        assert start is not None
         outcomes = booking.reserve_pattern(
             get_portal(),
             request_uow(),
@@ -243,14 +267,17 @@ def pattern() -> ResponseReturnValue:
             _int(request.form.get("activity_id")),
             [_int(d) for d in request.form.getlist("weekdays")],
             start,
-            end,
+            _date("pattern_end", request.form.get("end"), _("Au")),
         )
-    except ValidationFailed as exc:
-        return _refused(exc, child_id, start)
-    request_uow().commit()
-    booked = sum(1 for o in outcomes if o.booked)
-    flash(_("Semaine type : %(booked)d jour(s) réservé(s) sur %(total)d.", booked=booked, total=len(outcomes)), "success")
-    return _render_agenda(child_id, start.replace(day=1), None, pattern=outcomes)
+        booked = sum(1 for o in outcomes if o.booked)
+
+        def answer() -> ResponseReturnValue:
+            flash(_("Semaine type : %(booked)d jour(s) réservé(s) sur %(total)d.", booked=booked, total=len(outcomes)), "success")
+            return _render_agenda(child_id, start.replace(day=1), None, pattern=outcomes)
+
+        return answer
+
+    return _submit(child_id, ("pattern_start", "start", _("Du")), act)
 
 
 @bp.route("/abonnement", methods=["POST"])
