@@ -10,10 +10,12 @@ collectivity picks providers with ``[plugins.tipi_payment] providers``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from famille_core import hookimpl
 from famille_core.hooks.results import (
+    HomePanel,
     MenuItem,
     PaymentMethod,
     PaymentOutcome,
@@ -25,6 +27,7 @@ from famille_plugins.tipi_payment.config import PAYFIP, TIPI, TipiSettings
 if TYPE_CHECKING:
     from famille_core.entities import Actor, Invoice, PaymentTransaction
     from famille_core.portal import Portal
+    from famille_core.uow import UnitOfWork
 
 METHOD_LABELS = {PAYFIP: "Payer en ligne", TIPI: "Payer en ligne"}
 """Both protocols take the card on the State's secure service (PayFiP)."""
@@ -40,6 +43,27 @@ def menu_items(portal: Portal, actor: Actor) -> Sequence[MenuItem]:
     if actor.is_agent:
         return []
     return [MenuItem(label="Factures", endpoint="tipi_payment.index", order=50)]
+
+
+@hookimpl
+def home_panels(portal: Portal, uow: UnitOfWork, actor: Actor) -> Sequence[HomePanel]:
+    """"Factures": what is left to pay, for a household."""
+    if actor.is_agent or actor.family_id is None:
+        return []
+    from famille_plugins.tipi_payment.services import family_invoices, is_payable
+
+    unpaid = [invoice for invoice in family_invoices(uow, actor) if is_payable(invoice)]
+    return [
+        HomePanel(
+            title="Factures",
+            template="tipi_payment/home_panel.html",
+            context={
+                "count": len(unpaid),
+                "total": sum((invoice.balance for invoice in unpaid), Decimal("0.00")),
+            },
+            order=50,
+        )
+    ]
 
 
 @hookimpl

@@ -199,3 +199,8 @@ def test_invoice_of_10000_euros_or_more_cannot_be_paid_online(
         from famille_core.entities import PaymentTransaction
 
         assert uow.count(PaymentTransaction) == 0
+
+
+def test_home_page_says_what_is_left_to_pay(demo: Portal, parent_client: FlaskClient) -> None:
+    text = _text(parent_client.get("/").get_data(as_text=True))
+    assert "Factures 1 facture à régler : 84,95 €. Voir mes factures" in text
