@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from famille_core import Portal
 from famille_core.entities import Activity
@@ -118,3 +120,24 @@ def test_a_locked_day_after_the_march_change_is_refused_then_open_before(demo: P
     demo.clock.instant = datetime(2026, 3, 28, 9, 59, tzinfo=PARIS)  # type: ignore[attr-defined]
     with demo.unit_of_work() as uow:
         assert str(reserve(demo, uow, actor, emma_id, cantine_id, date(2026, 3, 30)).state) == "accepted"
+
+
+@given(
+    day=st.dates(min_value=date(2025, 1, 1), max_value=date(2028, 12, 31)),
+    days=st.integers(min_value=0, max_value=10),
+    hour=st.integers(min_value=0, max_value=23),
+    minute=st.sampled_from([0, 15, 30, 59]),
+)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_deadline_is_always_the_wall_clock_time_in_paris(portal: Portal, day: date, days: int, hour: int, minute: int) -> None:
+    from datetime import timedelta
+
+    from famille_core.clock import PARIS
+
+    rule = DeadlineRule(days=days, time=f"{hour:02d}:{minute:02d}")
+    local = deadline_from_rule(portal, rule, day).astimezone(UTC).astimezone(PARIS)
+    # Round trip through UTC: still the configured time on day - N, whatever the offset.
+    assert (local.date(), local.hour, local.minute) == (day - timedelta(days=days), hour, minute) or (
+        # 02:xx on the March change day does not exist: zoneinfo moves it one hour later.
+        local.date() == day - timedelta(days=days) and hour == 2 and local.hour == 3
+    )
