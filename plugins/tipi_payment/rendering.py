@@ -12,6 +12,7 @@ from typing import Any
 from famille_core.entities import Invoice
 from famille_core.hooks.results import RenderedDocument
 from famille_core.portal import Portal
+from famille_core.uow import UnitOfWork
 from famille_plugins.tipi_payment.services import invoice_family, invoice_lines
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -30,11 +31,15 @@ td.amount, th.amount { text-align: right; }
 """
 
 
-def invoice_context(portal: Portal, invoice: Invoice) -> dict[str, Any]:
-    """What the invoice templates show (loaded in one unit of work)."""
-    with portal.unit_of_work() as uow:
-        lines = invoice_lines(uow, invoice)
-        family = invoice_family(uow, invoice)
+def invoice_context(
+    portal: Portal, invoice: Invoice, uow: UnitOfWork | None = None
+) -> dict[str, Any]:
+    """What the invoice templates show (read in ``uow``, else in a unit of work of its own)."""
+    if uow is None:
+        with portal.unit_of_work() as own:
+            return invoice_context(portal, invoice, own)
+    lines = invoice_lines(uow, invoice)
+    family = invoice_family(uow, invoice)
     return {
         "invoice": invoice,
         "lines": lines,

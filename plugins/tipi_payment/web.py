@@ -112,7 +112,7 @@ def make_blueprint(portal: Portal) -> Blueprint:
             ),
             transactions=transactions,
             state_labels=STATE_LABELS,
-            **invoice_context(portal, invoice),
+            **invoice_context(portal, invoice, request_uow()),
         )
 
     @bp.route("/<int:invoice_id>/pdf")
@@ -175,7 +175,7 @@ def make_blueprint(portal: Portal) -> Blueprint:
         services.handle_answer(get_portal(), transaction_id, token, _answer_data())
         return redirect(url_for("tipi_payment.result", transaction_id=transaction_id), 303)
 
-    @bp.route("/paiement/<int:transaction_id>/<token>/notification", methods=["GET", "POST"])
+    @bp.route("/paiement/<int:transaction_id>/<token>/notification", methods=["POST"])
     @public
     def provider_notification(transaction_id: int, token: str) -> ResponseReturnValue:
         """The provider's server-to-server notification (PayFiP ``urlnotif``)."""

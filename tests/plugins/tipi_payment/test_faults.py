@@ -323,3 +323,13 @@ def test_r3_and_a2_faults_at_creation_are_explained_and_expire_the_attempt(
     page = parent_client.get(f"/factures/{invoice.id}").get_data(as_text=True)
     assert message in page.replace("&#34;", '"').replace("&#39;", "'")
     _assert_nothing_credited(demo, PaymentState.EXPIRED)
+
+
+def test_notification_by_get_is_refused(
+    demo: Portal, parent_client: FlaskClient, simulator: Simulator
+) -> None:
+    location, transaction = _started(demo, parent_client)
+    simulator.choose(location, "payer", lose_notification=True)
+    _back, notify = answer_urls(simulator, transaction)
+    assert parent_client.get(f"{notify}?idOp={transaction.provider_ref}").status_code == 405
+    _assert_nothing_credited(demo)
