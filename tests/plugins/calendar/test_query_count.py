@@ -3,12 +3,10 @@ activities, reservations and absences."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 
 from famille_core.entities import (
     Absence,
@@ -19,20 +17,7 @@ from famille_core.entities import (
     ReservationState,
 )
 from tests.plugins.calendar.conftest import Demo
-
-
-@contextmanager
-def counting(engine: Engine) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+from tests.sql_counting import counting
 
 
 def _grow(cal: Demo, extra_children: int) -> None:
@@ -46,19 +31,46 @@ def _grow(cal: Demo, extra_children: int) -> None:
             assert kid.id is not None
             uow.add(FamilyChild(family_id=cal.family_id, child_id=kid.id))
             for activity in (cal.cantine, cal.soir, cal.matin):
-                uow.add(Enrollment(child_id=kid.id, activity_id=activity, family_id=cal.family_id,
-                                   start_date=date(2026, 9, 1), end_date=date(2027, 7, 5)))
+                uow.add(
+                    Enrollment(
+                        child_id=kid.id,
+                        activity_id=activity,
+                        family_id=cal.family_id,
+                        start_date=date(2026, 9, 1),
+                        end_date=date(2027, 7, 5),
+                    )
+                )
         for offset in range(30):
             day = date(2026, 11, 1) + timedelta(days=offset)
             for activity in (cal.cantine, cal.soir):
-                uow.add(Reservation(child_id=cal.emma, activity_id=activity, family_id=cal.family_id, day=day,
-                                    state=ReservationState.ACCEPTED, created_at=now))
-            uow.add(Absence(child_id=cal.emma, activity_id=cal.cantine, family_id=cal.family_id, day=day,
-                            reason_code="AUTRES", reason_label="AUTRES", billable=True, created_at=now))
+                uow.add(
+                    Reservation(
+                        child_id=cal.emma,
+                        activity_id=activity,
+                        family_id=cal.family_id,
+                        day=day,
+                        state=ReservationState.ACCEPTED,
+                        created_at=now,
+                    )
+                )
+            uow.add(
+                Absence(
+                    child_id=cal.emma,
+                    activity_id=cal.cantine,
+                    family_id=cal.family_id,
+                    day=day,
+                    reason_code="AUTRES",
+                    reason_label="AUTRES",
+                    billable=True,
+                    created_at=now,
+                )
+            )
         uow.commit()
 
 
-def test_agenda_page_query_count_is_constant(parent_client: FlaskClient, cal: Demo, engine: Engine) -> None:
+def test_agenda_page_query_count_is_constant(
+    parent_client: FlaskClient, cal: Demo, engine: Engine
+) -> None:
     url = f"/agenda/?enfant={cal.emma}&mois=2026-11&jour=2026-11-19"
     parent_client.get(url)  # warm-up (first request loads caches)
     with counting(engine) as small:

@@ -3,33 +3,19 @@ shown (counted with SQLAlchemy's ``before_cursor_execute`` event)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 
 from famille_core import FixedClock, Portal
 from famille_core.entities import Actor, Family, Role, Thread
 from famille_plugins.inbox import services
 from famille_plugins.inbox.attachments import Upload
 from tests.plugins.inbox.conftest import png_bytes
-
-
-@contextmanager
-def counting(engine: Engine) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+from tests.sql_counting import counting
 
 
 def queries(engine: Engine, request: Callable[[], Any]) -> int:
@@ -44,11 +30,18 @@ def add_exchanges(portal: Portal, clock: FixedClock, count: int) -> None:
     with portal.unit_of_work() as uow:
         dupont = uow.first(Family, name="DUPONT")
         assert dupont is not None
-        family = Actor(user_id=None, role=Role.PARENT, family_id=dupont.id, display_name="Marie DUPONT")
+        family = Actor(
+            user_id=None, role=Role.PARENT, family_id=dupont.id, display_name="Marie DUPONT"
+        )
         agent = Actor(user_id=None, role=Role.AGENT, service="ENFANCE", display_name="Magnus")
         for number in range(count):
             message = services.send_message(
-                portal, uow, family, f"Question {number}", "Texte", [Upload("plan.png", png_bytes())]
+                portal,
+                uow,
+                family,
+                f"Question {number}",
+                "Texte",
+                [Upload("plan.png", png_bytes())],
             )
             services.reply(portal, uow, agent, message.thread_id, f"Réponse {number}")
             clock.advance(timedelta(seconds=1))
@@ -68,7 +61,11 @@ def test_inbox_page_costs_the_same_for_one_or_a_full_page_of_messages(
 
 
 def test_home_panel_and_conversation_and_mailbox_are_constant_too(
-    parent_client: FlaskClient, agent_client: FlaskClient, demo: Portal, engine: Engine, clock: FixedClock
+    parent_client: FlaskClient,
+    agent_client: FlaskClient,
+    demo: Portal,
+    engine: Engine,
+    clock: FixedClock,
 ) -> None:
     add_exchanges(demo, clock, 1)
     with demo.unit_of_work() as uow:
@@ -77,7 +74,9 @@ def test_home_panel_and_conversation_and_mailbox_are_constant_too(
     mailbox_few = queries(engine, lambda: agent_client.get("/mairie/messages/service/ENFANCE"))
     add_exchanges(demo, clock, 25)
     assert queries(engine, lambda: parent_client.get("/")) == home_few
-    assert queries(engine, lambda: agent_client.get("/mairie/messages/service/ENFANCE")) == mailbox_few
+    assert (
+        queries(engine, lambda: agent_client.get("/mairie/messages/service/ENFANCE")) == mailbox_few
+    )
     # A long conversation: one thread with many messages and files.
     agent = Actor(user_id=None, role=Role.AGENT, service="ENFANCE", display_name="Magnus")
     path = f"/mairie/messages/conversation/{thread.id}"
@@ -85,6 +84,13 @@ def test_home_panel_and_conversation_and_mailbox_are_constant_too(
     short = queries(engine, lambda: agent_client.get(path))
     with demo.unit_of_work() as uow:
         for number in range(15):
-            services.reply(demo, uow, agent, thread.id or 0, f"Précision {number}", [Upload("p.png", png_bytes())])
+            services.reply(
+                demo,
+                uow,
+                agent,
+                thread.id or 0,
+                f"Précision {number}",
+                [Upload("p.png", png_bytes())],
+            )
         uow.commit()
     assert queries(engine, lambda: agent_client.get(path)) == short
