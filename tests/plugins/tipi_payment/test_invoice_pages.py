@@ -204,3 +204,21 @@ def test_invoice_of_10000_euros_or_more_cannot_be_paid_online(
 def test_home_page_says_what_is_left_to_pay(demo: Portal, parent_client: FlaskClient) -> None:
     text = _text(parent_client.get("/").get_data(as_text=True))
     assert "Factures 1 facture à régler : 84,95 €. Voir mes factures" in text
+
+
+def test_invoices_imported_as_csv_by_the_erp_are_listed_with_exact_totals(
+    demo: Portal, parent_client: FlaskClient
+) -> None:
+    from famille_core.services.imports import import_rows, read_rows
+
+    csv_text = (
+        "external_id,family,number,reference,issue_date,due_date,label,line.label,line.unit_price,line.quantity\n"
+        "ERP-CSV-1,ERP-694504900001,99998001,2026-CA-11-0201,2026-11-03,2026-11-30,Cantine,Cantine — Lucas,4.15,17\n"
+        "ERP-CSV-1,ERP-694504900001,99998001,2026-CA-11-0201,2026-11-03,2026-11-30,Cantine,Étude — Lucas,0.10,3\n"
+    )
+    with demo.unit_of_work() as uow:
+        report = import_rows(demo, uow, "invoices", read_rows("invoices", csv_text, "csv"))
+        uow.commit()
+    assert report.errors == []
+    text = _text(parent_client.get("/factures/").get_data(as_text=True))
+    assert "99998001 03/11/2026 30/11/2026 70,85 € 70,85 € à régler" in text  # 70.55 + 0.30, exact
