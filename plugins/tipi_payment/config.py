@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from attrs import Attribute, field, frozen, validators
 
+PLUGIN_NAME = "tipi_payment"
 PAYFIP = "payfip"
 """The PayFiP web-service flow (recommended: every answer is verified with PayFiP)."""
 TIPI = "tipi"

@@ -47,10 +47,10 @@ def menu_items(portal: Portal, actor: Actor) -> Sequence[MenuItem]:
 
 @hookimpl
 def home_panels(portal: Portal, uow: UnitOfWork, actor: Actor) -> Sequence[HomePanel]:
-    """"Factures": what is left to pay, for a household."""
+    """ "Factures": what is left to pay, for a household."""
     if actor.is_agent or actor.family_id is None:
         return []
-    from famille_plugins.tipi_payment.services import family_invoices, is_payable
+    from famille_plugins.tipi_payment.invoices import family_invoices, is_payable
 
     unpaid = [invoice for invoice in family_invoices(uow, actor) if is_payable(invoice)]
     return [
@@ -84,7 +84,7 @@ def register_commands(cli: Any) -> None:
 def payment_methods(portal: Portal, invoice: Invoice, actor: Actor) -> Sequence[PaymentMethod]:
     from famille_core.errors import ValidationFailed
     from famille_plugins.tipi_payment.formats import montant_from_amount
-    from famille_plugins.tipi_payment.services import settings_of
+    from famille_plugins.tipi_payment.invoices import settings_of
 
     try:
         montant_from_amount(invoice.balance)  # PayFiP takes less than 10,000 €

@@ -17,13 +17,8 @@ from famille_core.money import to_cents
 from famille_core.portal import Portal
 from famille_plugins.tipi_payment import formats
 from famille_plugins.tipi_payment.config import PAYFIP, TIPI, TipiSettings
-from famille_plugins.tipi_payment.services import (
-    ANOMALY,
-    ERROR,
-    WAITING,
-    PaymentUnavailable,
-    settings_of,
-)
+from famille_plugins.tipi_payment.invoices import settings_of
+from famille_plugins.tipi_payment.services import ANOMALY, ERROR, WAITING, PaymentUnavailable
 from famille_plugins.tipi_payment.soap import (
     PayfipClient,
     PayfipError,

@@ -13,7 +13,7 @@ from famille_core.entities import Invoice
 from famille_core.hooks.results import RenderedDocument
 from famille_core.portal import Portal
 from famille_core.uow import UnitOfWork
-from famille_plugins.tipi_payment.services import invoice_family, invoice_lines
+from famille_plugins.tipi_payment.invoices import invoice_family, invoice_lines
 
 TEMPLATES = Path(__file__).parent / "templates"
 DOCUMENT = "tipi_payment/document.html"

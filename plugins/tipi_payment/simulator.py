@@ -32,7 +32,6 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from xml.etree.ElementTree import Element
 from xml.sax.saxutils import escape
 
 from attrs import define, field
@@ -409,11 +408,3 @@ class PayfipSimulator:
             "<p>Résultat transmis à la collectivité.</p>"
             '<button type="submit">Retourner sur le site de la collectivité</button></form>'
         )
-
-
-def find_element(root: Element, name: str) -> Element | None:
-    """The first descendant of ``root`` named ``name`` (any namespace)."""
-    for element in root.iter():
-        if _local(element.tag) == name:
-            return element
-    return None

@@ -25,7 +25,7 @@ from flask_babel import lazy_gettext as _l
 from famille_core.entities import InvoiceStatus, PaymentState, PaymentTransaction
 from famille_core.errors import ValidationFailed
 from famille_core.portal import Portal
-from famille_plugins.tipi_payment import services
+from famille_plugins.tipi_payment import invoices, services
 from host_flask.access import current_actor, families_only, public
 from host_flask.app import get_portal
 from host_flask.security import add_csp_source, csrf
@@ -50,7 +50,7 @@ def status_label(status: InvoiceStatus, pending: bool = False) -> str:
 
 
 def _absolute(path: str) -> str:
-    config = services.settings_of(get_portal())
+    config = invoices.settings_of(get_portal())
     base = config.public_url or get_portal().settings.portal.base_url
     return urljoin(base.rstrip("/") + "/", path.lstrip("/"))
 
@@ -79,7 +79,7 @@ def make_blueprint(portal: Portal) -> Blueprint:
     """The plugin's blueprint; PayFiP's origin is allowed as a form target (CSP), since
     "Payer en ligne" is a form whose answer redirects there."""
     bp = Blueprint("tipi_payment", __name__, url_prefix="/factures", template_folder="templates")
-    origin = services.settings_of(portal).origin
+    origin = invoices.settings_of(portal).origin
     bp.record_once(lambda state: add_csp_source(state.app, "form-action", origin))  # type: ignore[arg-type]
 
     @bp.route("/")
@@ -87,9 +87,9 @@ def make_blueprint(portal: Portal) -> Blueprint:
     def index() -> ResponseReturnValue:
         """Factures: N°, Du, À régler avant, montant, reste à payer, statut."""
         uow = request_uow()
-        invoices = services.family_invoices(uow, current_actor())
-        pending = services.invoices_with_pending_payment(uow, invoices)
-        rows = [{"invoice": i, "status": status_label(i.status, i.id in pending)} for i in invoices]
+        listed = invoices.family_invoices(uow, current_actor())
+        pending = invoices.invoices_with_pending_payment(uow, listed)
+        rows = [{"invoice": i, "status": status_label(i.status, i.id in pending)} for i in listed]
         return render_template("tipi_payment/index.html", rows=rows)
 
     @bp.route("/<int:invoice_id>")
@@ -98,15 +98,15 @@ def make_blueprint(portal: Portal) -> Blueprint:
         """One invoice, as in the user guide, with "Payer en ligne"."""
         portal = get_portal()
         actor = current_actor()
-        invoice = services.invoice_for(request_uow(), actor, invoice_id)
+        invoice = invoices.invoice_for(request_uow(), actor, invoice_id)
         from famille_plugins.tipi_payment.rendering import invoice_context
 
-        transactions = services.payment_transactions(request_uow(), invoice)
-        methods = services.offered_methods(portal, invoice, actor)
+        transactions = invoices.payment_transactions(request_uow(), invoice)
+        methods = invoices.offered_methods(portal, invoice, actor)
         return render_template(
             "tipi_payment/detail.html",
             methods=methods,
-            not_online=services.why_not_online(invoice) if not methods else None,
+            not_online=invoices.why_not_online(invoice) if not methods else None,
             status=status_label(
                 invoice.status, any(t.state is PaymentState.PENDING for t in transactions)
             ),
@@ -120,7 +120,7 @@ def make_blueprint(portal: Portal) -> Blueprint:
     def pdf(invoice_id: int) -> ResponseReturnValue:
         """The invoice as a tagged PDF (download)."""
         portal = get_portal()
-        invoice = services.invoice_for(request_uow(), current_actor(), invoice_id)
+        invoice = invoices.invoice_for(request_uow(), current_actor(), invoice_id)
         document = portal.hook.render_invoice(portal=portal, invoice=invoice, format="pdf")
         if document is None:
             abort(404)
@@ -156,10 +156,10 @@ def make_blueprint(portal: Portal) -> Blueprint:
     def result(transaction_id: int) -> ResponseReturnValue:
         """Where the payer lands: the state **from the database**, never from the URL."""
         uow = request_uow()
-        transaction: PaymentTransaction = services.transaction_for(
+        transaction: PaymentTransaction = invoices.transaction_for(
             uow, current_actor(), transaction_id
         )
-        invoice = services.invoice_for(uow, current_actor(), transaction.invoice_id)
+        invoice = invoices.invoice_for(uow, current_actor(), transaction.invoice_id)
         return render_template(
             "tipi_payment/result.html",
             transaction=transaction,
