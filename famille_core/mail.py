@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import ssl
 import uuid
@@ -15,6 +16,14 @@ if TYPE_CHECKING:
     from famille_core.portal import Portal
 
 log = logging.getLogger(__name__)
+
+_ADDRESS = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}")
+
+
+def is_email_address(text: str) -> bool:
+    """True when ``text`` is shaped like an e-mail address (``nom@domaine.fr``): the one check
+    shared by every form and export that takes an address."""
+    return _ADDRESS.fullmatch(text) is not None
 
 
 def build_email(sender: str, to: str, subject: str, body: str) -> EmailMessage:

@@ -12,27 +12,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from babel.dates import format_date
 from flask import Flask, current_app, request
 from flask_babel import Babel, get_locale
 
 from famille_core.clock import PARIS
 from famille_core.money import format_euros
-
-WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
 
 
 def french_date(value: date | datetime | None, style: str = "short") -> str:
@@ -43,7 +28,7 @@ def french_date(value: date | datetime | None, style: str = "short") -> str:
         value = value.astimezone(PARIS)
     if style == "long":
         day = value.date() if isinstance(value, datetime) else value
-        return f"{WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]} {day.year}"
+        return format_date(day, "EEEE d MMMM y", locale="fr")
     return value.strftime("%d/%m/%Y")
 
 

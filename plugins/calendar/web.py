@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from babel.dates import get_day_names
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -33,7 +34,7 @@ bp = Blueprint(
     static_url_path="/static",
 )
 
-WEEKDAY_NAMES = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+WEEKDAY_NAMES = tuple(get_day_names("wide", locale="fr")[day] for day in range(7))
 
 
 def _date(name: str, value: str | None, label: str) -> date:

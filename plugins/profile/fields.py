@@ -21,6 +21,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 from famille_core.convert import CONTROL_CHARACTERS
 from famille_core.entities import CafRegime, Diet
 from famille_core.errors import Issue
+from famille_core.mail import is_email_address
 from famille_core.money import CENT
 
 TEXT, TEXTAREA, DATE, EMAIL, PHONE, POSTCODE, MONEY, SHARES, YEAR, BOOL, CHOICE, IBAN, BIC = (
@@ -140,7 +141,6 @@ VACCINATION_ROWS = 12
 """Most vaccination rows a form may send (the form shows the known ones and three empty rows)."""
 _VACCINATION_KEY = re.compile(r"^vaccinations\.(\d{1,2})\.(name|date)$")
 _PHONE = re.compile(r"^(?:\+\d{8,15}|0\d{9})$")
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 _POSTCODE = re.compile(r"^(?:\d{5}|)$")
 _FRENCH_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 RIB_LETTERS = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "12345678912345678923456789")
@@ -212,7 +212,7 @@ def _convert(spec: FieldSpec, raw: str) -> Any:
             raise ValueError("Cette date n'est pas plausible.")
         return value
     if spec.kind == EMAIL:
-        if not _EMAIL.match(raw):
+        if not is_email_address(raw):
             raise ValueError("Adresse e-mail invalide (exemple : nom@domaine.fr).")
         return raw
     if spec.kind == PHONE:

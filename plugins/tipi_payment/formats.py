@@ -11,6 +11,7 @@ import unicodedata
 from decimal import Decimal
 
 from famille_core.errors import ValidationFailed
+from famille_core.mail import is_email_address
 from famille_core.money import from_cents, to_cents
 
 MAX_ONLINE_CENTS = 999_999
@@ -20,7 +21,6 @@ _NOT_ALNUM = re.compile(r"[^A-Za-z0-9]")
 _REFDET = re.compile(r"[A-Za-z0-9]{6,30}")
 _NUMCLI = re.compile(r"\d{6}")
 _EXER = re.compile(r"\d{4}")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _SEPARATORS = str.maketrans({"'": " ", "’": " ", "-": " ", "–": " ", "—": " ", "_": " "})
 OBJET_MAX = 99
 
@@ -111,7 +111,7 @@ def exer_from_year(year: int) -> str:
 def check_mel(mel: str) -> str:
     """``mel``: the payer's e-mail (6 to 80 characters), where DGFiP sends the ticket."""
     mel = mel.strip()
-    if not 6 <= len(mel) <= 80 or not _EMAIL.fullmatch(mel):
+    if not 6 <= len(mel) <= 80 or not is_email_address(mel):
         raise ValidationFailed.single(
             "mel_format",
             "Votre adresse e-mail ne peut pas être transmise au service de paiement "
