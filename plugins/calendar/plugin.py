@@ -39,12 +39,12 @@ def menu_items(portal: Portal, actor: Actor) -> Sequence[MenuItem]:
 @hookimpl
 def home_panels(portal: Portal, uow: UnitOfWork, actor: Actor) -> Sequence[HomePanel]:
     """Parents: the next booked days; agents: how many requests wait for a decision."""
-    from famille_core.entities import Reservation, ReservationState
     from famille_plugins.calendar.services.agenda import upcoming
+    from famille_plugins.calendar.services.agents import pending_count
     from famille_plugins.calendar.services.deadlines import french_long_day
 
     if actor.is_agent:
-        pending = uow.count(Reservation, state=ReservationState.REQUESTED)
+        pending = pending_count(uow, actor)
         return [
             HomePanel(
                 title="Demandes de réservation",

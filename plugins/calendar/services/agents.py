@@ -50,10 +50,21 @@ def _handles(actor: Actor, activity: Activity) -> bool:
     return actor.role is Role.ADMIN or not actor.service or activity.service == actor.service
 
 
+def _handled_activities(uow: UnitOfWork, actor: Actor) -> list[int]:
+    require_agent(actor)
+    return [a.id for a in uow.find(Activity) if _handles(actor, a)]  # type: ignore[misc]
+
+
+def pending_count(uow: UnitOfWork, actor: Actor) -> int:
+    """How many requests wait for this agent's decision (the queue's length, same filter)."""
+    return uow.count(
+        Reservation, state=ReservationState.REQUESTED, activity_id=In(_handled_activities(uow, actor))
+    )
+
+
 def pending_requests(uow: UnitOfWork, actor: Actor, limit: int = 200) -> list[RequestRow]:
     """Requests waiting for a decision, oldest day first, for the agent's service (four queries)."""
-    require_agent(actor)
-    mine = [a.id for a in uow.find(Activity) if _handles(actor, a)]
+    mine = _handled_activities(uow, actor)
     pending = uow.find(
         Reservation,
         state=ReservationState.REQUESTED,

@@ -185,5 +185,8 @@ def test_agent_of_another_service_neither_sees_nor_decides(cal: Demo) -> None:
     scolaire = evolve(cal.agent, service="SCOLAIRE")
     with cal.portal.unit_of_work() as uow:
         assert agents.pending_requests(uow, scolaire) == []
+        # The home page's count follows the same filter as the queue.
+        assert agents.pending_count(uow, scolaire) == 0
+        assert agents.pending_count(uow, cal.agent) == len(agents.pending_requests(uow, cal.agent)) > 0
         with pytest.raises(NotFound):
             agents.decide(cal.portal, uow, scolaire, pending, True)
