@@ -44,6 +44,17 @@ def _messages() -> dict[int, str]:
 def _render(code: int) -> ResponseReturnValue:
     title = _(TITLES.get(code, "Erreur"))
     message = _messages().get(code, _messages()[500])
+    if request.blueprint == "api":
+        # Refused before the API's own views ran (NUL byte, unknown route, 413…): machines
+        # still get the RFC 9457 problem the API documents.
+        from host_flask.api.framework import PROBLEM_BASE, problem_response
+        from host_flask.api.models import Problem
+
+        slug = {400: "requete-invalide", 404: "introuvable", 405: "methode-non-permise"}
+        problem = Problem(
+            type=PROBLEM_BASE + slug.get(code, "erreur"), title=title, status=code, detail=message
+        )
+        return problem_response(problem)
     if request.accept_mimetypes.best == "application/json":
         return {"status": code, "title": title, "detail": message}, code
     return render_template("errors.html", code=code, title=title, message=message), code

@@ -229,7 +229,7 @@ def _convert(spec: FieldSpec, raw: str) -> Any:
             amount = Decimal(raw.replace("\u202f", "").replace(" ", "").replace(",", "."))
         except InvalidOperation as exc:
             raise ValueError("Saisissez un nombre (exemple : 1234,50).") from exc
-        if not amount.is_finite() or amount != amount.quantize(CENT):
+        if not amount.is_finite() or abs(amount) >= 10**12 or amount != amount.quantize(CENT):
             raise ValueError("Saisissez un nombre avec au plus deux décimales.")
         if spec.kind == MONEY and not Decimal(0) <= amount <= Decimal("10000000"):
             raise ValueError("Le montant doit être compris entre 0 et 10 000 000 €.")

@@ -212,3 +212,12 @@ def test_identifiers_beyond_the_database_range_are_a_400_problem(
     answer = client.get(f"/api/v1/{query}", headers=auth)
     assert answer.status_code == 400
     assert answer.json["type"].endswith("parametre-invalide")
+
+
+def test_a_request_refused_before_the_api_views_is_still_a_problem_document(
+    demo, client: FlaskClient, auth: dict[str, str]
+) -> None:
+    answer = client.get("/api/v1/families?external_id=%00x", headers=auth)
+    assert answer.status_code == 400
+    assert answer.mimetype == "application/problem+json"
+    assert answer.json["status"] == 400

@@ -329,3 +329,10 @@ def test_a_refused_bank_form_does_not_echo_the_typed_iban(parent_client: FlaskCl
     page = response.get_data(as_text=True)
     assert "obligatoire" in page
     assert "DE89 3704" not in page and "DE89370400440532013000" not in page
+
+
+@pytest.mark.parametrize("quotient", ["1E30", "-1E30", "99999999999999999999999999999"])
+def test_huge_numbers_are_a_field_error_not_a_server_error(parent_client: FlaskClient, quotient: str) -> None:
+    response = post_form(parent_client, "/compte/caf", {"quotient": quotient})
+    assert response.status_code == 422
+    assert "Saisissez un nombre avec au plus deux décimales." in response.get_data(as_text=True)
