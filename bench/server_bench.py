@@ -1,0 +1,225 @@
+"""Pages on a real server under load, each as a ratio to a bare Flask app served the same way.
+
+What it does: builds a fresh instance (SQLite file, or the PostgreSQL database given), fills it
+with the demo data, serves the portal and a one-route Flask app with gunicorn (same worker count,
+same settings), logs the demo parent in, then loads each page with wrk in alternating rounds
+(bare app, portal pages, bare app…) and prints the median requests per second of each page and
+its ratio to the bare app's median, then the workers' resident memory.
+
+Reproduce (on an otherwise idle machine; figures from a busy one are noise)::
+
+    make install                      # gunicorn comes with the project
+    apt-get install wrk               # Debian's wrk, the load generator
+    .venv/bin/python bench/server_bench.py                       # SQLite
+    .venv/bin/python bench/server_bench.py --database postgresql://postgres@127.0.0.1:5432/bench
+    .venv/bin/python bench/server_bench.py --workers 1           # for the 2-worker / 1-worker ratio
+
+Options: ``--workers`` (2), ``--threads``/``--connections`` of wrk (2/8), ``--seconds`` per run (8),
+``--rounds`` (3). A PostgreSQL database given here is emptied first. Prints figures; never fails
+on a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from http.cookiejar import CookieJar
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+PAGES = [
+    ("bare route inside the portal, logged in", "/bench-bare"),
+    ("Accueil /", "/"),
+    ("Agenda /agenda/", "/agenda/"),
+    ("Factures /factures/", "/factures/"),
+    ("Boîte de réception /messages/", "/messages/"),
+    ("Mon compte /compte/", "/compte/"),
+]
+
+CONFIG = """\
+[collectivity]
+name = "Commune d'Harmonie"
+school_zone = "A"
+services = ["ENFANCE", "SCOLAIRE"]
+
+[[regies]]
+code = "default"
+name = "Régie enfance"
+numcli = "021289"
+
+[portal]
+secret_key = "bench-only-secret-key-not-for-production"
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _prepare(instance: Path, url: str) -> dict[str, str]:
+    """A migrated database with the demo data; the environment that serves it."""
+    (instance / "famille.toml").write_text(CONFIG, encoding="utf-8")
+    env = {
+        **os.environ,
+        "FAMILLE_INSTANCE": str(instance),
+        "FAMILLE_CONFIG": str(instance / "famille.toml"),
+        "FAMILLE_DATABASE_URL": url,
+        "PYTHONPATH": str(ROOT / "bench"),
+    }
+    if url.startswith("postgresql"):
+        from sqlalchemy import text
+
+        from famille_core.persistence import make_engine
+
+        engine = make_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    for command in (["init"], ["demo"]):
+        subprocess.run([str(BIN / "famille"), *command], env=env, check=True, capture_output=True)
+    return env
+
+
+def _serve(app: str, workers: int, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    process = subprocess.Popen(
+        [
+            str(BIN / "gunicorn"),
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            app,
+        ],
+        env=env,
+        cwd=ROOT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(base + "/connexion" if "portal" in app else base, timeout=2)
+            return process, base
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit(f"{app} did not start")
+
+
+def _login(base: str) -> str:
+    """The demo parent's session cookie, through the real login form."""
+    jar = CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(base + "/connexion").read().decode()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token, "no CSRF token on the login page"
+    body = urllib.parse.urlencode(
+        {"email": "parent@example.org", "password": "parent-demo-password", "csrf_token": token[1]}
+    ).encode()
+    opener.open(base + "/connexion", data=body)
+    cookies = {c.name: c.value for c in jar}
+    assert "famille_session" in cookies, "the demo parent could not log in"
+    cookie = f"famille_session={cookies['famille_session']}"
+    for _label, path in PAGES:
+        request = urllib.request.Request(base + path, headers={"Cookie": cookie})
+        with urllib.request.urlopen(request) as response:
+            assert response.status == 200 and response.url.endswith(path), f"{path} is not served"
+    return cookie
+
+
+def _wrk(url: str, seconds: int, threads: int, connections: int, cookie: str = "") -> float:
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", url]
+    if cookie:
+        command[1:1] = ["-H", f"Cookie: {cookie}"]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    if "Non-2xx" in output:
+        raise SystemExit(f"{url}: answers other than 2xx under load:\n{output}")
+    match = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    assert match, output
+    return float(match[1])
+
+
+def _rss_mb(master: subprocess.Popen[bytes]) -> list[float]:
+    """Resident memory of each gunicorn worker (children of the master), in MB."""
+    sizes = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        if re.search(rf"^PPid:\s+{master.pid}$", text, re.M):
+            rss = re.search(r"^VmRSS:\s+(\d+) kB", text, re.M)
+            if rss:
+                sizes.append(int(rss[1]) / 1024)
+    return sizes
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database", default="", help="a PostgreSQL URL (default: SQLite)")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        print("wrk is not installed: apt-get install wrk (Debian), then run again.")
+        return
+    instance = Path(tempfile.mkdtemp(prefix="famille-bench-"))
+    url = args.database or f"sqlite:///{instance / 'famille.sqlite'}"
+    env = _prepare(instance, url)
+    bare, bare_base = _serve("server_apps:bare_app()", args.workers, env)
+    portal, portal_base = _serve("server_apps:portal_app()", args.workers, env)
+    try:
+        cookie = _login(portal_base)
+        rates: dict[str, list[float]] = {"bare Flask app": []}
+        rates.update({label: [] for label, _path in PAGES})
+        for _round in range(args.rounds):
+            for label, path in [("bare Flask app", ""), *PAGES]:
+                if path:
+                    target, with_cookie = portal_base + path, cookie
+                else:
+                    target, with_cookie = bare_base + "/", ""
+                rates[label].append(
+                    _wrk(target, args.seconds, args.threads, args.connections, with_cookie)
+                )
+        bare_median = statistics.median(rates["bare Flask app"])
+        kind = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
+        print(
+            f"\n{kind}, gunicorn {args.workers} sync worker(s), wrk -t{args.threads} "
+            f"-c{args.connections}, {args.rounds} rounds of {args.seconds} s, medians"
+        )
+        print("| page | req/s | ÷ bare Flask | rounds |\n|---|---|---|---|")
+        for label, values in rates.items():
+            median = statistics.median(values)
+            spread = ", ".join(f"{v:.0f}" for v in values)
+            print(f"| {label} | {median:,.0f} | {median / bare_median:.3f} | {spread} |")
+        sizes = _rss_mb(portal)
+        print(f"portal workers' RSS after the run: {', '.join(f'{s:.0f} MB' for s in sizes)}")
+    finally:
+        for process in (bare, portal):
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=30)
+        shutil.rmtree(instance, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
