@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
 from jinja2 import ChoiceLoader, FileSystemLoader
 
-from famille_core import Portal, load_settings
+from famille_core import ConfigurationError, Portal, load_settings
 from famille_core.persistence import build_sql_portal, database_url
 from famille_core.settings import Settings
 
@@ -24,16 +26,46 @@ def get_portal() -> Portal:
     return portal
 
 
+NO_KEY_IN_PRODUCTION = (
+    "Clé secrète absente : en production, définissez la variable d'environnement "
+    "FAMILLE_SECRET_KEY (ou [portal] secret_key). / Missing secret key: production needs the "
+    "FAMILLE_SECRET_KEY environment variable (or [portal] secret_key)."
+)
+
+
 def _secret_key(settings: Settings, instance_path: Path) -> str:
+    """The key that signs session cookies (docs/security.md point 6).
+
+    In production it must be configured: a generated key would differ between hosts and be
+    replaced by a redeploy, logging everyone out, so the portal refuses to start without one.
+    In development a random key is kept in the instance folder (never committed).
+    """
     key = os.environ.get("FAMILLE_SECRET_KEY") or settings.portal.secret_key
     if key:
         return key
-    # Development: a random key kept in the instance folder (never committed).
-    path = instance_path / "secret_key"
+    if settings.portal.production:
+        raise ConfigurationError(NO_KEY_IN_PRODUCTION)
+    return _instance_secret_key(instance_path / "secret_key")
+
+
+def _instance_secret_key(path: Path) -> str:
+    """Read the development key at ``path``, creating it atomically on first use.
+
+    Several workers may cold-start at once: each writes a complete key to a private temporary
+    file and links it to ``path``; ``os.link`` fails when ``path`` exists, so exactly one key is
+    ever published and every process reads that one (never a half-written file).
+    """
     if not path.exists():
-        instance_path.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
-        path.chmod(0o600)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(prefix=".secret_key-", dir=path.parent)
+        try:
+            with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+                file.write(secrets.token_urlsafe(48))
+            # mkstemp creates the file with mode 0600.
+            with contextlib.suppress(FileExistsError):
+                os.link(temporary, path)
+        finally:
+            os.unlink(temporary)
     return path.read_text(encoding="utf-8").strip()
 
 
