@@ -1,0 +1,106 @@
+"""Forgotten, reset and changed passwords (security.md points 2, 4, 5, 7).
+
+Routes of the ``auth`` blueprint (:mod:`host_flask.auth`).
+"""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from famille_core.errors import ValidationFailed
+from famille_core.hooks.results import Notification
+from famille_core.services import accounts
+from host_flask.access import current_user, public
+from host_flask.app import get_portal
+from host_flask.auth import bp, now
+from host_flask.uow import request_uow
+
+
+@bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
+@public
+def forgotten_password() -> ResponseReturnValue:
+    """Mot de passe oublié: the same answer whether the address has an account or not."""
+    if request.method == "POST":
+        portal = get_portal()
+        uow = request_uow()
+        email = request.form.get("email", "")
+        token = accounts.request_password_reset(portal, uow, email)
+        if token is not None:
+            uow.commit()
+            # The link is built on the configured address, never on the request's Host header.
+            link = portal.settings.portal.base_url.rstrip("/") + url_for(
+                "auth.reset_password", token=token
+            )
+            portal.hook.deliver_notification(
+                portal=portal,
+                notification=Notification(
+                    to=accounts.normalise_email(email),
+                    subject=_("Réinitialisation de votre mot de passe"),
+                    body=_(
+                        "Bonjour,\n\nPour choisir un nouveau mot de passe, ouvrez ce lien (valable une heure, "
+                        "une seule fois) :\n%(link)s\n\nSi vous n'êtes pas à l'origine de cette demande, "
+                        "ignorez ce message.",
+                        link=link,
+                    ),
+                    kind="password_reset",
+                ),
+            )
+        flash(
+            _(
+                "Si un compte utilise cette adresse, un e-mail vient de lui être envoyé avec un lien "
+                "pour choisir un nouveau mot de passe."
+            ),
+            "info",
+        )
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgotten.html")
+
+
+@bp.route("/reinitialiser-mot-de-passe/<token>", methods=["GET", "POST"])
+@public
+def reset_password(token: str) -> ResponseReturnValue:
+    """Choose a new password from an e-mailed link."""
+    errors: dict[str | None, list[str]] = {}
+    if request.method == "POST":
+        password = request.form.get("password", "")
+        if password != request.form.get("confirm", ""):
+            errors = {"confirm": [_("Les deux mots de passe ne sont pas identiques.")]}
+        else:
+            try:
+                accounts.reset_password(get_portal(), request_uow(), token, password)
+            except ValidationFailed as exc:
+                errors = exc.by_field()
+            else:
+                request_uow().commit()
+                session.clear()
+                flash(_("Votre mot de passe a été changé : vous pouvez vous connecter."), "success")
+                return redirect(url_for("auth.login"))
+    return render_template("auth/reset.html", errors=errors), 200 if not errors else 422
+
+
+@bp.route("/mon-mot-de-passe", methods=["GET", "POST"])
+def change_password() -> ResponseReturnValue:
+    """Change one's password (ends the other sessions; this one continues)."""
+    errors: dict[str | None, list[str]] = {}
+    user = current_user()
+    assert user is not None
+    if request.method == "POST":
+        new = request.form.get("password", "")
+        if new != request.form.get("confirm", ""):
+            errors = {"confirm": [_("Les deux mots de passe ne sont pas identiques.")]}
+        else:
+            try:
+                accounts.change_password(
+                    get_portal(), request_uow(), user, request.form.get("current", ""), new
+                )
+            except ValidationFailed as exc:
+                errors = exc.by_field()
+            else:
+                request_uow().commit()
+                session["nonce"] = user.session_nonce
+                session["auth_at"] = now().isoformat()
+                flash(_("Votre mot de passe a été changé."), "success")
+                return redirect(url_for("home.index"))
+    return render_template("auth/change_password.html", errors=errors), 200 if not errors else 422
