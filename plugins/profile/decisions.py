@@ -18,6 +18,8 @@ from famille_core.uow import Contains, In, UnitOfWork
 from famille_plugins.profile import services
 from famille_plugins.profile.fields import BOOL, IBAN, mask_iban
 
+ALREADY_DECIDED = "Cette demande a déjà été traitée (par un autre agent ou dans un autre onglet) : votre décision n'a pas été enregistrée."
+
 
 @frozen
 class SearchResult:
@@ -83,10 +85,19 @@ def shown_values(portal: Portal, request: ChangeRequest) -> list[tuple[str, str]
     return rows
 
 
-def get_request(portal: Portal, uow: UnitOfWork, actor: Actor, request_id: int) -> ChangeRequest:
-    """One change request; an agent's read of a tax, bank or health request is audited."""
+def get_request(
+    portal: Portal, uow: UnitOfWork, actor: Actor, request_id: int, *, for_update: bool = False
+) -> ChangeRequest:
+    """One change request; an agent's read of a tax, bank or health request is audited.
+
+    ``for_update`` serialises the deciders of this request until the end of the transaction:
+    the named lock (every database) and the row lock (PostgreSQL) are taken before the request
+    is read, so the second agent reads the state the first one committed.
+    """
     require_agent(actor)
-    request = uow.get(ChangeRequest, request_id)
+    if for_update:
+        uow.lock(f"change_request:{request_id}")
+    request = uow.get(ChangeRequest, request_id, for_update=for_update)
     if request is None or request.section not in services.SECTION_TITLES:
         raise NotFound("Demande introuvable.")
     if request.section in services.AUDITED:
@@ -107,15 +118,19 @@ def decide(
 ) -> ChangeRequest:
     """Approve (apply) or refuse a pending request and tell the family.
 
-    :raises Conflict: the request was already decided (two agents at once).
+    Two agents deciding the same request at once are serialised (docs/security.md point 39):
+    the second one waits for the first decision, then gets :class:`Conflict`, so a change is
+    never applied twice and the family gets one message.
+
+    :raises Conflict: the request was already decided (by another agent, or in another tab).
     :raises ValidationFailed: the requested values no longer pass the rules.
     """
-    request = get_request(portal, uow, actor, request_id)
+    request = get_request(portal, uow, actor, request_id, for_update=True)
     comment = comment.strip()
     if len(comment) > 500:
         raise ValidationFailed.single("too_long", "Commentaire : 500 caractères au plus.", "comment")
     if request.state != services.PENDING:
-        raise Conflict("Cette demande a déjà été traitée.")
+        raise Conflict(ALREADY_DECIDED)
     title = services.SECTION_TITLES[request.section]
     if approve:
         try:
