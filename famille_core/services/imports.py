@@ -30,6 +30,7 @@ from famille_core.entities import (
 from famille_core.errors import ValidationFailed
 from famille_core.portal import Portal
 from famille_core.services.sync import UPSERTS, Outcome
+from famille_core.spreadsheet import csv_text
 from famille_core.uow import Between, In, UnitOfWork
 
 
@@ -211,13 +212,10 @@ def export_rows(uow: UnitOfWork, kind: str, start: date, end: date) -> Iterator[
 
 
 def write_export(rows: Iterable[dict[str, Any]], fmt: str) -> str:
-    """Rows as CSV or JSON text."""
+    """Rows as CSV (safe to open in a spreadsheet) or JSON text."""
     rows = list(rows)
     if fmt == "json":
         return json.dumps(rows, ensure_ascii=False, indent=2)
-    buffer = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return buffer.getvalue()
+    if not rows:
+        return ""
+    return csv_text(list(rows[0]), ([row[name] for name in rows[0]] for row in rows))

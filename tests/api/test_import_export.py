@@ -163,3 +163,42 @@ def test_export_reservations_as_csv(demo: Portal, monkeypatch) -> None:  # type:
         ["export", "payments", "--from", "2026-11-01", "--to", "2026-11-30", "--format", "json"],
     )
     assert result.exit_code == 0 and result.output.startswith("[")
+
+
+def test_export_shows_formula_like_identifiers_as_typed(demo: Portal, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """CSV injection (docs/security.md point 15): identifiers sent by an ERP (or typed in it)
+    that a spreadsheet would run come out as text in `famille export`."""
+    import csv
+    import io
+    from datetime import date
+
+    from famille_core.entities import Activity, Reservation, ReservationState
+    from host_flask import cli
+
+    with demo.unit_of_work() as uow:
+        lucas = uow.first(Child, first_name="Lucas")
+        cantine = uow.first(Activity, code="CANTINE")
+        dupont = uow.first(Family, name="DUPONT")
+        dupont.external_id = "=cmd|' /C calc'!A0"
+        lucas.external_id = "\t@SUM(1+1)"
+        uow.add(
+            Reservation(
+                child_id=lucas.id,
+                activity_id=cantine.id,
+                family_id=dupont.id,
+                day=date(2026, 11, 17),
+                state=ReservationState.ACCEPTED,
+                created_at=demo.clock.now(),
+            )
+        )
+        uow.commit()
+    monkeypatch.setattr(cli, "current_portal", lambda: demo)
+    result = CliRunner().invoke(
+        cli.cli,
+        ["export", "reservations", "--from", "2026-11-17", "--to", "2026-11-17", "--format", "csv"],
+    )
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(io.StringIO(result.output)))
+    assert ["2026-11-17", "'=cmd|' /C calc'!A0", "'\t@SUM(1+1)", "CANTINE", "accepted"] in [
+        row[1:] for row in rows
+    ]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from datetime import date
 from typing import TypeVar
@@ -23,6 +21,7 @@ from famille_core.errors import NotFound, ValidationFailed
 from famille_core.notify import notify_family
 from famille_core.portal import Portal
 from famille_core.services.access import require_agent
+from famille_core.spreadsheet import csv_text
 from famille_core.uow import In, UnitOfWork
 from famille_plugins.calendar.services.deadlines import french_long_day
 
@@ -180,17 +179,14 @@ def headcount(uow: UnitOfWork, actor: Actor, day: date) -> list[HeadcountRow]:
 
 def headcount_csv(rows: list[HeadcountRow], day: date) -> str:
     """The headcount as CSV (semicolon-separated, as French spreadsheets expect)."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow(["Date", "Activité", "École", "Réservés", "Demandes en cours", "Absents", "Attendus"])
-    for row in rows:
-        writer.writerow([day.isoformat(), _safe(row.activity), _safe(row.school), row.booked, row.requested, row.absent, row.expected])
-    return out.getvalue()
-
-
-def _safe(text: str) -> str:
-    """Neutralise spreadsheet formulas (CSV injection)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    return csv_text(
+        ["Date", "Activité", "École", "Réservés", "Demandes en cours", "Absents", "Attendus"],
+        (
+            [day.isoformat(), row.activity, row.school, row.booked, row.requested, row.absent, row.expected]
+            for row in rows
+        ),
+        delimiter=";",
+    )
 
 
 @frozen(kw_only=True)

@@ -190,3 +190,23 @@ def test_agent_of_another_service_neither_sees_nor_decides(cal: Demo) -> None:
         assert agents.pending_count(uow, cal.agent) == len(agents.pending_requests(uow, cal.agent)) > 0
         with pytest.raises(NotFound):
             agents.decide(cal.portal, uow, scolaire, pending, True)
+
+
+def test_headcount_csv_shows_formula_like_names_as_typed(agent_client: FlaskClient, cal: Demo) -> None:
+    """CSV injection (docs/security.md point 15): a school or an activity named like a formula
+    (a leading TAB or carriage return included) is written as text."""
+    from famille_core.entities import Activity, Child
+
+    with cal.portal.unit_of_work() as uow:
+        child = uow.get(Child, cal.emma)
+        activity = uow.get(Activity, cal.cantine)
+        assert child is not None and activity is not None
+        child.school = "\t=HYPERLINK(\"http://evil.example\")"
+        activity.label = "\r-1+cmd|' /C calc'!A0"
+        uow.commit()
+    book(cal, cal.emma, cal.cantine, FIRST_OPEN_DAY)
+    response = agent_client.get("/agenda/agents/effectifs.csv?jour=2026-11-19")
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")), delimiter=";"))
+    assert [
+        "2026-11-19", "'\r-1+cmd|' /C calc'!A0", "'\t=HYPERLINK(\"http://evil.example\")", "1", "0", "0", "1"
+    ] in rows
