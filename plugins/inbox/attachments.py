@@ -1,7 +1,8 @@
 """Attachments (pièces jointes): checked by content, stored outside the web root.
 
 The declared type and the file name's extension are never trusted: a PDF must start with the
-PDF header and be readable by pypdf; an image must be a JPEG or PNG that Pillow decodes, under a
+PDF header, be readable by pypdf and carry no active content (scripts, launch actions, embedded
+files, XFA: see :mod:`famille_plugins.inbox.pdfs`); an image must be a JPEG or PNG that Pillow decodes, under a
 pixel cap checked from the header before any decoding. Images are re-encoded, which drops their
 metadata (EXIF, GPS position) and whatever a polyglot file hid around the picture.
 
@@ -25,6 +26,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from famille_core.convert import CONTROL_CHARACTERS
 from famille_core.errors import Issue
 from famille_core.portal import Portal
+from famille_plugins.inbox import pdfs
 
 FIELD = "attachments"
 FOLDER = "attachments"
@@ -77,21 +79,6 @@ def _issue(message: str, code: str = "invalid_attachment") -> Issue:
     return Issue(code=code, message=message, field=FIELD)
 
 
-def _check_pdf(data: bytes) -> bytes:
-    from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
-
-    if not data.startswith(b"%PDF-"):
-        raise ValueError("no PDF header")
-    try:
-        reader = PdfReader(io.BytesIO(data), strict=False)
-        if len(reader.pages) < 1:
-            raise ValueError("no page")
-    except (PyPdfError, OSError, KeyError, TypeError, AttributeError) as exc:
-        raise ValueError("unreadable PDF") from exc
-    return data
-
-
 def _reencode_image(data: bytes, max_pixels: int) -> tuple[str, bytes]:
     """``(PIL format, clean bytes)``; raises ``ValueError`` or ``OverflowError`` (too many pixels)."""
     with warnings.catch_warnings():
@@ -123,8 +110,23 @@ def check_file(upload: Upload, *, max_bytes: int, max_pixels: int) -> CheckedFil
         )
     if upload.data.startswith(b"%PDF-"):
         try:
-            return CheckedFile(safe_filename(upload.filename, ".pdf"), PDF, _check_pdf(upload.data))
-        except ValueError:
+            pdfs.check_pdf(upload.data)
+            return CheckedFile(safe_filename(upload.filename, ".pdf"), PDF, upload.data)
+        except pdfs.ActivePdf:
+            return _issue(
+                f"Pièce jointe « {shown} » : ce PDF contient du contenu actif (script, action "
+                "automatique, fichier intégré ou formulaire dynamique), refusé par sécurité. "
+                "Ouvrez-le, choisissez « Imprimer » puis « Enregistrer au format PDF » et joignez "
+                "ce nouveau fichier.",
+                "active_pdf",
+            )
+        except pdfs.EncryptedPdf:
+            return _issue(
+                f"Pièce jointe « {shown} » : ce PDF est protégé par un mot de passe et ne peut "
+                "pas être vérifié. Joignez une version sans protection.",
+                "encrypted_pdf",
+            )
+        except pdfs.UnreadablePdf:
             pass
     else:
         try:
