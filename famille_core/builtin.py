@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from famille_core.entities import Activity, Child, Message, Thread
     from famille_core.hooks.results import Notification
     from famille_core.portal import Portal
+    from famille_core.uow import UnitOfWork
 
 DEFAULT_ABSENCE_REASONS: tuple[AbsenceReason, ...] = (
     AbsenceReason(code="MEDICAL", label="RAISON MEDICALE", billable=False),
@@ -47,9 +48,27 @@ def route_message(portal: Portal, thread: Thread, message: Message) -> str | Non
 
 
 @hookimpl(trylast=True)
-def deliver_notification(portal: Portal, notification: Notification) -> bool | None:
-    """E-mail, through SMTP or the development outbox."""
-    from famille_core.mail import send_email
+def deliver_notification(
+    portal: Portal, uow: UnitOfWork | None, notification: Notification
+) -> bool | None:
+    """E-mail: queued in ``uow`` (else in a short transaction of its own), sent by the mail
+    queue's sender through SMTP or the development outbox."""
+    from famille_core.mail_queue import queue_email
 
-    send_email(portal, to=notification.to, subject=notification.subject, body=notification.body)
+    def queue(into: UnitOfWork) -> None:
+        queue_email(
+            portal,
+            into,
+            to=notification.to,
+            subject=notification.subject,
+            body=notification.body,
+            kind=notification.kind,
+        )
+
+    if uow is not None:
+        queue(uow)
+    else:
+        with portal.unit_of_work() as own:
+            queue(own)
+            own.commit()
     return True

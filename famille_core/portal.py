@@ -38,6 +38,9 @@ class Portal:
     """Validated per-plugin settings objects, by plugin name."""
     storage: Any = None
     """The storage behind the units of work (the SQLAlchemy engine for the SQL adapter)."""
+    mail_sender: Any = None
+    """This process's :class:`~famille_core.mail_queue.BackgroundSender`, when it runs one
+    (``[mail] delivery = "background"`` in the web host); woken after commits that queue e-mail."""
 
     @property
     def hook(self) -> Any:

@@ -81,9 +81,21 @@ class RegieSettings:
 
 @frozen(kw_only=True)
 class MailSettings:
-    """Outgoing e-mail. ``mode = "outbox"`` writes ``.eml`` files (development default)."""
+    """Outgoing e-mail. ``mode = "outbox"`` writes ``.eml`` files (development default).
+
+    Every e-mail is first queued in the database (``docs/mail.md``); ``delivery`` says who sends
+    the queue: a thread of each web process (``background``), or ``famille send-mail`` alone
+    (``worker``).
+    """
 
     mode: str = field(default="outbox", validator=validators.in_(["outbox", "smtp"]))
+    delivery: str = field(default="background", validator=validators.in_(["background", "worker"]))
+    max_attempts: int = field(default=10, validator=validators.in_(range(1, 101)))
+    """Attempts before an e-mail is kept as failed for an operator."""
+    retry_seconds: int = field(default=60, validator=validators.in_(range(1, 86_401)))
+    """Delay before the first retry; it doubles at each failure (at most six hours)."""
+    timeout_seconds: int = field(default=30, validator=validators.in_(range(1, 601)))
+    """How long the SMTP client waits for the server at each step."""
     outbox_dir: str = "outbox"
     sender: str = "portail-famille@localhost"
     host: str = "localhost"

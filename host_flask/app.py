@@ -128,7 +128,21 @@ def create_app(
     csrf.exempt(api_bp)  # token-authenticated: no cookie, so no CSRF
     _register_plugin_blueprints(app, portal)
     _install_theme(app, settings.portal.theme_dir)
+    _start_mail_sender(app, portal)
     return app
+
+
+def _start_mail_sender(app: Flask, portal: Portal) -> None:
+    """``[mail] delivery = "background"``: each web process sends the mail queue from a thread,
+    started at its first request (so a forked worker starts its own) and woken after each commit
+    that queued e-mail."""
+    if portal.settings.mail.delivery != "background":
+        return
+    from famille_core.mail_queue import BackgroundSender
+
+    if portal.mail_sender is None:
+        portal.mail_sender = BackgroundSender(portal)
+    app.before_request(portal.mail_sender.ensure_started)
 
 
 def _register_plugin_blueprints(app: Flask, portal: Portal) -> None:

@@ -247,6 +247,16 @@ def api_client_revoke(name: str) -> None:
     click.echo(f"Client « {name} » révoqué.")
 
 
+def _add_mail_commands() -> None:
+    from host_flask.mail_commands import mail_status_command, send_mail_command
+
+    cli.add_command(send_mail_command)
+    cli.add_command(mail_status_command)
+
+
+_add_mail_commands()
+
+
 def build_cli() -> click.Group:
     """The command group with the enabled plugins' commands."""
     group: click.Group = click.Group(name="famille", help=cli.help, commands=dict(cli.commands))

@@ -28,13 +28,15 @@ def forgotten_password() -> ResponseReturnValue:
         email = request.form.get("email", "")
         token = accounts.request_password_reset(portal, uow, email)
         if token is not None:
-            uow.commit()
+            # The e-mail is only queued, with the token, in one transaction: the answer never
+            # waits for the mail server nor depends on it (docs/security.md points 4 and 40).
             # The link is built on the configured address, never on the request's Host header.
             link = portal.settings.portal.base_url.rstrip("/") + url_for(
                 "auth.reset_password", token=token
             )
             portal.hook.deliver_notification(
                 portal=portal,
+                uow=uow,
                 notification=Notification(
                     to=accounts.normalise_email(email),
                     subject=_("Réinitialisation de votre mot de passe"),
@@ -47,6 +49,7 @@ def forgotten_password() -> ResponseReturnValue:
                     kind="password_reset",
                 ),
             )
+            uow.commit()
         flash(
             _(
                 "Si un compte utilise cette adresse, un e-mail vient de lui être envoyé avec un lien "

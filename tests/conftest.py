@@ -106,7 +106,10 @@ def settings_data() -> dict[str, Any]:
 
 @pytest.fixture
 def settings(settings_data: dict[str, Any]) -> Settings:
-    return settings_from_mapping(settings_data)
+    # Tests send the mail queue themselves (tests/mail_helpers.py) rather than race a background
+    # sender; the tests of that sender set [mail] delivery themselves.
+    mail = {"delivery": "worker", **settings_data.get("mail", {})}
+    return settings_from_mapping({**settings_data, "mail": mail})
 
 
 @pytest.fixture

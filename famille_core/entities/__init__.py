@@ -50,6 +50,7 @@ from famille_core.entities.family import (
     ProfileExtraValue,
 )
 from famille_core.entities.integration import ApiClient, DomainEvent, Scope
+from famille_core.entities.mail import EmailState, OutgoingEmail
 from famille_core.entities.messages import Attachment, Direction, Message, Thread
 
 __all__ = [
@@ -72,6 +73,7 @@ __all__ = [
     "Diet",
     "Direction",
     "DomainEvent",
+    "EmailState",
     "Enrollment",
     "Family",
     "FamilyChild",
@@ -83,6 +85,7 @@ __all__ = [
     "InvoiceLine",
     "InvoiceStatus",
     "Message",
+    "OutgoingEmail",
     "PasswordResetToken",
     "PaymentState",
     "PaymentTransaction",

@@ -252,10 +252,19 @@ def on_message(portal: Portal, message: Message) -> None:
 
 
 @hookspec
-def deliver_notification(portal: Portal, notification: Notification) -> bool | None:
+def deliver_notification(
+    portal: Portal, uow: UnitOfWork | None, notification: Notification
+) -> bool | None:
     """Send ``notification`` outside the portal (e-mail, SMS).
 
-    Collected: return ``True`` when delivered by this channel.
+    ``uow`` is the caller's unit of work when the notification comes from a change not yet
+    committed: it must go out only if that change commits, and never be lost once it has (the
+    built-in e-mail channel queues it in ``uow``). ``None`` when the caller has no transaction
+    open: the built-in channel queues it in its own short one. Either way the built-in channel
+    only queues; the mail queue's sender sends (docs/mail.md). Implementations may leave out
+    ``uow`` from their parameters.
+
+    Collected: return ``True`` when this channel took the notification.
     """
 
 

@@ -39,6 +39,7 @@ MAPPINGS: tuple[tuple[type, Table], ...] = (
     (e.PaymentTransaction, t.payment_transaction),
     (e.ApiClient, t.api_client),
     (e.DomainEvent, t.domain_event),
+    (e.OutgoingEmail, t.outgoing_email),
 )
 
 _VERSIONED = {
@@ -53,6 +54,7 @@ _VERSIONED = {
     e.HealthRecord,
     e.Reservation,
     e.Invoice,
+    e.OutgoingEmail,
 }
 
 

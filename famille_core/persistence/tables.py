@@ -27,6 +27,7 @@ from famille_core.entities import (
     BookingPolicy,
     CafRegime,
     Direction,
+    EmailState,
     GuardianRole,
     InvoiceStatus,
     PaymentState,
@@ -479,6 +480,26 @@ domain_event = Table(
     Column("payload", JSON, nullable=False),
 )
 """The event feed (outbox): the id is the cursor."""
+
+outgoing_email = Table(
+    "outgoing_email",
+    metadata,
+    _id(),
+    Column("recipient", String(320), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("kind", String(50), nullable=False),
+    _enum("state", EmailState),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime(), nullable=False),
+    Column("claimed_until", UTCDateTime()),
+    Column("sent_at", UTCDateTime()),
+    _text("last_error", 200),
+    _version(),
+    Index("ix_outgoing_email_state_next_attempt_at", "state", "next_attempt_at"),
+)
+"""The mail queue: every e-mail, written in the transaction that causes it, then sent."""
 
 named_lock = Table(
     "named_lock",

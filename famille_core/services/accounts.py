@@ -10,7 +10,7 @@ from datetime import timedelta
 from famille_core.clock import PARIS
 from famille_core.entities import PasswordResetToken, Role, User
 from famille_core.errors import Issue, ValidationFailed, raise_if
-from famille_core.mail import send_email
+from famille_core.hooks.results import Notification
 from famille_core.portal import Portal
 from famille_core.services.passwords import (
     DUMMY_HASH,
@@ -164,7 +164,9 @@ def reset_password(portal: Portal, uow: UnitOfWork, token: str, new_password: st
 
 def security_notice(portal: Portal, uow: UnitOfWork, user: User, change: str) -> None:
     """E-mail ``user`` that ``change`` (e.g. "vos coordonnées bancaires") was modified on their
-    account, once the transaction is committed. The e-mail never contains the new data.
+    account. The e-mail is queued in ``uow``: sent if and only if the change commits, even when
+    the mail server is down at that moment (docs/security.md point 40). It never contains the
+    new data.
     """
     collectivity = portal.settings.collectivity
     when = portal.clock.now().astimezone(PARIS).strftime("%d/%m/%Y à %H:%M")
@@ -177,9 +179,13 @@ def security_notice(portal: Portal, uow: UnitOfWork, user: User, change: str) ->
         + (f" ({collectivity.contact_email})" if collectivity.contact_email else "")
         + ".\n"
     )
-    address = user.email
-
-    def send() -> None:
-        send_email(portal, to=address, subject="Portail Famille : modification de votre compte", body=body)
-
-    uow.after_commit(send)
+    portal.hook.deliver_notification(
+        portal=portal,
+        uow=uow,
+        notification=Notification(
+            to=user.email,
+            subject="Portail Famille : modification de votre compte",
+            body=body,
+            kind="security_notice",
+        ),
+    )

@@ -15,8 +15,8 @@ import pytest
 from flask import Flask
 
 from famille_core import Portal
-from famille_core.mail import outbox_path
 from tests.conftest import csrf_token, login
+from tests.mail_helpers import sent_mail_files
 
 PASSWORD_CANARY = "canari-mot-de-passe-7f3a9"
 NEW_PASSWORD_CANARY = "canari-nouveau-passe-55e1"
@@ -59,7 +59,7 @@ def test_passwords_and_reset_tokens_stay_out_of_the_logs(
             "csrf_token": csrf_token(client, "/mot-de-passe-oublie"),
         },
     )
-    mail = sorted(outbox_path(demo).glob("*.eml"))[-1]
+    mail = sent_mail_files(demo)[-1]
     body = message_from_bytes(mail.read_bytes()).get_payload(decode=True).decode()  # type: ignore[union-attr]
     match = re.search(r"(/reinitialiser-mot-de-passe/)(\S+)", body)
     assert match

@@ -11,8 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from famille_core import Portal
-from famille_core.mail import outbox_path
 from tests.conftest import csrf_token, login
+from tests.mail_helpers import sent_mail_files
 
 
 def _request_reset(client: FlaskClient, email: str):  # type: ignore[no-untyped-def]
@@ -23,8 +23,7 @@ def _request_reset(client: FlaskClient, email: str):  # type: ignore[no-untyped-
 
 
 def _mails(portal: Portal) -> list[Path]:
-    folder = outbox_path(portal)
-    return sorted(folder.glob("*.eml")) if folder.exists() else []
+    return sent_mail_files(portal)
 
 
 def _reset_link(portal: Portal) -> str:

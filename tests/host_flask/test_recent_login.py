@@ -13,10 +13,10 @@ from flask.testing import FlaskClient
 from famille_core import Portal, hookimpl
 from famille_core.entities import Actor, Role
 from famille_core.errors import ReauthenticationRequired
-from famille_core.mail import outbox_path
 from famille_core.services.access import require_recent_login
 from host_flask.access import families_only, recent_login_required
 from tests.conftest import csrf_token
+from tests.mail_helpers import sent_mail_files
 
 sensitive = Blueprint("sensitive_test", __name__)
 
@@ -42,9 +42,8 @@ def extra_plugins() -> list[object]:
 
 
 def _mail_bodies(portal: Portal) -> list[str]:
-    folder = outbox_path(portal)
     bodies = []
-    for path in sorted(folder.glob("*.eml")) if folder.exists() else []:
+    for path in sent_mail_files(portal):
         mail = message_from_bytes(path.read_bytes())
         bodies.append(mail.get_payload(decode=True).decode())  # type: ignore[union-attr]
     return bodies

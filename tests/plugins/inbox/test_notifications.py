@@ -3,9 +3,7 @@ setting that keeps the text out of them."""
 
 from __future__ import annotations
 
-import email
 from email.message import Message as EmailMessage
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,23 +11,20 @@ from flask.testing import FlaskClient
 
 from famille_core import Portal, notify_family
 from famille_core.entities import Family, Message
-from famille_core.mail import outbox_path
+from tests.mail_helpers import read_email, sent_mail_files
 from tests.plugins.inbox.conftest import GUIDE_SUBJECT, reply, send
 
 SECRET_TEXT = "Lucas a une allergie à l'arachide"
 
 
 def outbox(portal: Portal, seen: frozenset[str] = frozenset()) -> list[EmailMessage]:
-    """The e-mails in the development outbox, by recipient, leaving out the files ``seen``."""
-    folder: Path = outbox_path(portal)
-    files = [p for p in folder.glob("*.eml") if p.name not in seen] if folder.is_dir() else []
-    mails = [email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in files]
+    """The e-mails sent (development outbox), by recipient, leaving out the files ``seen``."""
+    mails = [read_email(p) for p in sent_mail_files(portal) if p.name not in seen]
     return sorted(mails, key=lambda mail: str(mail["To"]))
 
 
 def outbox_names(portal: Portal) -> frozenset[str]:
-    folder: Path = outbox_path(portal)
-    return frozenset(p.name for p in folder.glob("*.eml")) if folder.is_dir() else frozenset()
+    return frozenset(p.name for p in sent_mail_files(portal))
 
 
 def text_of(mail: EmailMessage) -> str:

@@ -189,12 +189,12 @@ def test_sensitive_forms_need_a_recent_login(parent_client: FlaskClient, demo: P
 
 
 def test_adding_an_authorised_person_sends_a_security_notice(parent_client: FlaskClient, demo: Portal) -> None:
-    from famille_core.mail import outbox_path
+    from tests.mail_helpers import sent_mail_files
 
     lucas = child_id(demo, "Lucas")
     post_form(parent_client, f"/compte/enfants/{lucas}/autorisations/nouvelle",
               {"last_name": "LEROY", "first_name": "Anne", "phone": "06 11 22 33 44"})
-    mails = [p.read_bytes() for p in sorted(outbox_path(demo).glob("*.eml"))]
+    mails = [p.read_bytes() for p in sent_mail_files(demo)]
     assert len(mails) == 1 and b"LEROY" not in mails[0]
 
 
