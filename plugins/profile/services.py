@@ -40,6 +40,7 @@ from famille_core.services.access import child_for, require_family, require_rece
 from famille_core.services.accounts import security_notice
 from famille_core.services.audit import audit
 from famille_core.uow import In, UnitOfWork
+from famille_plugins.profile import shared
 from famille_plugins.profile.fields import (
     SECTION_FIELDS,
     FieldSpec,
@@ -345,8 +346,12 @@ def update_section(
     if needs_validation(portal, section):
         request = _request_change(portal, uow, actor, family_id, section, raw, values, child, item_id, "edit")
         return Outcome(PENDING, record, request)
+    before = getattr(record, "version", None)
     record = _apply(uow, family_id, section, values, record, child=child)
     uow.flush()
+    if child is not None and getattr(record, "version", None) != before:
+        shared.tell_other_households(portal, uow, family_id, child, section)
+        uow.flush()
     return Outcome(APPLIED, record)
 
 
@@ -514,7 +519,7 @@ def set_photo(
     once the change is committed."""
     from famille_plugins.profile import photos
 
-    _require_parent(actor)
+    family_id = _require_parent(actor)
     child = child_for(uow, actor, child_id)
     issues = unknown_fields(set(), dict.fromkeys(extra_keys, ""))
     if issues:
@@ -530,6 +535,7 @@ def set_photo(
     old = child.photo_key
     key = photos.store(portal, jpeg)
     child.photo_key = key
+    shared.tell_other_households(portal, uow, family_id, child, "photo")
     try:
         uow.flush()
     except Exception:
@@ -566,4 +572,9 @@ def apply_request(portal: Portal, uow: UnitOfWork, actor: Actor, request: Change
         return record
     family_actor = Actor(user_id=request.created_by, role=Role.PARENT, family_id=request.family_id)
     values = _validate(portal, family_actor, request.section, payload.get("values", {}), child=child)
-    return _apply(uow, request.family_id, request.section, values, record, child=child)
+    before = getattr(record, "version", None)
+    record = _apply(uow, request.family_id, request.section, values, record, child=child)
+    uow.flush()
+    if child is not None and getattr(record, "version", None) != before:
+        shared.tell_other_households(portal, uow, request.family_id, child, request.section)
+    return record

@@ -181,9 +181,11 @@ def day_state(portal: Portal, days: ChildDays, activity: Activity, day: date, no
             and now <= cancellation_deadline(portal, activity, day)
         )
         if reservation.state == ReservationState.REFUSED:
+            # The agent wrote the reason to the household that asked: a child's other
+            # household (separated parents) sees the day refused, never why.
             return DayState(
                 code=State.REFUSED,
-                detail=reservation.refusal_reason,
+                detail=reservation.refusal_reason if own else "",
                 reservation=reservation,
                 can_reserve=upcoming and now <= reservation_deadline(portal, activity, day),
                 can_declare_absence=False,
