@@ -198,15 +198,6 @@ def _error_label(exc: Exception) -> str:
     return label[:200]
 
 
-def _is_permanent(exc: Exception) -> bool:
-    """Errors no retry can cure: a malformed address, or a server refusing the recipient."""
-    if isinstance(exc, InvalidRecipient):
-        return True
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return all(code >= 500 for code, _ in exc.recipients.values())
-    return False
-
-
 def _record_failure(portal: Portal, email_id: int, exc: Exception) -> bool:
     """Record a failed attempt; ``True`` when the e-mail will be tried again."""
     label = _error_label(exc)
@@ -217,7 +208,7 @@ def _record_failure(portal: Portal, email_id: int, exc: Exception) -> bool:
         now = portal.clock.now()
         email.claimed_until = None
         email.last_error = label
-        if _is_permanent(exc) or email.attempts >= portal.settings.mail.max_attempts:
+        if isinstance(exc, InvalidRecipient) or email.attempts >= portal.settings.mail.max_attempts:
             email.state = EmailState.FAILED
             email.next_attempt_at = now
             again = False
