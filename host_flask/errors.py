@@ -1,17 +1,22 @@
-"""Generic French error pages: no stack trace, no debug information (security.md point 31)."""
+"""Generic French error pages: no stack trace, no debug information (docs/security.md point 31).
+
+The 500 page needs no database (docs/security.md point 38): the failed request's unit of work is
+rolled back first and the page shows nobody's name, so a database that refuses or has gone
+still gets a French page with every security header."""
 
 from __future__ import annotations
 
 import logging
 from urllib.parse import urlsplit
 
-from flask import Flask, flash, redirect, render_template, request, url_for
+from flask import Flask, Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from famille_core.errors import NotFound, PermissionDenied, ReauthenticationRequired
+from famille_core.errors import Conflict, NotFound, PermissionDenied, ReauthenticationRequired
+from host_flask.uow import discard_request_uow
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +26,7 @@ TITLES = {
     403: "Accès refusé",
     404: "Page introuvable",
     405: "Méthode non autorisée",
+    409: "Conflit",
     413: "Fichier trop volumineux",
     429: "Trop de tentatives",
 }
@@ -41,23 +47,28 @@ def _messages() -> dict[int, str]:
     }
 
 
-def _render(code: int) -> ResponseReturnValue:
+def _render(code: int, message: str | None = None, **context: object) -> ResponseReturnValue:
     title = _(TITLES.get(code, "Erreur"))
-    message = _messages().get(code, _messages()[500])
+    message = message or _messages().get(code, _messages()[500])
     if request.blueprint == "api":
         # Refused before the API's own views ran (NUL byte, unknown route, 413…): machines
         # still get the RFC 9457 problem the API documents.
         from host_flask.api.framework import PROBLEM_BASE, problem_response
         from host_flask.api.models import Problem
 
-        slug = {400: "requete-invalide", 404: "introuvable", 405: "methode-non-permise"}
+        slug = {
+            400: "requete-invalide",
+            404: "introuvable",
+            405: "methode-non-permise",
+            409: "conflit",
+        }
         problem = Problem(
             type=PROBLEM_BASE + slug.get(code, "erreur"), title=title, status=code, detail=message
         )
         return problem_response(problem)
     if request.accept_mimetypes.best == "application/json":
         return {"status": code, "title": title, "detail": message}, code
-    return render_template("errors.html", code=code, title=title, message=message), code
+    return render_template("errors.html", code=code, title=title, message=message, **context), code
 
 
 def init_app(app: Flask) -> None:
@@ -95,7 +106,25 @@ def init_app(app: Flask) -> None:
         flash(_("Pour cette modification, confirmez d'abord votre mot de passe."), "info")
         return redirect(url_for("auth.confirm_password", next=target))
 
+    @app.errorhandler(Conflict)
+    def _conflict(exc: Conflict) -> ResponseReturnValue:
+        """Lost a race with another request (one of two agents, a lock that deadlocked): nothing
+        was saved; say so in French instead of failing."""
+        log.info("request lost a race", extra={"endpoint": request.endpoint})
+        discard_request_uow()
+        return _render(409, exc.message or None)
+
     @app.errorhandler(InternalServerError)
-    def _internal(_exc: InternalServerError) -> ResponseReturnValue:
+    def _internal(exc: InternalServerError) -> ResponseReturnValue:
         log.exception("unexpected error", extra={"endpoint": request.endpoint})
-        return _render(500)
+        try:
+            discard_request_uow()
+        except Exception:  # the database is gone: the page below does not need it
+            log.warning("could not roll back the failed request", exc_info=True)
+        try:
+            # ``current_user`` is a row of the failed session: showing the name would read it
+            # again. The page is the same for everyone.
+            return _render(500, current_user=None, menu=[])
+        except Exception:
+            log.exception("error page failed")
+            return Response(_messages()[500], status=500, mimetype="text/plain")

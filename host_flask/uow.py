@@ -20,11 +20,17 @@ def request_uow() -> UnitOfWork:
     return uow
 
 
-def _close(_exc: BaseException | None) -> None:
+def discard_request_uow() -> None:
+    """Roll back and close the request's unit of work now (an error page is about to be
+    rendered: nothing of the failed request may be committed or read again)."""
     stack = g.pop("famille_uow_stack", None)
     g.pop("famille_uow", None)
     if stack is not None:
         stack.close()
+
+
+def _close(_exc: BaseException | None) -> None:
+    discard_request_uow()
 
 
 def init_app(app: Flask) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from famille_core.clock import Clock
@@ -45,11 +46,42 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _without_row_values(context: Any) -> None:
+    """Keep row values out of database errors, hence out of logs (docs/security.md point 38).
+
+    ``hide_parameters`` keeps SQLAlchemy from printing a statement's parameters, but PostgreSQL
+    itself repeats values in the error's DETAIL ("Failing row contains (…, allergy, …)", "Key
+    (number)=(…) already exists") and CONTEXT lines: only the first line, the primary message
+    naming the constraint or the column, is kept. The diagnostic fields (``sqlstate``…) stay.
+    """
+    wrapped = context.sqlalchemy_exception
+    if not isinstance(wrapped, DBAPIError):
+        return  # not the driver's error (a Python error in a type processor…): left as it is
+    for error in (context.original_exception, wrapped):
+        if error is not None and error.args and isinstance(error.args[0], str):
+            error.args = (_first_lines(error.args[0]), *error.args[1:])
+
+
+def _first_lines(message: str) -> str:
+    """``message`` without the lines PostgreSQL adds after the primary message."""
+    return "\n".join(
+        line for line in message.splitlines() if not line.startswith(SERVER_DETAIL_LINES)
+    )
+
+
+SERVER_DETAIL_LINES = ("DETAIL:", "HINT:", "CONTEXT:", "LINE ", "QUERY:", "WHERE:", " ")
+
+
 def make_engine(url: str, **options: Any) -> Engine:
-    """An engine with the project's settings (foreign keys and a busy timeout on SQLite)."""
+    """An engine with the project's settings: statement parameters never shown in errors,
+    connections checked before use (a restarted database costs no failed request), foreign
+    keys and a busy timeout on SQLite."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    options.setdefault("hide_parameters", True)
+    options.setdefault("pool_pre_ping", True)
     engine = create_engine(url, **options)
+    event.listen(engine, "handle_error", _without_row_values)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
