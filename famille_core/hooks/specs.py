@@ -248,7 +248,8 @@ def post_family_notice(portal: Portal, uow: UnitOfWork, notice: FamilyNotice) ->
 
 @hookspec
 def on_message(portal: Portal, message: Message) -> None:
-    """A message was posted (after commit): e-mail the other side…"""
+    """A message was posted (after commit). The inbox has already queued its e-mails to the
+    other side in the message's transaction; this is for other plugins (an SMS, a push)."""
 
 
 @hookspec

@@ -1,5 +1,5 @@
-"""E-mails about new messages (``on_message``): to the household for the collectivity's
-messages, to the service for the family's.
+"""E-mails about new messages: to the household for the collectivity's messages, to the service
+for the family's.
 
 The e-mails go through the ``deliver_notification`` hook (the core queues them in the database,
 then sends them by SMTP, or writes ``.eml`` files into the development outbox). With ``[plugins.inbox] private_notifications``
@@ -66,20 +66,16 @@ def compose(portal: Portal, message: Message) -> tuple[str, str]:
     )
 
 
-def notify_other_side(portal: Portal, message: Message) -> int:
-    """E-mail the other side of the conversation; returns how many e-mails were queued.
-
-    The e-mails are queued in one transaction (the core's mail queue then sends them, and
-    retries while the mail server is down).
-    """
+def notify_other_side(portal: Portal, uow: UnitOfWork, message: Message) -> int:
+    """E-mail the other side of the conversation, queued in ``uow``, the transaction that posts
+    ``message`` (the core's mail queue sends them once it commits, and retries while the mail
+    server is down); returns how many e-mails were queued."""
     subject, body = compose(portal, message)
-    with portal.unit_of_work() as uow:
-        addresses = recipients(portal, uow, message)
-        for address in addresses:
-            portal.hook.deliver_notification(
-                portal=portal,
-                uow=uow,
-                notification=Notification(to=address, subject=subject, body=body, kind="message"),
-            )
-        uow.commit()
+    addresses = recipients(portal, uow, message)
+    for address in addresses:
+        portal.hook.deliver_notification(
+            portal=portal,
+            uow=uow,
+            notification=Notification(to=address, subject=subject, body=body, kind="message"),
+        )
     return len(addresses)

@@ -84,14 +84,6 @@ def post_family_notice(portal: Portal, uow: UnitOfWork, notice: FamilyNotice) ->
 
 
 @hookimpl
-def on_message(portal: Portal, message: Message) -> None:
-    """E-mail the other side (the household, or the service)."""
-    from famille_plugins.inbox.notifications import notify_other_side
-
-    notify_other_side(portal, message)
-
-
-@hookimpl
 def register_commands(cli: Any) -> None:
     import click
 

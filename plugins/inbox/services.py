@@ -216,6 +216,11 @@ def _store_files(
 
 
 def _announce(portal: Portal, uow: UnitOfWork, message: Message) -> None:
+    """Queue the e-mails to the other side in the message's transaction (sent only if the message
+    is, never lost once it is: docs/security.md point 40), then tell plugins after the commit."""
+    from famille_plugins.inbox.notifications import notify_other_side
+
+    notify_other_side(portal, uow, message)
     uow.after_commit(lambda: portal.hook.on_message(portal=portal, message=message))
 
 

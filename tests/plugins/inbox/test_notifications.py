@@ -1,8 +1,10 @@
-"""E-mails about new messages (``on_message``) in the development outbox, and the privacy
-setting that keeps the text out of them."""
+"""E-mails about new messages, queued with the message and sent to the development outbox, and
+the privacy setting that keeps the text out of them."""
 
 from __future__ import annotations
 
+import socket
+from collections.abc import Iterator
 from email.message import Message as EmailMessage
 from typing import Any
 
@@ -10,7 +12,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from famille_core import Portal, notify_family
-from famille_core.entities import Family, Message
+from famille_core.entities import Family, Message, OutgoingEmail
+from famille_core.mail_queue import send_due
 from tests.mail_helpers import read_email, sent_mail_files
 from tests.plugins.inbox.conftest import GUIDE_SUBJECT, reply, send
 
@@ -64,6 +67,17 @@ def test_collectivity_message_is_mailed_to_the_household_logins(demo: Portal) ->
         assert f"http://127.0.0.1:5000/messages/{message_id}" in text_of(mail)
 
 
+def test_the_emails_are_queued_in_the_messages_transaction(demo: Portal) -> None:
+    """A notice rolled back sends nothing; a committed one has its e-mails already queued."""
+    with demo.unit_of_work() as uow:
+        family = uow.first(Family, name="DUPONT")
+        assert family is not None and family.id is not None
+        notify_family(demo, uow, family.id, "Paiement reçu", "Merci.", service="ENFANCE")
+        uow.flush()
+        assert uow.count(OutgoingEmail) == 2  # before the commit, with the message
+    assert outbox(demo) == []  # rolled back: neither message nor e-mail
+
+
 def test_agent_reply_is_mailed_to_the_family(parent_client: FlaskClient, agent_client: FlaskClient, demo: Portal) -> None:
     send(parent_client)
     with demo.unit_of_work() as uow:
@@ -108,23 +122,17 @@ class TestPrivateNotifications:
         assert "/mairie/messages/conversation/" in text_of(service_mail)
 
 
-class BrokenMail:
-    """A delivery channel that fails (SMTP server down)."""
-
-    from famille_core import hookimpl
-
-    @hookimpl(tryfirst=True)
-    def deliver_notification(self, portal: Portal, notification: Any) -> bool:
-        raise ConnectionRefusedError("SMTP down")
-
-
 class TestMailServerDown:
     @pytest.fixture
-    def extra_plugins(self) -> list[object]:
-        return [BrokenMail()]
+    def settings_data(self, settings_data: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        with socket.socket() as closed:  # nothing listens there: the mail server is down
+            closed.bind(("127.0.0.1", 0))
+            port = closed.getsockname()[1]
+            yield {**settings_data, "mail": {"mode": "smtp", "host": "127.0.0.1", "port": port}}
 
-    def test_message_is_kept_when_the_mail_fails(self, parent_client: FlaskClient, demo: Portal) -> None:
+    def test_message_is_kept_and_its_email_waits(self, parent_client: FlaskClient, demo: Portal) -> None:
         response = send(parent_client)
         assert response.status_code == 302
         with demo.unit_of_work() as uow:
             assert uow.count(Message) == 1
+        assert send_due(demo).retried == 1  # queued, retried later
