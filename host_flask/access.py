@@ -12,7 +12,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from flask import current_app, g
+from flask import abort, current_app, g
 
 from famille_core.entities import Actor, User
 from famille_core.services.access import require_recent_login
@@ -38,8 +38,25 @@ public = _mark(PUBLIC)
 agents_only = _mark(AGENTS)
 """Municipal agents and administrators only."""
 
-families_only = _mark(FAMILIES)
-"""Parents acting for their household only."""
+
+
+def families_only(view: F) -> F:
+    """Parents acting for their household only.
+
+    An agent never reaches these pages, even through an account wrongly attached to a household
+    (refused at login, but a session may predate the change): the agents' reach over every
+    household in :mod:`famille_core.services.access` must never serve one household's pages
+    (docs/security.md point 10).
+    """
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> object:
+        user = current_user()
+        if user is None or user.is_agent:
+            abort(404)
+        return view(*args, **kwargs)
+
+    return _mark(FAMILIES)(cast(F, wrapper))
 
 
 def audience_of(view: object) -> str | None:

@@ -52,6 +52,18 @@ class User:
         """True for municipal staff (agents and administrators)."""
         return self.role in (Role.AGENT, Role.ADMIN)
 
+    @property
+    def mixes_roles(self) -> bool:
+        """True for an agent account attached to a household. An account is an agent's **or** a
+        household member's, never both (docs/security.md point 10): such an account is refused
+        at creation and at login."""
+        return self.is_agent and (self.family_id is not None or self.guardian_id is not None)
+
+
+def _no_household_for_agents(actor: Actor, _attribute: object, family_id: int | None) -> None:
+    if family_id is not None and actor.role in (Role.AGENT, Role.ADMIN):
+        raise ValueError("an agent acts for the town, never for a household")
+
 
 @frozen(kw_only=True)
 class Actor:
@@ -62,7 +74,9 @@ class Actor:
 
     user_id: int | None
     role: Role
-    family_id: int | None = None
+    family_id: int | None = field(default=None, validator=_no_household_for_agents)
+    """The household a parent acts for; always ``None`` for agents, whose reach over every
+    household (:mod:`famille_core.services.access`) must never mix with one household's pages."""
     service: str | None = None
     display_name: str = ""
     authenticated_at: datetime | None = None
@@ -76,11 +90,12 @@ class Actor:
 
     @classmethod
     def for_user(cls, user: User, authenticated_at: datetime | None = None) -> Actor:
-        """The actor of a logged-in user."""
+        """The actor of a logged-in user (an agent's actor never carries a household, even when
+        the stored account wrongly has one: see :attr:`User.mixes_roles`)."""
         return cls(
             user_id=user.id,
             role=user.role,
-            family_id=user.family_id,
+            family_id=None if user.is_agent else user.family_id,
             service=user.service,
             display_name=user.display_name,
             authenticated_at=authenticated_at,

@@ -3,6 +3,10 @@
 A parent sees only their own household's records; a child is visible to a household only when
 linked to it (:class:`FamilyChild`). Anything else answers :class:`NotFound`, exactly as a record
 that does not exist.
+
+Agents reach every household. That reach never mixes with a household's own pages: an agent's
+:class:`Actor` carries no household, an account cannot be both an agent's and a household
+member's, and the host's family pages refuse agents (docs/security.md point 10).
 """
 
 from __future__ import annotations

@@ -57,6 +57,16 @@ def create_user(
         issues.append(
             Issue("family_required", "Un compte parent doit être rattaché à une famille.")
         )
+    if role is not Role.PARENT and (family_id is not None or guardian_id is not None):
+        # An agent sees every household: the same account must never also act for one
+        # (docs/security.md point 10). A person who is both gets two accounts.
+        issues.append(
+            Issue(
+                "agent_in_household",
+                "Un compte agent ne peut pas être rattaché à une famille : créez deux comptes "
+                "distincts (un compte agent, un compte famille), avec deux adresses e-mail.",
+            )
+        )
     raise_if(issues)
     user = User(
         email=email,
@@ -87,6 +97,9 @@ def authenticate(portal: Portal, uow: UnitOfWork, email: str, password: str) -> 
         return None
     if not verify_password(user.password_hash, password):
         log.info("login failed", extra={"user_id": user.id})
+        return None
+    if user.mixes_roles:
+        log.warning("login refused: agent account attached to a household", extra={"user_id": user.id})
         return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
