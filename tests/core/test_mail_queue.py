@@ -250,3 +250,37 @@ def test_a_recipient_with_a_line_break_is_refused_not_injected(portal: Portal) -
     assert sent_emails(portal) == []
     (row,) = rows(portal)
     assert row.state is EmailState.FAILED and row.last_error == "InvalidRecipient"
+
+
+class OlderChannel:
+    """A channel written before ``deliver_notification`` took ``uow``."""
+
+    from famille_core import hookimpl
+
+    def __init__(self) -> None:
+        self.taken: list[str] = []
+
+    @hookimpl
+    def deliver_notification(self, portal: Portal, notification: Notification) -> bool:
+        self.taken.append(notification.to)
+        return True
+
+
+class TestChannelWithoutUnitOfWork:
+    @pytest.fixture
+    def extra_plugins(self) -> list[object]:
+        return [OlderChannel()]
+
+    def test_it_still_gets_notifications_next_to_the_queue(
+        self, portal: Portal, extra_plugins: list[object]
+    ) -> None:
+        (channel,) = extra_plugins
+        with portal.unit_of_work() as uow:
+            portal.hook.deliver_notification(
+                portal=portal,
+                uow=uow,
+                notification=Notification(to="a@example.org", subject="Objet", body="Texte"),
+            )
+            uow.commit()
+        assert channel.taken == ["a@example.org"]  # type: ignore[attr-defined]
+        assert [m["To"] for m in sent_emails(portal)] == ["a@example.org"]
