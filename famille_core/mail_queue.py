@@ -21,6 +21,7 @@ import logging
 import os
 import smtplib
 import threading
+import weakref
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -294,6 +295,10 @@ def run_sender(
             wake.wait(poll_seconds)
 
 
+_started: weakref.WeakSet[BackgroundSender] = weakref.WeakSet()
+"""Senders whose thread was started in this process (:func:`stop_all_senders`)."""
+
+
 class BackgroundSender:
     """Sends the queue from a daemon thread of this process (``[mail] delivery =
     "background"``): woken after each commit that queued e-mail, and every
@@ -325,6 +330,7 @@ class BackgroundSender:
                 daemon=True,
             )
             self._thread.start()
+            _started.add(self)
 
     def wake(self) -> None:
         """Send now what is due (after a commit that queued e-mail)."""
@@ -337,6 +343,14 @@ class BackgroundSender:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
+
+
+def stop_all_senders() -> None:
+    """Stop every background sender of this process. A test suite calls it after each test: a
+    portal built by one test must not go on polling a database another test is measuring."""
+    for sender in list(_started):
+        sender.stop()
+        _started.discard(sender)
 
 
 def wake_sender(portal: Portal) -> None:

@@ -77,6 +77,17 @@ def _empty(engine: Engine) -> None:
                 connection.execute(table.delete())
 
 
+@pytest.fixture(autouse=True)
+def _no_mail_sender_outlives_its_test() -> Iterator[None]:
+    """A portal with ``[mail] delivery = "background"`` starts a sender thread at its first
+    request; stop it with the test, or it would poll (and send) in the middle of later tests —
+    the query-count tests would count its statements."""
+    yield
+    from famille_core.mail_queue import stop_all_senders
+
+    stop_all_senders()
+
+
 @pytest.fixture
 def clock() -> FixedClock:
     """A clock stopped at :data:`DEFAULT_NOW`; tests move it with ``clock.advance``."""
