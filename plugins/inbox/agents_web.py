@@ -12,6 +12,7 @@ from famille_plugins.inbox import services
 from famille_plugins.inbox.web import (
     attachment_response,
     conversation_page,
+    mark_reading,
     page_number,
     reply_to,
 )
@@ -48,8 +49,20 @@ def mailbox(service: str) -> ResponseReturnValue:
 @bp.get("/conversation/<int:thread_id>")
 @agents_only
 def conversation(thread_id: int) -> ResponseReturnValue:
-    """A conversation; the family's messages become read."""
-    return conversation_page(thread_id, agent=True, **AGENT_PAGES)
+    """A conversation (showing it changes nothing: see :func:`read`)."""
+    return conversation_page(thread_id, agent=True, read_action=url_for("inbox_agents.read", thread_id=thread_id),
+                             **AGENT_PAGES)
+
+
+@bp.post("/conversation/<int:thread_id>/lu")
+@agents_only
+def read(thread_id: int) -> ResponseReturnValue:
+    """Marquer comme lu (``lu=1``, sent by the page itself once shown) or non lu (``lu=0``)."""
+    return mark_reading(
+        thread_id,
+        done=lambda thread, read: url_for("inbox_agents.conversation", thread_id=thread_id)
+        if read else url_for("inbox_agents.mailbox", service=thread.service),
+    )
 
 
 @bp.post("/conversation/<int:thread_id>/repondre")

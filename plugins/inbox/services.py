@@ -82,8 +82,10 @@ class Conversation:
     family: Family
     messages: Sequence[Message]
     attachments: dict[int, list[Attachment]]
-    newly_read: frozenset[int]
-    """Ids of the messages this opening marked as read (shown as "nouveau")."""
+    unread: frozenset[int]
+    """Ids of the other side's messages not read yet (shown as "nouveau")."""
+    has_incoming: bool = False
+    """The other side wrote at least one message (it can be marked unread again)."""
 
 
 @frozen
@@ -316,10 +318,9 @@ def send_message(
     return message
 
 
-def conversation(
-    portal: Portal, uow: UnitOfWork, actor: Actor, thread_id: int, *, mark_read: bool = True
-) -> Conversation:
-    """A conversation as ``actor`` sees it; opening it marks the other side's messages read."""
+def conversation(portal: Portal, uow: UnitOfWork, actor: Actor, thread_id: int) -> Conversation:
+    """A conversation as ``actor`` sees it. Showing it changes nothing: reading is marked by
+    :func:`famille_plugins.inbox.reading.mark` (docs/inbox.md, "Reading")."""
     thread = thread_for(portal, uow, actor, thread_id)
     family = uow.get(Family, thread.family_id)
     if family is None:
@@ -329,22 +330,20 @@ def conversation(
     by_message: dict[int, list[Attachment]] = {}
     for item in found:
         by_message.setdefault(item.message_id, []).append(item)
-    incoming = Direction.FROM_FAMILY if actor.is_agent else Direction.FROM_COLLECTIVITY
-    newly_read: set[int] = set()
-    if mark_read:
-        now = portal.clock.now()
-        for message in messages:
-            if message.direction == incoming and message.read_at is None:
-                message.read_at = now
-                assert message.id is not None
-                newly_read.add(message.id)
+    incoming = [m for m in messages if m.direction == incoming_direction(actor)]
     return Conversation(
         thread=thread,
         family=family,
         messages=messages,
         attachments=by_message,
-        newly_read=frozenset(newly_read),
+        unread=frozenset(m.id for m in incoming if m.read_at is None and m.id is not None),
+        has_incoming=bool(incoming),
     )
+
+
+def incoming_direction(actor: Actor) -> Direction:
+    """The messages ``actor`` receives (and reads): the family's for agents, the town's for families."""
+    return Direction.FROM_FAMILY if actor.is_agent else Direction.FROM_COLLECTIVITY
 
 
 def thread_of_message(portal: Portal, uow: UnitOfWork, actor: Actor, message_id: int) -> int:

@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 
+from famille_core.entities import Thread
 from famille_core.errors import ValidationFailed
-from famille_plugins.inbox import services
+from famille_plugins.inbox import reading, services
 from famille_plugins.inbox.attachments import Upload
 from host_flask.access import current_actor, families_only
 from host_flask.app import get_portal
@@ -30,6 +31,8 @@ bp = Blueprint(
     static_url_path="/static",
 )
 
+MAX_SHOWN = 1000
+"""Most message ids a "Marquer comme lu" form may name."""
 DOWNLOAD_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 
@@ -83,9 +86,21 @@ def _service_of(thread_id: int) -> str:
 @bp.get("/<int:message_id>")
 @families_only
 def show(message_id: int) -> ResponseReturnValue:
-    """Open a message: its whole conversation; the collectivity's messages become read."""
+    """Open a message: its whole conversation (showing it changes nothing: see :func:`read`)."""
     thread_id = services.thread_of_message(get_portal(), request_uow(), current_actor(), message_id)
-    return conversation_page(thread_id, reply_endpoint="inbox.reply", attachment_endpoint="inbox.attachment")
+    return conversation_page(thread_id, reply_endpoint="inbox.reply", attachment_endpoint="inbox.attachment",
+                             read_action=url_for("inbox.read", message_id=message_id))
+
+
+@bp.post("/<int:message_id>/lu")
+@families_only
+def read(message_id: int) -> ResponseReturnValue:
+    """Marquer comme lu (``lu=1``, sent by the page itself once shown) or non lu (``lu=0``)."""
+    thread_id = services.thread_of_message(get_portal(), request_uow(), current_actor(), message_id)
+    return mark_reading(
+        thread_id,
+        done=lambda _thread, read: url_for("inbox.show", message_id=message_id) if read else url_for("inbox.index"),
+    )
 
 
 @bp.post("/conversation/<int:thread_id>/repondre")
@@ -117,13 +132,11 @@ def conversation_page(
     attachment_endpoint: str,
     errors: dict[str | None, list[str]] | None = None,
     draft: str = "",
-    mark_read: bool = True,
+    read_action: str | None = None,
     **extra: Any,
 ) -> ResponseReturnValue:
-    """Render a conversation (and commit the "read" marks)."""
-    uow = request_uow()
-    view = services.conversation(get_portal(), uow, current_actor(), thread_id, mark_read=mark_read)
-    uow.commit()
+    """Render a conversation; ``read_action`` is where its "Marquer comme lu / non lu" form posts."""
+    view = services.conversation(get_portal(), request_uow(), current_actor(), thread_id)
     return render_template(
         "inbox/conversation.html",
         view=view,
@@ -131,6 +144,7 @@ def conversation_page(
         draft=draft,
         reply_endpoint=reply_endpoint,
         attachment_endpoint=attachment_endpoint,
+        read_action=read_action,
         limits=services.settings_of(get_portal()),
         **extra,
     ), (422 if errors else 200)
@@ -158,12 +172,29 @@ def reply_to(
             attachment_endpoint=attachment_endpoint,
             errors=exc.by_field(),
             draft=body,
-            mark_read=False,
             **extra,
         )
     flash(_("Votre réponse a été envoyée."), "success")
     assert message.id is not None
     return redirect(done(message.id) + f"#message-{message.id}")
+
+
+def mark_reading(thread_id: int, *, done: Callable[[Thread, bool], str]) -> ResponseReturnValue:
+    """Mark the messages a page showed (``message`` fields) read (``lu=1``), or the conversation
+    unread (``lu=0``). The page's own script asks with
+    ``X-Requested-With: fetch`` and gets 204; the button without JavaScript is redirected to
+    ``done(thread, read)`` with a message."""
+    value = request.form.get("lu", "1")
+    if value not in ("0", "1"):
+        abort(400)
+    shown = {int(i) for i in request.form.getlist("message")[:MAX_SHOWN] if i.isascii() and i.isdigit() and len(i) < 10}
+    uow = request_uow()
+    thread = reading.mark(get_portal(), uow, current_actor(), thread_id, read=value == "1", shown=shown)
+    uow.commit()
+    if request.headers.get("X-Requested-With") == "fetch":
+        return "", 204
+    flash(_("La conversation est marquée comme lue.") if value == "1" else _("Le dernier message est marqué comme non lu."), "success")
+    return redirect(done(thread, value == "1"))
 
 
 def attachment_response(attachment_id: int) -> ResponseReturnValue:

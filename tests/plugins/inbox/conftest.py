@@ -106,3 +106,14 @@ def pdf_bytes() -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def read_on_screen(client: FlaskClient, path: str) -> object:
+    """What the page's script does once a person sees the page: post its "Marquer comme lu" form."""
+    page = client.get(path).get_data(as_text=True)
+    form = re.search(r'<form method="post" action="([^"]+)" class="read-mark" id="mark-read"[^>]*>(.*?)</form>', page, re.S)
+    assert form, f"no 'Marquer comme lu' form on {path}"
+    data: dict[str, list[str]] = {}
+    for name, value in re.findall(r'name="([^"]+)" value="([^"]*)"', form.group(2)):
+        data.setdefault(name, []).append(value)
+    return client.post(form.group(1), data=data, headers={"X-Requested-With": "fetch"})

@@ -13,7 +13,7 @@ from famille_core.entities import Actor, Direction, Family, Message, Role, Threa
 from famille_core.services.accounts import create_user
 from famille_plugins.inbox import services
 from tests.conftest import csrf_token
-from tests.plugins.inbox.conftest import GUIDE_SUBJECT, logged_in, reply, send
+from tests.plugins.inbox.conftest import GUIDE_SUBJECT, logged_in, read_on_screen, reply, send
 
 
 def only_thread(portal: Portal) -> Thread:
@@ -39,7 +39,11 @@ def test_agent_reads_replies_and_marks_handled(
     assert "Famille DUPONT (694504900001)" in agent_client.get(page).get_data(as_text=True)
     with demo.unit_of_work() as uow:
         (question,) = uow.find(Message)
-        assert question.read_at is not None  # the agent opened it
+        assert question.read_at is None  # showing the page changes nothing...
+    assert read_on_screen(agent_client, page).status_code == 204  # type: ignore[attr-defined]
+    with demo.unit_of_work() as uow:
+        (question,) = uow.find(Message)
+        assert question.read_at is not None  # ...the page's script marks it read once shown
     reply(agent_client, page, f"{page}/repondre", "C'est noté.")
     with demo.unit_of_work() as uow:
         answer = uow.first(Message, direction="from_collectivity")
@@ -96,6 +100,7 @@ def test_a_message_arriving_meanwhile_is_not_hidden_by_the_handled_mark(
     shown = agent_client.get(page).get_data(as_text=True)
     assert "La famille a écrit entre-temps" in shown and "Autre question" in shown
     assert only_thread(demo).handled is False
+    read_on_screen(agent_client, page)
     # Now that it is read, the mark is accepted.
     assert mark(agent_client, thread.id or 0, "1").status_code == 302  # type: ignore[attr-defined]
     assert only_thread(demo).handled is True

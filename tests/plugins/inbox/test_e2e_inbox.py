@@ -1,15 +1,16 @@
 """The acceptance journey in Debian's Chromium: the demo parent sends the guide's "Demande de
 renseignements" (keyboard only), the ENFANCE agent reads and answers it, the parent logs in
 again, is told "Vous avez 1 nouveau message", opens it, and it is then read. Every page of the
-journey is checked with axe (WCAG 2.1 A/AA)."""
+journey is checked with axe (WCAG 2.1 A/AA). Without JavaScript, the "Marquer comme lu" button
+does what the page's script does."""
 
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
-from famille_core import Portal
-from famille_core.entities import Direction, Message
+from famille_core import Portal, notify_family
+from famille_core.entities import Direction, Family, Message
 from tests.e2e_fixtures import axe_violations, format_violations
 from tests.plugins.inbox.conftest import GUIDE_BODY, GUIDE_SUBJECT
 
@@ -93,6 +94,9 @@ def test_parent_asks_agent_answers_parent_reads(demo: Portal, live_server: str, 
     assert page.evaluate("getComputedStyle(document.querySelector('tr.unread')).fontWeight") == "700"
     unread.get_by_role("link", name=f"Re : {GUIDE_SUBJECT}").click()
     expect(page.get_by_text("Vous pouvez inscrire votre fils en ligne, rubrique Agenda.")).to_be_visible()
+    # Shown to a person, the page marks it read itself (a GET alone changes nothing).
+    expect(page.get_by_role("button", name="Marquer comme non lu")).to_be_visible()
+    assert_accessible(page)
     page.get_by_role("link", name="Retour à la boîte de réception").click()
     expect(page.locator("tr.unread")).to_have_count(0)
     expect(page.get_by_text("Non lu")).to_have_count(0)
@@ -108,3 +112,29 @@ def test_inbox_fits_320_pixels(demo: Portal, live_server: str, page: Page) -> No
     for path in ("/messages/", "/messages/nouveau"):
         page.goto(f"{live_server}{path}")
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), path
+
+
+def test_without_javascript_the_button_marks_read_and_unread(demo: Portal, live_server: str, browser: Browser) -> None:
+    with demo.unit_of_work() as uow:
+        dupont = uow.first(Family, name="DUPONT")
+        assert dupont is not None and dupont.id is not None
+        message_id = notify_family(demo, uow, dupont.id, "Facture disponible", "Votre facture est en ligne.")
+        uow.commit()
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        log_in(page, live_server, "parent@example.org", "parent-demo-password")
+        page.goto(f"{live_server}/messages/")
+        page.locator("tr.unread").get_by_role("link", name="Facture disponible").click()
+        expect(page.get_by_text("Votre facture est en ligne.")).to_be_visible()
+        with demo.unit_of_work() as uow:
+            assert uow.get(Message, message_id).read_at is None  # type: ignore[union-attr]
+        page.get_by_role("button", name="Marquer comme lu").click()
+        expect(page.get_by_role("status")).to_contain_text("La conversation est marquée comme lue.")
+        with demo.unit_of_work() as uow:
+            assert uow.get(Message, message_id).read_at is not None  # type: ignore[union-attr]
+        page.get_by_role("button", name="Marquer comme non lu").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Boîte de réception")
+        expect(page.locator("tr.unread")).to_have_count(1)
+    finally:
+        context.close()

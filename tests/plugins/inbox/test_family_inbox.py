@@ -16,6 +16,7 @@ from tests.plugins.inbox.conftest import (
     GUIDE_BODY,
     GUIDE_SUBJECT,
     message_id_from,
+    read_on_screen,
     reply,
     send,
 )
@@ -70,7 +71,7 @@ def test_messages_are_newest_first_with_french_date_and_human_size(
     assert "2 Ko" in listed[1]
 
 
-def test_unread_is_bold_and_in_words_and_opening_marks_read(
+def test_unread_is_bold_and_in_words_and_reading_the_page_marks_read(
     parent_client: FlaskClient, demo: Portal
 ) -> None:
     message_id = post_notice(demo, "Cantine - inscription prise en compte")
@@ -80,6 +81,7 @@ def test_unread_is_bold_and_in_words_and_opening_marks_read(
     assert '<a href="/messages/">Vous avez 1 nouveau message</a>' in home
     opened = parent_client.get(f"/messages/{message_id}").get_data(as_text=True)
     assert "Cantine - inscription prise en compte" in opened
+    assert read_on_screen(parent_client, f"/messages/{message_id}").status_code == 204  # type: ignore[attr-defined]
     with demo.unit_of_work() as uow:
         message = uow.get(Message, message_id)
         assert message is not None and message.read_at is not None
