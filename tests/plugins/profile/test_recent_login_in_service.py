@@ -21,8 +21,8 @@ from famille_plugins.profile import services
 from host_flask.access import current_actor, families_only
 from host_flask.app import get_portal
 from host_flask.uow import request_uow
-from tests.mail_helpers import sent_emails
 from tests.conftest import csrf_token
+from tests.mail_helpers import sent_emails
 from tests.plugins.profile.conftest import child_id
 
 NEW_IBAN = "DE89370400440532013000"
