@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from famille_core import Conflict, Portal
 from famille_core.entities import Actor, Direction, Family, Message, Role, Thread
 from famille_core.services.accounts import create_user
-from famille_plugins.inbox import services
+from famille_plugins.inbox import reading, services
 from tests.conftest import csrf_token
 from tests.plugins.inbox.conftest import GUIDE_SUBJECT, logged_in, read_on_screen, reply, send
 
@@ -120,7 +120,8 @@ def test_reply_and_handled_mark_at_the_same_time_never_hide_a_message(demo: Port
     thread_id = message.thread_id
     for round_number in range(10):
         with demo.unit_of_work() as uow:
-            services.conversation(demo, uow, agent, thread_id)  # the agent has read everything
+            shown = services.conversation(demo, uow, agent, thread_id)  # the agent has read everything
+            reading.mark(demo, uow, agent, thread_id, read=True, shown=shown.unread)
             uow.commit()
         barrier = threading.Barrier(2)
         errors: list[BaseException] = []
