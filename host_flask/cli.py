@@ -143,7 +143,7 @@ def create_user_command(
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Valide sans rien écrire et affiche le rapport.")
 def import_command(kind: str, path: Path, dry_run: bool) -> None:
-    from famille_core.services.imports import import_rows, read_rows
+    from famille_core.services.imports import import_batches, read_rows
 
     portal = current_portal()
     fmt = "json" if path.suffix.lower() == ".json" else "csv"
@@ -151,13 +151,8 @@ def import_command(kind: str, path: Path, dry_run: bool) -> None:
         rows = read_rows(kind, path.read_text(encoding="utf-8-sig"), fmt)
     except (ValueError, ValidationFailed) as exc:
         raise click.ClickException(f"Fichier illisible : {exc}") from exc
-    with (
-        portal.unit_of_work() as uow,
-        click.progressbar(length=len(rows), label=f"Import {kind}", file=sys.stderr) as bar,
-    ):
-        report = import_rows(portal, uow, kind, rows, dry_run=dry_run, progress=bar.update)
-        if not dry_run:
-            uow.commit()
+    with click.progressbar(length=len(rows), label=f"Import {kind}", file=sys.stderr) as bar:
+        report = import_batches(portal, kind, rows, dry_run=dry_run, progress=bar.update)
     for error in report.errors:
         click.echo(f"ligne {error.line} — {error.field or '(ligne)'} : {error.message}")
     counts = report.counts

@@ -4,10 +4,15 @@ A ``before_flush`` listener looks at what the unit of work is about to write and
 :class:`~famille_core.entities.DomainEvent` per meaningful change — no service has to remember to
 publish. Payloads hold identifiers and states only, never personal data.
 
-Ordering: event ids come from a sequence, and two transactions may commit out of id order. To keep
-the rule "a reader that has seen id N will never later find an event < N", transactions that write
-events take the ``domain_event`` lock until they commit (PostgreSQL advisory lock; SQLite
-serialises writers anyway).
+Ordering: a reader that has seen id N never later finds an event < N (docs/api.md, "The event
+feed"). Ids come from a sequence, and transactions commit in any order, so the events are not
+written when the change is flushed: they wait in the session and are inserted just before the
+commit, under the ``domain_event`` lock (a PostgreSQL advisory lock), which the commit releases.
+A transaction therefore takes its ids only once every transaction that took smaller ones is
+committed (PostgreSQL makes a transaction visible before it releases its locks), and the lock is
+held for the commit alone: a long ERP import or an open transaction never makes a booking wait,
+and since the lock is the last one a transaction takes, it closes no deadlock cycle. SQLite
+serialises writers anyway.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event, inspect
+from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import Session
 
 from famille_core import entities as e
@@ -49,14 +54,17 @@ def _changed(obj: object, attribute: str) -> bool:
     return bool(inspect(obj).attrs[attribute].history.has_changes())
 
 
-PENDING_IDS = "famille_events_pending_ids"
+QUEUED = "famille_events_queued"
+"""``session.info`` key: the events of this transaction not yet written, with their source."""
+
+FEED_LOCK = 0x46414D494C4C45
+"""The advisory lock key of the event feed, held from the events' insertion to the commit."""
 
 
-def _events_for(session: Session) -> Iterable[e.DomainEvent]:
+def _events_for(session: Session) -> Iterable[tuple[e.DomainEvent, Any]]:
     now = datetime.now(UTC)
-    pending = session.info.setdefault(PENDING_IDS, [])
 
-    def make(kind: str, obj: Any, entity: str, **payload: Any) -> e.DomainEvent:
+    def make(kind: str, obj: Any, entity: str, **payload: Any) -> tuple[e.DomainEvent, Any]:
         domain_event = e.DomainEvent(
             at=now,
             kind=kind,
@@ -67,9 +75,7 @@ def _events_for(session: Session) -> Iterable[e.DomainEvent]:
                 k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in payload.items()
             },
         )
-        if domain_event.entity_id is None:
-            pending.append((domain_event, obj))  # the row's id is known after the flush
-        return domain_event
+        return domain_event, obj
 
     for obj in list(session.new):
         if isinstance(obj, e.Reservation):
@@ -144,27 +150,38 @@ def _events_for(session: Session) -> Iterable[e.DomainEvent]:
 
 
 def _record(session: Session, _context: Any, _instances: Any) -> None:
-    events = list(_events_for(session))
-    if not events:
+    """Queue the events of the changes about to be flushed (written at commit)."""
+    session.info.setdefault(QUEUED, []).extend(_events_for(session))
+
+
+def _write_queued(session: Session) -> None:
+    """Just before the commit: insert the transaction's events under the feed lock."""
+    if not session.info.get(QUEUED):
         return
-    bind = session.get_bind()
-    if bind.dialect.name == "postgresql":
-        from sqlalchemy import func, select
-
-        session.connection().execute(select(func.pg_advisory_xact_lock(0x46414D494C4C45)))
-    session.add_all(events)
-
-
-def _fill_ids(session: Session, _context: Any) -> None:
-    """Events of new rows learn the row's id once it is known (written by the next flush,
-    in the same transaction)."""
-    for domain_event, source in session.info.pop(PENDING_IDS, []):
-        domain_event.entity_id = source.id
+    session.flush()  # the last changes, which may queue more events and give rows their ids
+    queued = session.info.pop(QUEUED, [])
+    if not queued:
+        return
+    for domain_event, source in queued:
+        # Rows created in this transaction know their id now.
+        if domain_event.entity_id is None:
+            domain_event.entity_id = getattr(source, "id", None)
         if domain_event.family_id is None:
             domain_event.family_id = _family_of(source)
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(FEED_LOCK)))
+    session.add_all([domain_event for domain_event, _ in queued])
+    session.flush()
+
+
+def _forget_queued(session: Session, transaction: Any) -> None:
+    """A transaction that ends without committing takes its events with it."""
+    if transaction.parent is None:
+        session.info.pop(QUEUED, None)
 
 
 def install(session_class: Any) -> None:
     """Record events for every session made by ``session_class`` (a sessionmaker)."""
     event.listen(session_class, "before_flush", _record)
-    event.listen(session_class, "after_flush_postexec", _fill_ids)
+    event.listen(session_class, "before_commit", _write_queued)
+    event.listen(session_class, "after_transaction_end", _forget_queued)

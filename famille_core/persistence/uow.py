@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -23,6 +24,21 @@ log = logging.getLogger(__name__)
 
 CHANGED_MEANWHILE = "Cette fiche a été modifiée entre-temps."
 ALREADY_EXISTS = "Cet élément existe déjà (demande envoyée deux fois ?) : rien n'a été modifié."
+RACED = (
+    "Une autre demande modifiait les mêmes données au même moment : rien n'a été enregistré. "
+    "Réessayez."
+)
+
+LOST_RACE_STATES = {"40001", "40P01", "55P03"}
+"""PostgreSQL's serialization_failure, deadlock_detected and lock_not_available: the database
+gave up one transaction so that others could go on; nothing it did is kept."""
+
+
+def _lost_race(exc: DBAPIError) -> bool:
+    """True when the database refused ``exc``'s transaction because of a concurrent one."""
+    if getattr(exc.orig, "sqlstate", None) in LOST_RACE_STATES:
+        return True
+    return "database is locked" in str(exc.orig)  # SQLite, after its busy timeout
 
 
 def _is_unique_violation(exc: IntegrityError) -> bool:
@@ -84,7 +100,8 @@ class SqlUnitOfWork:
         return statement
 
     def get(self, cls: type[T], ident: int, *, for_update: bool = False) -> T | None:
-        return self.session.get(cls, ident, with_for_update=for_update or None)
+        with self._races_as_conflicts():
+            return self.session.get(cls, ident, with_for_update=for_update or None)
 
     def find(
         self,
@@ -103,7 +120,8 @@ class SqlUnitOfWork:
             statement = statement.offset(offset)
         if for_update:
             statement = statement.with_for_update()
-        return list(self.session.scalars(statement))
+        with self._races_as_conflicts():
+            return list(self.session.scalars(statement))
 
     def first(self, cls: type[T], *, order_by: Sequence[str] = (), **criteria: Any) -> T | None:
         found = self.find(cls, order_by=order_by or ("id",), limit=1, **criteria)
@@ -113,7 +131,8 @@ class SqlUnitOfWork:
         statement = select(func.count()).select_from(cls)
         for name, value in criteria.items():
             statement = statement.where(_condition(getattr(cls, name), value))
-        return int(self.session.scalar(statement) or 0)
+        with self._races_as_conflicts():
+            return int(self.session.scalar(statement) or 0)
 
     def count_by(
         self, cls: type[Any], group: Sequence[str], **criteria: Any
@@ -122,7 +141,9 @@ class SqlUnitOfWork:
         statement = select(*columns, func.count()).group_by(*columns)
         for name, value in criteria.items():
             statement = statement.where(_condition(getattr(cls, name), value))
-        return {tuple(row[:-1]): int(row[-1]) for row in self.session.execute(statement)}
+        with self._races_as_conflicts():
+            rows = list(self.session.execute(statement))
+        return {tuple(row[:-1]): int(row[-1]) for row in rows}
 
     def add(self, entity: object) -> None:
         self.session.add(entity)
@@ -137,25 +158,33 @@ class SqlUnitOfWork:
             return Conflict(CHANGED_MEANWHILE)
         if isinstance(exc, IntegrityError) and _is_unique_violation(exc):
             return Conflict(ALREADY_EXISTS)
+        if isinstance(exc, DBAPIError) and _lost_race(exc):
+            return Conflict(RACED)
         return exc
 
-    def flush(self) -> None:
+    @contextmanager
+    def _races_as_conflicts(self) -> Iterator[None]:
+        """A statement that lost a race (a unique key taken meanwhile, a stale version, a
+        deadlock or serialization failure — on any statement, autoflush included) rolls the
+        unit back and raises :class:`Conflict` with a French message; never a server error."""
         try:
-            self.session.flush()
-        except (StaleDataError, IntegrityError) as exc:
+            yield
+        except (StaleDataError, DBAPIError) as exc:
+            other = isinstance(exc, DBAPIError) and not isinstance(exc, IntegrityError)
+            if other and not _lost_race(exc):  # type: ignore[arg-type]
+                raise  # a real failure: the host's error page rolls back and logs it
             translated = self._translate(exc)
             if translated is exc:
                 raise
             raise translated from exc
 
+    def flush(self) -> None:
+        with self._races_as_conflicts():
+            self.session.flush()
+
     def commit(self) -> None:
-        try:
+        with self._races_as_conflicts():
             self.session.commit()
-        except (StaleDataError, IntegrityError) as exc:
-            translated = self._translate(exc)
-            if translated is exc:
-                raise
-            raise translated from exc
         callbacks, self._after_commit = self._after_commit, []
         for callback in callbacks:
             # The change is committed: a failing notification (e-mail server down, a plugin's
@@ -173,6 +202,10 @@ class SqlUnitOfWork:
         self._after_commit.append(callback)
 
     def lock(self, name: str) -> None:
+        with self._races_as_conflicts():
+            self._lock(name)
+
+    def _lock(self, name: str) -> None:
         bind = self.session.get_bind()
         if bind.dialect.name == "postgresql":
             key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)

@@ -27,7 +27,7 @@ from famille_core.entities import (
     PaymentTransaction,
     Reservation,
 )
-from famille_core.errors import ValidationFailed
+from famille_core.errors import Conflict, ValidationFailed
 from famille_core.portal import Portal
 from famille_core.services.sync import UPSERTS, Outcome
 from famille_core.spreadsheet import csv_text
@@ -129,6 +129,67 @@ def import_rows(
     return report
 
 
+BATCH_ROWS = 500
+"""Rows committed together by :func:`import_batches`."""
+
+BATCH_ATTEMPTS = 3
+"""How many times a batch that lost a race with another writer is tried."""
+
+
+def import_batches(
+    portal: Portal,
+    kind: str,
+    rows: Iterable[tuple[int, dict[str, Any]]],
+    *,
+    dry_run: bool = False,
+    progress: Callable[[int], None] | None = None,
+    batch_rows: int = BATCH_ROWS,
+) -> ImportReport:
+    """Import ``rows``, committing every ``batch_rows`` rows; the report lists every rejected
+    line, whatever its batch.
+
+    Committed batches keep the database open to everyone during a long import (each
+    transaction is short, so no booking or payment waits for the import), and what was
+    committed stays if a later batch fails: importing the same file again finishes the work
+    (upserts change nothing twice). A batch that loses a race with another writer (a deadlock,
+    a key taken meanwhile) is tried again; after :data:`BATCH_ATTEMPTS` its lines are reported
+    rejected. A dry run is one transaction, rolled back: nothing is written.
+    """
+    rows = list(rows)
+    if dry_run:
+        with portal.unit_of_work() as uow:
+            return import_rows(portal, uow, kind, rows, dry_run=True, progress=progress)
+    report = ImportReport(kind=kind, dry_run=False)
+    for start in range(0, len(rows), batch_rows):
+        batch = rows[start : start + batch_rows]
+        part = _import_batch(portal, kind, batch)
+        for name, count in part.counts.items():
+            report.counts[name] += count
+        report.errors.extend(part.errors)
+        if progress is not None:
+            progress(len(batch))
+    return report
+
+
+def _import_batch(portal: Portal, kind: str, batch: list[tuple[int, dict[str, Any]]]) -> ImportReport:
+    reason = ""
+    for _attempt in range(BATCH_ATTEMPTS):
+        try:
+            with portal.unit_of_work() as uow:
+                part = import_rows(portal, uow, kind, batch)
+                uow.commit()
+            return part
+        except Conflict as exc:
+            reason = exc.message
+    failed = ImportReport(kind=kind, dry_run=False)
+    failed.counts["rejected"] = len(batch)
+    failed.errors = [
+        RowError(line, None, f"Lot non importé, réimportez le fichier : {reason}")
+        for line, _ in batch
+    ]
+    return failed
+
+
 def import_file(
     portal: Portal,
     kind: str,
@@ -137,14 +198,10 @@ def import_file(
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
-    """Import a CSV or JSON file (by its extension) in one transaction."""
+    """Import a CSV or JSON file (by its extension), in committed batches."""
     fmt = "json" if path.suffix.lower() == ".json" else "csv"
     rows = read_rows(kind, path.read_text(encoding="utf-8-sig"), fmt)
-    with portal.unit_of_work() as uow:
-        report = import_rows(portal, uow, kind, rows, dry_run=dry_run, progress=progress)
-        if not dry_run:
-            uow.commit()
-    return report
+    return import_batches(portal, kind, rows, dry_run=dry_run, progress=progress)
 
 
 def _names(

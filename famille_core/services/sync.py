@@ -268,6 +268,23 @@ def upsert_enrolment(uow: UnitOfWork, record: EnrolmentRecord) -> tuple[Enrollme
     return enrolment, Outcome.UPDATED if _apply(enrolment, values) else Outcome.UNCHANGED
 
 
+def _refuse_taken_invoice_keys(uow: UnitOfWork, record: InvoiceRecord) -> None:
+    """An invoice number or payment reference already given to another invoice is refused
+    with a message (the database's unique constraint would only say "conflict")."""
+    owner = uow.first(Invoice, external_id=record.external_id)
+    issues = []
+    for name, label, value in (
+        ("number", "Le numéro de facture", record.number),
+        ("reference", "La référence", record.reference),
+    ):
+        clash = uow.first(Invoice, **{name: value})
+        if clash is not None and clash is not owner:
+            issues.append(
+                Issue("taken", f"{label} {value} appartient déjà à une autre facture.", name)
+            )
+    raise_if(issues)
+
+
 def upsert_invoice(uow: UnitOfWork, record: InvoiceRecord) -> tuple[Invoice, Outcome]:
     """Create or update an invoice with its lines; totals are computed exactly from the lines.
 
@@ -283,6 +300,7 @@ def upsert_invoice(uow: UnitOfWork, record: InvoiceRecord) -> tuple[Invoice, Out
     raise_if(issues)
     family = _family_by_external_id(uow, record.family)
     assert family.id is not None
+    _refuse_taken_invoice_keys(uow, record)
     lines = [
         InvoiceLine(
             label=line.label,

@@ -221,3 +221,33 @@ def test_a_request_refused_before_the_api_views_is_still_a_problem_document(
     assert answer.status_code == 400
     assert answer.mimetype == "application/problem+json"
     assert answer.json["status"] == 400
+
+
+def test_an_invoice_number_or_reference_already_taken_is_a_422_per_field(
+    demo, client: FlaskClient, auth: dict[str, str]
+) -> None:
+    """Finding 17: a second invoice with the number of another one was a 500."""
+    invoice = {
+        "external_id": "FAC-1",
+        "family": "ERP-694504900001",
+        "number": "99990001",
+        "reference": "2026-CA-11-0099",
+        "issue_date": "2026-11-01",
+        "due_date": "2026-11-30",
+        "lines": [{"label": "Cantine", "quantity": "1", "unit_price": "4.15"}],
+    }
+    assert client.post("/api/v1/invoices", json=invoice, headers=auth).status_code == 200
+    again = client.post(
+        "/api/v1/invoices",
+        json={**invoice, "external_id": "FAC-2", "reference": "2026-CA-11-0100"},
+        headers=auth,
+    )
+    assert again.status_code == 422
+    assert again.mimetype == "application/problem+json"
+    assert [(e["field"], e["message"]) for e in again.json["errors"]] == [
+        ("number", "Le numéro de facture 99990001 appartient déjà à une autre facture.")
+    ]
+    both = client.post("/api/v1/invoices", json={**invoice, "external_id": "FAC-3"}, headers=auth)
+    assert {e["field"] for e in both.json["errors"]} == {"number", "reference"}
+    # The invoice itself can still be sent again (an upsert keyed on external_id).
+    assert client.post("/api/v1/invoices", json=invoice, headers=auth).json["outcome"] == "unchanged"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from famille_core import Portal
@@ -202,3 +203,85 @@ def test_export_shows_formula_like_identifiers_as_typed(demo: Portal, monkeypatc
     assert ["2026-11-17", "'=cmd|' /C calc'!A0", "'\t@SUM(1+1)", "CANTINE", "accepted"] in [
         row[1:] for row in rows
     ]
+
+
+INVOICES = (
+    "external_id,family,number,reference,issue_date,due_date,line.label,line.unit_price\n"
+    "F-1,ERP-694504900001,99998001,2026-CA-11-0201,2026-11-03,2026-11-30,Cantine,4.15\n"
+    "F-2,ERP-694504900001,99998001,2026-CA-11-0202,2026-11-03,2026-11-30,Cantine,4.15\n"
+    "F-3,ERP-694504900001,99998003,2026-CA-11-0203,2026-11-03,2026-11-30,Cantine,4.15\n"
+)
+
+
+def test_a_duplicate_invoice_number_in_a_csv_import_is_a_line_numbered_error(
+    demo: Portal, tmp_path: Path
+) -> None:
+    """Finding 17: the whole import stopped on a database traceback, with no line number."""
+    from famille_core.entities import Invoice
+    from famille_core.uow import In
+
+    path = _write(tmp_path, "invoices.csv", INVOICES)
+    report = import_file(demo, "invoices", path, dry_run=True)
+    assert [(e.line, e.field) for e in report.errors] == [(3, "number")]
+    report = import_file(demo, "invoices", path)
+    assert report.counts["created"] == 2 and report.counts["rejected"] == 1
+    assert [(e.line, e.field, e.message) for e in report.errors] == [
+        (3, "number", "Le numéro de facture 99998001 appartient déjà à une autre facture.")
+    ]
+    with demo.unit_of_work() as uow:
+        assert {i.external_id for i in uow.find(Invoice, number=In(["99998001", "99998003"]))} == {
+            "F-1",
+            "F-3",
+        }
+
+
+def test_an_import_commits_in_batches_and_reports_lines_across_them(
+    portal: Portal, tmp_path: Path
+) -> None:
+    """A long import holds no transaction open for long (finding 9): each batch is committed
+    before the next is read, and the report still names every rejected line."""
+    from famille_core.services.imports import import_batches, read_rows
+
+    text = "external_id,family_number,name\n" + "".join(
+        f"ERP-{n},{1000 + n},{'' if n == 4 else 'NOM'}\n" for n in range(1, 8)
+    )
+    rows = read_rows("families", text, "csv")
+    visible: list[int] = []
+
+    def after_batch(_rows: int) -> None:
+        with portal.unit_of_work() as other:  # another connection sees each batch at once
+            visible.append(other.count(Family))
+
+    report = import_batches(portal, "families", rows, progress=after_batch, batch_rows=3)
+    assert visible == [3, 5, 6]  # batches of lines 2-4, 5-7 (line 5 rejected), 8
+    assert report.counts == {"created": 6, "updated": 0, "unchanged": 0, "rejected": 1}
+    assert [(e.line, e.field) for e in report.errors] == [(5, "name")]
+
+    dry = import_batches(portal, "families", rows, dry_run=True, batch_rows=3)
+    assert dry.counts["unchanged"] == 6 and [e.line for e in dry.errors] == [5]
+
+
+def test_a_batch_that_loses_a_race_is_imported_again_once(
+    portal: Portal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from famille_core.errors import Conflict
+    from famille_core.services import imports
+    from famille_core.services.imports import import_batches, read_rows
+
+    record_class, upsert = imports.UPSERTS["families"]
+    raced: list[str] = []
+
+    def upsert_losing_once(uow, record):  # type: ignore[no-untyped-def]
+        if record.external_id == "ERP-2" and not raced:
+            raced.append(record.external_id)
+            upsert(uow, record)
+            raise Conflict("Une autre demande modifiait les mêmes données au même moment.")
+        return upsert(uow, record)
+
+    monkeypatch.setitem(imports.UPSERTS, "families", (record_class, upsert_losing_once))
+    rows = read_rows("families", FAMILIES, "csv")
+    report = import_batches(portal, "families", rows, batch_rows=5)
+    assert raced == ["ERP-2"]
+    assert report.counts == {"created": 2, "updated": 0, "unchanged": 0, "rejected": 0}
+    with portal.unit_of_work() as uow:
+        assert uow.count(Family) == 2

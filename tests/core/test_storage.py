@@ -285,3 +285,50 @@ def test_failing_after_commit_callback_is_logged_not_raised(portal, caplog) -> N
     assert "after-commit callback failed" in caplog.text
     with portal.unit_of_work() as uow:
         assert uow.count(Family) == 1
+
+
+@pytest.mark.postgres
+def test_a_deadlock_is_a_french_conflict_and_the_other_transaction_goes_on(portal) -> None:  # type: ignore[no-untyped-def]
+    """Two transactions lock "a" and "b" in opposite orders (forced interleaving): PostgreSQL
+    gives one up; its unit of work raises Conflict with a French message (never a raw
+    DeadlockDetected, which was a 500) and the other one commits."""
+    import threading
+    import time
+
+    from tests.core.test_event_feed import lock_waiters
+
+    first_locked = threading.Barrier(2)
+    outcomes: dict[str, str] = {}
+
+    def worker(name: str, first: str, second: str, wait_for_other: bool) -> None:
+        try:
+            with portal.unit_of_work() as uow:
+                uow.lock(first)
+                first_locked.wait(timeout=30)
+                if wait_for_other:  # take the second lock only once the other one waits
+                    deadline = time.monotonic() + 60
+                    while not lock_waiters(portal):
+                        assert time.monotonic() < deadline
+                        time.sleep(0.02)
+                uow.lock(second)
+                uow.add(Family(family_number=name, name="TEST"))
+                uow.commit()
+            outcomes[name] = "committed"
+        except Conflict as exc:
+            outcomes[name] = exc.message
+
+    threads = [
+        threading.Thread(target=worker, args=("A", "deadlock:a", "deadlock:b", False)),
+        threading.Thread(target=worker, args=("B", "deadlock:b", "deadlock:a", True)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sorted(outcomes.values()) == sorted(
+        ["committed", "Une autre demande modifiait les mêmes données au même moment : "
+         "rien n'a été enregistré. Réessayez."]
+    )
+    winner = next(name for name, outcome in outcomes.items() if outcome == "committed")
+    with portal.unit_of_work() as uow:
+        assert [f.family_number for f in uow.find(Family)] == [winner]

@@ -14,6 +14,7 @@ from sqlalchemy.pool import NullPool
 
 from famille_core import Portal
 from famille_core.persistence import make_engine
+from tests.conftest import csrf_token
 from tests.plugins.profile.conftest import child_id, post_form
 
 CANARY = "CANARY-ALLERGIE-e41f7"
@@ -138,3 +139,27 @@ def test_a_page_after_the_database_dropped_every_connection_still_answers(
     assert ended >= 1
     assert parent_client.get("/").status_code == 200
     assert parent_client.get("/compte/").status_code == 200
+
+
+def test_a_lost_race_in_a_view_that_does_not_expect_it_is_a_french_409(
+    parent_client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deadlock or a key taken meanwhile reaches the person as a French conflict message
+    with every security header, wherever it happens — not as a 500."""
+    from famille_core.errors import Conflict
+    from famille_core.persistence.uow import RACED
+    from famille_plugins.inbox import services
+
+    def loses_a_race(*_args: object, **_kwargs: object) -> None:
+        raise Conflict(RACED)
+
+    monkeypatch.setattr(services, "send_message", loses_a_race)
+    path = "/messages/nouveau"
+    response = parent_client.post(
+        path, data={"csrf_token": csrf_token(parent_client, path), "subject": "S", "body": "B"}
+    )
+    assert response.status_code == 409
+    page = response.get_data(as_text=True).replace("&#39;", "'")
+    assert "rien n'a été enregistré" in page and "<h1>Conflit</h1>" in page
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "Content-Security-Policy" in response.headers
