@@ -121,7 +121,21 @@ class PortalSettings:
     theme_dir: str = ""
     session_idle_minutes: int = field(default=30, validator=validators.in_(range(1, 31)))
     login_limit: str = "5 per minute"
+    """Password attempts (login, re-authentication, reset requests) per client address."""
     login_account_limit: str = "10 per hour"
+    """Password attempts per account from browsers it has not logged in from (docs/security.md
+    point 3: a browser that logged in before has its own count, so an attacker cannot lock the
+    owner out)."""
+    second_factor_limit: str = "5 per 15 minutes"
+    """Wrong second-factor codes per account; the last one ends the pending login and the owner is
+    told by e-mail."""
+    limiter_storage: str = ""
+    """Where attempt counters live, shared by every worker: empty for the portal's database, or a
+    ``limits`` storage URI such as ``redis://127.0.0.1:6379/0``; ``FAMILLE_LIMITER_STORAGE``
+    overrides it."""
+    trusted_proxies: int = field(default=0, validator=validators.in_(range(0, 6)))
+    """Reverse proxies in front of the portal whose ``X-Forwarded-For`` / ``X-Forwarded-Proto``
+    are believed (0: none — the headers are ignored, so a forged one cannot dodge a limit)."""
     agent_second_factor: str = field(
         default="optional", validator=validators.in_(["optional", "required"])
     )

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Flask, current_app
 from jinja2 import ChoiceLoader, FileSystemLoader
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from famille_core import ConfigurationError, Portal, load_settings
 from famille_core.persistence import build_sql_portal, database_url
@@ -109,13 +110,19 @@ def create_app(
     if config:
         app.config.update(config)
     app.extensions["famille"] = portal
+    if settings.portal.trusted_proxies:
+        # The client address (attempt limits) and scheme come from the trusted proxies' headers;
+        # with none, those headers are ignored (docs/security.md point 35).
+        hops = settings.portal.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
-    from host_flask import auth, errors, home, i18n, pages, security, uow
+    from host_flask import attempts, auth, errors, home, i18n, pages, security, uow
 
     i18n.init_app(
         app, settings.portal.languages, portal.instance_path, list(portal.pm.get_plugins())
     )
     security.init_app(app)
+    attempts.init_app(app)
     uow.init_app(app)
     auth.init_app(app)
     errors.init_app(app)

@@ -9,8 +9,10 @@ passwords). Their endpoints keep the ``auth.`` prefix.
 from __future__ import annotations
 
 import logging
+import unicodedata
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -56,10 +58,21 @@ def authenticated_at() -> datetime | None:
 
 
 def safe_next(target: str | None) -> str | None:
-    """Only same-site paths are followed after login (no open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    """``target`` when it is a path of this site, else ``None`` (no open redirect).
+
+    Browsers drop tabs and newlines from a ``Location`` and read a backslash as ``/``, so
+    ``next=/%09/evil.example`` would lead to ``//evil.example``: a target with a control, format or
+    space character, or a backslash, is refused outright, and what is left must parse as a path
+    without scheme or host.
+    """
+    if not target or "\\" in target:
+        return None
+    if any(unicodedata.category(char)[0] in "CZ" for char in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or target.startswith("//"):
+        return None
+    return target
 
 
 @bp.route("/deconnexion", methods=["POST"])
@@ -168,7 +181,6 @@ def init_app(app: Flask) -> None:
     from host_flask import login, password_reset  # noqa: F401
 
     app.register_blueprint(bp)
-    login.init_app(app)
     app.before_request(_enforce_access)
     app.before_request(_load_optional_user)
 

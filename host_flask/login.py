@@ -1,50 +1,58 @@
-"""Login, second factor step and re-authentication (security.md points 1, 3, 4, 7, 8).
+"""Login, second-factor step and re-authentication (docs/security.md points 1, 3, 4, 7, 8, 35,
+36). Routes of the ``auth`` blueprint (:mod:`host_flask.auth`).
 
-Routes of the ``auth`` blueprint (:mod:`host_flask.auth`).
+Every password or code typed here is counted by the attempt limiter (:mod:`host_flask.attempts`)
+**before** it is checked:
+
+* a password (login, ``/connexion/confirmer``, the current password of ``/mon-mot-de-passe``)
+  counts against the client address (``login_limit``) and against the account
+  (``login_account_limit``) — or, in a browser that logged in to that account before, against its
+  device cookie instead of the account (:mod:`host_flask.known_devices`). A right password gives
+  its attempt back;
+* a second-factor code counts against the account (``second_factor_limit``); the last wrong code
+  the limit allows ends the pending login and e-mails the owner.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any
 
-from flask import Flask, flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 
 from famille_core.entities import User
 from famille_core.services import accounts
+from host_flask import known_devices
 from host_flask import second_factor as second_factor_service
 from host_flask.access import current_user, public
 from host_flask.app import get_portal
+from host_flask.attempts import Attempt, Check, client_address, limiter
 from host_flask.auth import bp, now, safe_next, start_session
 from host_flask.uow import request_uow
 
 log = logging.getLogger(__name__)
 
 
-def _login_failed(response: Any) -> bool:
-    """Only failed attempts count towards the login limits."""
-    return bool(getattr(response, "status_code", 200) == 200 and request.method == "POST")
+def password_checks(email: str) -> list[Check]:
+    """The limits a password typed for the account of ``email`` counts against."""
+    settings = get_portal().settings.portal
+    device = known_devices.device_for(email)
+    account = (
+        Check("login-device", settings.login_account_limit, device)
+        if device
+        else Check("login-account", settings.login_account_limit, accounts.normalise_email(email))
+    )
+    return [Check("login-address", settings.login_limit, client_address()), account]
 
 
-def _reauth_failed(response: Any) -> bool:
-    return bool(getattr(response, "status_code", 200) == 422)
-
-
-def _account_key() -> str:
-    return "account:" + accounts.normalise_email(request.form.get("email", ""))
-
-
-def _ip_limit() -> str:
-    return str(get_portal().settings.portal.login_limit)
-
-
-def _account_limit() -> str:
-    return str(get_portal().settings.portal.login_account_limit)
+def count_password_attempt(email: str) -> Attempt:
+    """Count a password attempt for ``email`` before checking it; 429 past a limit."""
+    attempt = limiter().count(*password_checks(email))
+    if not attempt.allowed:
+        abort(429)
+    return attempt
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
@@ -55,12 +63,12 @@ def login() -> ResponseReturnValue:
     email = ""
     if request.method == "POST":
         email = request.form.get("email", "")
-        password = request.form.get("password", "")
-        portal = get_portal()
+        attempt = count_password_attempt(email)
         uow = request_uow()
-        user = accounts.authenticate(portal, uow, email, password)
+        user = accounts.authenticate(get_portal(), uow, email, request.form.get("password", ""))
         if user is not None:
             uow.commit()
+            attempt.refund()
             target = safe_next(request.args.get("next"))
             if user.totp_secret:
                 session.clear()
@@ -69,6 +77,7 @@ def login() -> ResponseReturnValue:
                 session["pending_at"] = now().isoformat()
                 return redirect(url_for("auth.second_factor", next=target))
             start_session(user)
+            known_devices.remember(user)
             return redirect(target or url_for("home.index"))
         error = _("Identifiant ou mot de passe incorrect.")
     return render_template("auth/login.html", error=error, email=email)
@@ -76,15 +85,17 @@ def login() -> ResponseReturnValue:
 
 @bp.route("/connexion/confirmer", methods=["GET", "POST"])
 def confirm_password() -> ResponseReturnValue:
-    """Type one's password again before a sensitive change (security.md point 7)."""
+    """Type one's password again before a sensitive change (docs/security.md point 7)."""
     user = current_user()
     assert user is not None
     error = None
     target = safe_next(request.args.get("next"))
     if request.method == "POST":
+        attempt = count_password_attempt(user.email)
         uow = request_uow()
         if accounts.authenticate(get_portal(), uow, user.email, request.form.get("password", "")):
             uow.commit()
+            attempt.refund()
             session["auth_at"] = now().isoformat()
             return redirect(target or url_for("home.index"))
         error = _("Mot de passe incorrect.")
@@ -111,13 +122,47 @@ def second_factor() -> ResponseReturnValue:
         return redirect(url_for("auth.login"))
     error = None
     if request.method == "POST":
-        if second_factor_service.verify(get_portal(), user, request.form.get("code", "")):
+        portal = get_portal()
+        attempt = limiter().count(
+            Check("second-factor", portal.settings.portal.second_factor_limit, str(user.id))
+        )
+        if attempt.allowed and second_factor_service.verify(
+            portal, user, request.form.get("code", "")
+        ):
             request_uow().commit()
+            attempt.clear()
             start_session(user)
+            known_devices.remember(user)
             return redirect(safe_next(request.args.get("next")) or url_for("home.index"))
-        request_uow().commit()
+        if not attempt.allowed or attempt.last:
+            return _end_pending_login(user, notify=attempt.last)
         error = _("Code incorrect ou expiré.")
     return render_template("auth/second_factor.html", error=error)
+
+
+def _end_pending_login(user: User, *, notify: bool) -> ResponseReturnValue:
+    """Too many wrong codes: back to the password step; the owner hears of it once (the attempt
+    that reached the limit), since whoever typed them knew the password."""
+    session.clear()
+    log.warning("second factor attempts exhausted", extra={"user_id": user.id})
+    if notify:
+        uow = request_uow()
+        accounts.security_notice(
+            get_portal(),
+            uow,
+            user,
+            "plusieurs codes de double authentification erronés ont été saisis après votre mot "
+            "de passe, et la connexion a été refusée",
+        )
+        uow.commit()
+    flash(
+        _(
+            "Trop de codes erronés : la connexion est annulée. Reconnectez-vous avec votre mot de "
+            "passe dans quelques minutes."
+        ),
+        "error",
+    )
+    return redirect(url_for("auth.login"))
 
 
 @bp.route("/securite/double-authentification", methods=["GET", "POST"])
@@ -146,37 +191,3 @@ def second_factor_setup() -> ResponseReturnValue:
         qr=second_factor_service.qr_svg(uri),
         error=error,
     ), 200 if error is None else 422
-
-
-def init_app(app: Flask) -> None:
-    """Login throttling keyed on the IP **and** the account; only failures count.
-
-    One limiter per application (its counters live in memory: run one process per portal, or give
-    ``RATELIMIT_STORAGE_URI`` a shared store such as Redis).
-    """
-    limiter = Limiter(
-        key_func=get_remote_address,
-        app=app,
-        default_limits=[],
-        storage_uri=app.config.get("RATELIMIT_STORAGE_URI", "memory://"),
-        strategy="moving-window",
-    )
-    view: Any = app.view_functions["auth.login"]
-    view = limiter.limit(_ip_limit, methods=["POST"], deduct_when=_login_failed)(view)
-    view = limiter.limit(
-        _account_limit, key_func=_account_key, methods=["POST"], deduct_when=_login_failed
-    )(view)
-    app.view_functions["auth.login"] = view
-    # Reset requests are throttled by address too: they send e-mail.
-    reset_view: Any = app.view_functions["auth.forgotten_password"]
-    app.view_functions["auth.forgotten_password"] = limiter.limit(_ip_limit, methods=["POST"])(
-        reset_view
-    )
-    # Confirming one's password is guessing too: same limits as the login.
-    confirm_view: Any = app.view_functions["auth.confirm_password"]
-    app.view_functions["auth.confirm_password"] = limiter.limit(
-        _ip_limit, methods=["POST"], deduct_when=_reauth_failed
-    )(confirm_view)
-    app.extensions["famille_limiter"] = limiter
-
-

@@ -1,11 +1,15 @@
-"""Forgotten, reset and changed passwords (security.md points 2, 4, 5, 7).
-
+"""Forgotten, reset and changed passwords (docs/security.md points 2, 4, 5, 7, 36, 37).
 Routes of the ``auth`` blueprint (:mod:`host_flask.auth`).
+
+The reset code never travels in a URL path or query, which access logs record (point 37): the
+e-mailed link carries it after ``#`` (a fragment, never sent to the server) and the page's script
+``static/password-reset.js`` moves it into the form, which posts it; without JavaScript, the person
+pastes the code, also printed in the e-mail, into the same form.
 """
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
@@ -14,7 +18,9 @@ from famille_core.hooks.results import Notification
 from famille_core.services import accounts
 from host_flask.access import current_user, public
 from host_flask.app import get_portal
+from host_flask.attempts import Check, client_address, limiter
 from host_flask.auth import bp, now
+from host_flask.login import count_password_attempt
 from host_flask.uow import request_uow
 
 
@@ -26,14 +32,20 @@ def forgotten_password() -> ResponseReturnValue:
         portal = get_portal()
         uow = request_uow()
         email = request.form.get("email", "")
+        settings = portal.settings.portal
+        attempt = limiter().count(
+            Check("reset-address", settings.login_limit, client_address()),
+            Check("reset-account", settings.login_account_limit, accounts.normalise_email(email)),
+        )
+        if not attempt.allowed:
+            abort(429)  # the same answer whether the address has an account or not
         token = accounts.request_password_reset(portal, uow, email)
         if token is not None:
             # The e-mail is only queued, with the token, in one transaction: the answer never
             # waits for the mail server nor depends on it (docs/security.md points 4 and 40).
-            # The link is built on the configured address, never on the request's Host header.
-            link = portal.settings.portal.base_url.rstrip("/") + url_for(
-                "auth.reset_password", token=token
-            )
+            # The link is built on the configured address, never on the request's Host header;
+            # the code rides in the fragment, which no server receives (docs/security.md point 37).
+            link = f"{settings.base_url.rstrip('/')}{url_for('auth.reset_password')}#code={token}"
             portal.hook.deliver_notification(
                 portal=portal,
                 uow=uow,
@@ -42,9 +54,10 @@ def forgotten_password() -> ResponseReturnValue:
                     subject=_("Réinitialisation de votre mot de passe"),
                     body=_(
                         "Bonjour,\n\nPour choisir un nouveau mot de passe, ouvrez ce lien (valable une heure, "
-                        "une seule fois) :\n%(link)s\n\nSi vous n'êtes pas à l'origine de cette demande, "
-                        "ignorez ce message.",
+                        "une seule fois) :\n%(link)s\n\nSi la page vous demande un code, copiez celui-ci :\n"
+                        "%(code)s\n\nSi vous n'êtes pas à l'origine de cette demande, ignorez ce message.",
                         link=link,
+                        code=token,
                     ),
                     kind="password_reset",
                 ),
@@ -61,26 +74,43 @@ def forgotten_password() -> ResponseReturnValue:
     return render_template("auth/forgotten.html")
 
 
-@bp.route("/reinitialiser-mot-de-passe/<token>", methods=["GET", "POST"])
+@bp.route("/reinitialiser-mot-de-passe", methods=["GET", "POST"])
 @public
-def reset_password(token: str) -> ResponseReturnValue:
-    """Choose a new password from an e-mailed link."""
+def reset_password() -> ResponseReturnValue:
+    """Choose a new password with the code of an e-mailed link (posted, never in the URL)."""
     errors: dict[str | None, list[str]] = {}
+    token = request.form.get("token", "").strip()
     if request.method == "POST":
         password = request.form.get("password", "")
         if password != request.form.get("confirm", ""):
             errors = {"confirm": [_("Les deux mots de passe ne sont pas identiques.")]}
         else:
+            portal = get_portal()
+            attempt = limiter().count(
+                Check("reset-code", portal.settings.portal.login_limit, client_address())
+            )
+            if not attempt.allowed:
+                abort(429)
             try:
-                accounts.reset_password(get_portal(), request_uow(), token, password)
+                user = accounts.reset_password(portal, request_uow(), token, password)
             except ValidationFailed as exc:
                 errors = exc.by_field()
+                if "token" not in errors:
+                    request_uow().rollback()
+                    attempt.refund()  # a right code with a refused password: not a guess
             else:
                 request_uow().commit()
+                attempt.refund()
+                # The owner proved who they are: strangers' failures no longer hold them back.
+                limiter().clear(
+                    Check("login-account", portal.settings.portal.login_account_limit, user.email)
+                )
                 session.clear()
                 flash(_("Votre mot de passe a été changé : vous pouvez vous connecter."), "success")
                 return redirect(url_for("auth.login"))
-    return render_template("auth/reset.html", errors=errors), 200 if not errors else 422
+    return render_template("auth/reset.html", errors=errors, token=token), (
+        200 if not errors else 422
+    )
 
 
 @bp.route("/mon-mot-de-passe", methods=["GET", "POST"])
@@ -94,14 +124,19 @@ def change_password() -> ResponseReturnValue:
         if new != request.form.get("confirm", ""):
             errors = {"confirm": [_("Les deux mots de passe ne sont pas identiques.")]}
         else:
+            attempt = count_password_attempt(user.email)  # the current password is checked
             try:
                 accounts.change_password(
                     get_portal(), request_uow(), user, request.form.get("current", ""), new
                 )
             except ValidationFailed as exc:
                 errors = exc.by_field()
+                if not any(issue.code == "wrong_password" for issue in exc.issues):
+                    request_uow().rollback()
+                    attempt.refund()
             else:
                 request_uow().commit()
+                attempt.refund()
                 session["nonce"] = user.session_nonce
                 session["auth_at"] = now().isoformat()
                 flash(_("Votre mot de passe a été changé."), "success")

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
+    Double,
     Enum,
     ForeignKey,
     Index,
@@ -508,3 +509,13 @@ named_lock = Table(
     Column("counter", Integer, nullable=False, default=0),
 )
 """Rows locked by :meth:`UnitOfWork.lock` on databases without advisory locks (SQLite)."""
+
+attempt_counter = Table(
+    "attempt_counter",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("hits", Integer, nullable=False),
+    Column("expires_at", Double, nullable=False),
+)
+"""Attempt counters shared by every worker (host_flask.attempts, docs/security.md point 35): the
+name holds keyed hashes only; ``expires_at`` is a Unix time."""

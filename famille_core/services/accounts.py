@@ -120,6 +120,7 @@ def change_password(portal: Portal, uow: UnitOfWork, user: User, current: str, n
     raise_if(password_issues(new, context_words(portal)))
     user.password_hash = hash_password(new)
     revoke_sessions(user)
+    _end_reset_tokens(portal, uow, user)
     security_notice(portal, uow, user, "votre mot de passe a été changé")
 
 
@@ -128,6 +129,14 @@ RESET_LIFETIME = timedelta(hours=1)
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _end_reset_tokens(portal: Portal, uow: UnitOfWork, user: User) -> None:
+    """End every unused reset link of ``user``: only the newest one ever works, and none after
+    the password changed (docs/security.md point 5)."""
+    now = portal.clock.now()
+    for record in uow.find(PasswordResetToken, user_id=user.id, used_at=None):
+        record.used_at = now
 
 
 def request_password_reset(portal: Portal, uow: UnitOfWork, email: str) -> str | None:
@@ -139,6 +148,7 @@ def request_password_reset(portal: Portal, uow: UnitOfWork, email: str) -> str |
     user = uow.first(User, email=normalise_email(email))
     if user is None or not user.is_active or user.id is None:
         return None
+    _end_reset_tokens(portal, uow, user)
     token = secrets.token_urlsafe(32)  # 256 bits
     now = portal.clock.now()
     uow.add(
@@ -169,7 +179,7 @@ def reset_password(portal: Portal, uow: UnitOfWork, token: str, new_password: st
     raise_if(password_issues(new_password, context_words(portal)))
     user.password_hash = hash_password(new_password)
     revoke_sessions(user)
-    record.used_at = now
+    _end_reset_tokens(portal, uow, user)
     security_notice(portal, uow, user, "votre mot de passe a été réinitialisé")
     log.info("password reset", extra={"user_id": user.id})
     return user

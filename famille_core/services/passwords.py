@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import unicodedata
 
 from argon2 import PasswordHasher
@@ -13,6 +14,13 @@ MIN_LENGTH = 12
 MAX_LENGTH = 128
 
 _hasher = PasswordHasher()  # argon2-cffi defaults: Argon2id, RFC 9106 low-memory profile
+
+CONCURRENT_HASHES = 4
+"""Argon2 computations running at once in one process; the others wait their turn. Each takes
+64 MiB (the default memory cost): a burst of logins cannot take more than 256 MiB per process
+(docs/security.md point 35)."""
+
+_hashing = threading.BoundedSemaphore(CONCURRENT_HASHES)
 
 COMMON_WORDS = frozenset(
     {
@@ -36,13 +44,15 @@ COMMON_WORDS = frozenset(
 
 def hash_password(password: str) -> str:
     """The Argon2id hash of ``password`` (``$argon2id$…``)."""
-    return _hasher.hash(password)
+    with _hashing:
+        return _hasher.hash(password)
 
 
 def verify_password(stored_hash: str, password: str) -> bool:
     """True when ``password`` matches ``stored_hash``."""
     try:
-        return _hasher.verify(stored_hash, password)
+        with _hashing:
+            return _hasher.verify(stored_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

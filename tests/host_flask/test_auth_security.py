@@ -223,3 +223,95 @@ def test_nul_byte_in_a_form_is_refused_before_any_view(app) -> None:  # type: ig
         data={"email": "parent@example.org\x00", "password": "x", "csrf_token": csrf_token(client)},
     )
     assert response.status_code == 400
+
+
+def test_login_rehashes_a_password_stored_with_weaker_parameters(demo, app: Flask) -> None:
+    """docs/security.md point 1: older Argon2 parameters are upgraded at the next login."""
+    from argon2 import PasswordHasher
+
+    from famille_core.services.passwords import needs_rehash, verify_password
+
+    weak = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash(PARENT[1])
+    with demo.unit_of_work() as uow:
+        user = uow.first(User, email=PARENT[0])
+        assert user is not None
+        user.password_hash = weak
+        uow.commit()
+    assert needs_rehash(weak)
+    assert login(app.test_client(), *PARENT).status_code == 302
+    with demo.unit_of_work() as uow:
+        stored = uow.first(User, email=PARENT[0]).password_hash  # type: ignore[union-attr]
+    assert stored != weak and stored.startswith("$argon2id$")
+    assert not needs_rehash(stored)
+    assert verify_password(stored, PARENT[1])
+    assert login(app.test_client(), *PARENT).status_code == 302
+
+
+@pytest.mark.parametrize("production", [True, False])
+def test_hsts_and_secure_cookies_only_in_production(portal, production: bool) -> None:
+    """docs/security.md point 30: HSTS and ``Secure`` cookies when ``production = true``."""
+    from famille_core import settings_from_mapping
+    from famille_core.demo import populate
+    from famille_core.persistence import build_sql_portal
+    from host_flask import create_app
+
+    settings = settings_from_mapping(
+        {
+            "portal": {"secret_key": "test-secret-key-not-for-production", "production": production},
+            "mail": {"delivery": "worker"},  # no background sender over the shared test database
+        }
+    )
+    own = build_sql_portal(
+        settings, portal.storage, clock=portal.clock, instance_path=portal.instance_path
+    )
+    with own.unit_of_work() as uow:
+        populate(own, uow)
+        uow.commit()
+    client = create_app({"TESTING": True}, portal=own).test_client()
+    page = client.get("/connexion")
+    # In production the test client speaks HTTPS (PREFERRED_URL_SCHEME), where Flask-WTF also
+    # wants a same-site Referer.
+    answer = client.post(
+        "/connexion",
+        data={"email": PARENT[0], "password": PARENT[1], "csrf_token": csrf_token(client)},
+        headers={"Referer": "https://localhost/connexion"},
+    )
+    assert answer.status_code == 302
+    cookies = answer.headers.getlist("Set-Cookie")
+    session_cookie = next(c for c in cookies if c.startswith("famille_session="))
+    device_cookie = next(c for c in cookies if c.startswith("famille_device="))
+    if production:
+        assert page.headers["Strict-Transport-Security"].startswith("max-age=")
+        assert "Secure" in session_cookie and "Secure" in device_cookie
+    else:
+        assert "Strict-Transport-Security" not in page.headers
+        assert "Secure" not in session_cookie and "Secure" not in device_cookie
+
+
+def test_argon2_checks_at_once_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/security.md point 35: a burst of logins waits its turn instead of taking 64 MiB each."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from famille_core.services import passwords
+
+    running = 0
+    most = 0
+    lock = threading.Lock()
+
+    class SlowHasher:
+        def verify(self, _stored: str, _password: str) -> bool:
+            nonlocal running, most
+            with lock:
+                running += 1
+                most = max(most, running)
+            time.sleep(0.05)
+            with lock:
+                running -= 1
+            return True
+
+    monkeypatch.setattr(passwords, "_hasher", SlowHasher())
+    with ThreadPoolExecutor(16) as pool:
+        assert all(pool.map(lambda _: passwords.verify_password("h", "p"), range(32)))
+    assert 1 <= most <= passwords.CONCURRENT_HASHES

@@ -127,7 +127,7 @@ def test_reset_answers_the_same_whatever_the_mail_server_then_mails_when_it_is_b
     assert send_due(demo).sent == 1
     (mail,) = mailbox.messages
     assert mail["To"] == "parent@example.org"
-    assert re.search(r"/reinitialiser-mot-de-passe/\S+", text_of(mail))
+    assert re.search(r"/reinitialiser-mot-de-passe#code=\S+", text_of(mail))
 
 
 def test_password_change_notice_survives_a_mail_outage(
