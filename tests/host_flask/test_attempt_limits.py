@@ -273,3 +273,32 @@ def test_the_limiter_is_shared_by_every_secret(demo: Portal, app: Flask) -> None
             client.post("/mot-de-passe-oublie", data={"email": email, "csrf_token": token}).status_code
         )
     assert statuses == [302] * 5 + [429]
+
+
+def test_re_authentication_and_password_change_share_the_password_limits(
+    demo: Portal, parent_client: FlaskClient
+) -> None:
+    """A stolen session cannot guess the password through /connexion/confirmer or
+    /mon-mot-de-passe: they count with the login, before Argon2."""
+    for _ in range(3):
+        wrong = parent_client.post(
+            "/connexion/confirmer",
+            data={"password": "devine-123456", "csrf_token": csrf_token(parent_client, "/")},
+        )
+        assert wrong.status_code == 422
+    for _ in range(2):
+        wrong = parent_client.post(
+            "/mon-mot-de-passe",
+            data={
+                "current": "devine-123456",
+                "password": "une phrase toute neuve",
+                "confirm": "une phrase toute neuve",
+                "csrf_token": csrf_token(parent_client, "/"),
+            },
+        )
+        assert wrong.status_code == 422
+    right = parent_client.post(
+        "/connexion/confirmer",
+        data={"password": PARENT[1], "csrf_token": csrf_token(parent_client, "/")},
+    )
+    assert right.status_code == 429

@@ -216,3 +216,13 @@ def test_without_javascript_the_code_is_typed_into_the_form(demo: Portal, app: F
     assert f"copiez celui-ci :\n{code}" in body
     wrong = _reset(app.test_client(), "/reinitialiser-mot-de-passe#code=pas-le-bon", "une phrase neuve ok")
     assert wrong.status_code == 422 and "plus valable" in wrong.get_data(as_text=True)
+
+
+def test_reset_codes_are_attempt_limited(demo: Portal, app: Flask) -> None:
+    """docs/security.md point 36: guessing reset codes is limited per address like passwords."""
+    client = app.test_client()
+    statuses = [
+        _reset(client, f"/reinitialiser-mot-de-passe#code=devine-{n}", "une phrase neuve ok").status_code
+        for n in range(6)
+    ]
+    assert statuses == [422] * 5 + [429]
