@@ -35,6 +35,7 @@ import functools
 import hashlib
 import itertools
 import os
+import threading
 import time
 from typing import Any
 
@@ -48,6 +49,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from famille_core.errors import ConfigurationError
+from famille_core.persistence import make_engine
 from famille_core.persistence.tables import attempt_counter
 
 EXTENSION = "famille_attempts"
@@ -143,8 +145,11 @@ class DatabaseStorage(Storage):
     SQLite) committed at once in its own transaction, whatever becomes of the request's: two
     workers incrementing together get two different counts. Expired rows are deleted now and then.
 
-    SQLite has one writer at a time: count an attempt before the request writes anything, and
-    give it back once the request's transaction is committed (as the login views do).
+    The counters use connections of their own (:func:`_counter_engine`): a request already
+    holding one of the portal's connections never waits for a second one from the same pool, which
+    a burst of simultaneous attempts would exhaust. SQLite has one writer at a time: count an
+    attempt before the request writes anything, and give it back once the request's transaction
+    is committed (as the login views do).
     """
 
     STORAGE_SCHEME = None  # built from the portal's engine, not from a URI
@@ -159,7 +164,7 @@ class DatabaseStorage(Storage):
                 "indiquez un serveur Redis (redis://…)."
             )
         super().__init__()
-        self.engine = engine
+        self.engine = _counter_engine(engine)
         self._calls = itertools.count(1)
 
     @property
@@ -219,6 +224,24 @@ class DatabaseStorage(Storage):
         )
         with self.engine.connect() as connection:
             return connection.execute(query).first()
+
+
+_counter_engines: dict[str, Engine] = {}
+_counter_engines_lock = threading.Lock()
+
+
+def _counter_engine(engine: Engine) -> Engine:
+    """A small pool of its own on the database of ``engine``, one per database and process.
+
+    (An in-memory SQLite database exists only through its own engine: that one is shared.)
+    """
+    if engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:"):
+        return engine
+    url = engine.url.render_as_string(hide_password=False)
+    with _counter_engines_lock:
+        if url not in _counter_engines:
+            _counter_engines[url] = make_engine(url, pool_size=2, max_overflow=8)
+        return _counter_engines[url]
 
 
 def storage_for(uri: str, engine: Engine | None) -> Storage:
