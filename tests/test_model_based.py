@@ -30,14 +30,16 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import Engine
 
-from famille_core import Conflict, Portal, ValidationFailed
+from famille_core import Conflict, FixedClock, Portal, ValidationFailed
 from famille_core.entities import (
+    EXPIRED_WITHOUT_RESULT,
     Absence,
     Activity,
     Actor,
     Invoice,
     InvoiceLine,
     InvoiceStatus,
+    Overpayment,
     PaymentState,
     PaymentTransaction,
     Reservation,
@@ -75,16 +77,21 @@ def _empty_database(engine: Engine) -> None:
     _empty(engine)
 
 
-def test_invariants_hold_whatever_the_sequence(portal: Portal, engine: Engine) -> None:
+def test_invariants_hold_whatever_the_sequence(
+    portal: Portal, engine: Engine, clock: FixedClock
+) -> None:
     from famille_core.demo import populate
 
     seen: Counter[str] = Counter()  # what the runs really did, across examples
+    start = clock.now()
 
     class Town(RuleBasedStateMachine):
         """One household booking places of a one-place canteen and paying its invoices."""
 
         @initialize()
         def open_the_town(self) -> None:
+            clock.instant = start  # each example starts at the same instant
+            self.attempts: list[int] = []
             _empty_database(engine)
             with portal.unit_of_work() as uow:
                 populate(portal, uow)
@@ -199,40 +206,104 @@ def test_invariants_hold_whatever_the_sequence(portal: Portal, engine: Engine) -
         )
         def pay(self, pick: int, replays: int, forged: int) -> None:
             with portal.unit_of_work() as uow:
+                in_flight = {
+                    t.invoice_id
+                    for t in uow.find(PaymentTransaction, state=PaymentState.PENDING)
+                }
+                open_invoices = [  # a payment in flight is the other rules' business
+                    invoice
+                    for invoice in uow.find(
+                        Invoice,
+                        family_id=self.family_id,
+                        status=InvoiceStatus.OPEN,
+                        order_by=("id",),
+                    )
+                    if invoice.id not in in_flight
+                ]
+            if not open_invoices:
+                return
+            invoice = open_invoices[pick % len(open_invoices)]
+            assert invoice.id is not None
+            transaction_id = self._start(invoice.id)
+            if transaction_id is None:
+                return
+            for _ in range(replays):
+                result = self._cash_register(transaction_id, forged)
+                if result.changed:
+                    seen["credited" if result.state is PaymentState.PAID else "settled"] += 1
+                elif forged:
+                    seen["forged amount refused"] += 1
+
+        def _start(self, invoice_id: int) -> int | None:
+            """ "Payer au guichet": the new attempt's id, or ``None`` when refused."""
+            started: list[int] = []
+
+            def urls(transaction_id: int) -> tuple[str, str]:
+                started.append(transaction_id)
+                base = f"http://127.0.0.1:5000/paiement/{transaction_id}"
+                return f"{base}/retour", f"{base}/notification"
+
+            try:
+                payments.start_payment(portal, self.actor, invoice_id, "guichet", urls)
+            except payments.PaymentInFlight:  # two tabs, the back button, a retry
+                seen["second start refused"] += 1
+                return None
+            except ValidationFailed:
+                return None
+            (transaction_id,) = started
+            self.attempts.append(transaction_id)
+            return transaction_id
+
+        def _cash_register(self, transaction_id: int, forged: int = 0) -> payments.AnswerResult:
+            """The cash register's signed answer: the amount was taken at the desk."""
+            with portal.unit_of_work() as uow:
+                transaction = uow.get(PaymentTransaction, transaction_id)
+            assert transaction is not None
+            montant = str(to_cents(transaction.amount) + forged)
+            recu = f"R{transaction_id}"
+            answer = {
+                "montant": montant,
+                "recu": recu,
+                "signature": desk.signature(SECRET, transaction_id, montant, recu),
+            }
+            return payments.handle_answer(portal, transaction_id, answer)
+
+        @rule(pick=st.integers(0, 50), twice=st.booleans())
+        def start_without_paying(self, pick: int, twice: bool) -> None:
+            """A payment started and not paid yet (the payer is on their way to the desk);
+            ``twice``: a second tab starts it again at once."""
+            with portal.unit_of_work() as uow:
                 open_invoices = uow.find(
                     Invoice, family_id=self.family_id, status=InvoiceStatus.OPEN, order_by=("id",)
                 )
             if not open_invoices:
                 return
-            invoice = open_invoices[pick % len(open_invoices)]
-            assert invoice.id is not None
-            tokens: dict[int, str] = {}
+            invoice_id = open_invoices[pick % len(open_invoices)].id
+            assert invoice_id is not None
+            first = self._start(invoice_id)
+            if twice:
+                assert first is None or self._start(invoice_id) is None
 
-            def urls(transaction_id: int, token: str) -> tuple[str, str]:
-                tokens[transaction_id] = token
-                base = f"http://127.0.0.1:5000/paiement/{transaction_id}/{token}"
-                return f"{base}/retour", f"{base}/notification"
+        @rule(pick=st.integers(0, 50))
+        def retry_hours_later(self, pick: int) -> None:
+            """The payer started, never went to the desk; hours later they start again."""
+            self.start_without_paying(pick, twice=False)
+            self.hours_later()
+            self.start_without_paying(pick, twice=False)
 
-            try:
-                payments.start_payment(portal, self.actor, invoice.id, "guichet", urls)
-            except ValidationFailed:
-                return
-            ((transaction_id, token),) = tokens.items()
-            with portal.unit_of_work() as uow:
-                transaction = uow.get(PaymentTransaction, transaction_id)
-            assert transaction is not None
-            montant = str(to_cents(transaction.amount) + forged)
-            answer = {
-                "montant": montant,
-                "recu": f"R{transaction_id}",
-                "signature": desk.signature(SECRET, transaction_id, montant, f"R{transaction_id}"),
-            }
-            for _ in range(replays):
-                result = payments.handle_answer(portal, transaction_id, token, answer)
-                if result.changed:
-                    seen["credited" if result.state is PaymentState.PAID else "settled"] += 1
-                elif forged:
-                    seen["forged amount refused"] += 1
+        def hours_later(self) -> None:
+            """The reconciliation, hours later: attempts still unpaid expire without a result,
+            so that a new attempt may start; the first may still be paid afterwards."""
+            clock.advance(timedelta(hours=3))
+            payments.reconcile(portal)
+
+        @rule()
+        def cash_register_pays_every_attempt(self) -> None:
+            """Every attempt started is paid at the desk (pending or expired): money may arrive
+            twice for one invoice, and must never be lost."""
+            for transaction_id in self.attempts:
+                if self._cash_register(transaction_id).changed:
+                    seen["paid at the desk"] += 1
 
         # ------------------------------------------------------------------ invariants
 
@@ -256,17 +327,25 @@ def test_invariants_hold_whatever_the_sequence(portal: Portal, engine: Engine) -
             with portal.unit_of_work() as uow:
                 for invoice in uow.find(Invoice, family_id=self.family_id):
                     lines = uow.find(InvoiceLine, invoice_id=invoice.id)
-                    paid = [
-                        t.amount
-                        for t in uow.find(PaymentTransaction, invoice_id=invoice.id)
-                        if t.state is PaymentState.PAID
-                    ]
+                    attempts = uow.find(PaymentTransaction, invoice_id=invoice.id)
+                    paid = [t.amount for t in attempts if t.state is PaymentState.PAID]
+                    surplus = [o.amount for o in uow.find(Overpayment, invoice_id=invoice.id)]
                     assert invoice.total == sum((line.amount for line in lines), Decimal("0"))
                     before = self.paid_before.get(invoice.id, Decimal("0"))
-                    assert invoice.paid_amount == before + sum(paid, Decimal("0"))
+                    received = before + sum(paid, Decimal("0"))
+                    # Credited: what was paid, less the surplus kept as an overpayment to refund.
+                    assert invoice.paid_amount == received - sum(surplus, Decimal("0"))
                     assert invoice.balance == invoice.total - invoice.paid_amount
+                    if paid:  # never lost: a surplus is recorded, the balance never negative
+                        assert sum(surplus, Decimal("0")) == max(
+                            Decimal("0"), received - max(invoice.total, before)
+                        )
+                        assert invoice.balance >= 0
+                    seen["overpaid"] += bool(surplus)
                     if invoice.paid_amount:
                         assert (invoice.status is InvoiceStatus.PAID) == (invoice.balance <= 0)
+                    states = [t.state for t in attempts]
+                    assert states.count(PaymentState.PENDING) <= 1, "two payments in flight"
 
         @invariant()
         def settled_payments_never_change(self) -> None:
@@ -275,8 +354,15 @@ def test_invariants_hold_whatever_the_sequence(portal: Portal, engine: Engine) -
             with portal.unit_of_work() as uow:
                 for transaction in uow.find(PaymentTransaction):
                     assert transaction.id is not None
-                    if transaction.id in self.settled:
-                        assert transaction.state is self.settled[transaction.id]
+                    before = self.settled.get(transaction.id)
+                    if before is PaymentState.EXPIRED and transaction.state is PaymentState.PAID:
+                        # The one exception: expired without a result, then paid (late).
+                        assert transaction.provider_data["reason"] == EXPIRED_WITHOUT_RESULT
+                        assert transaction.provider_data["late_outcome"] == "paid"
+                        seen["paid late"] += 1
+                        self.settled[transaction.id] = transaction.state
+                    elif before is not None:
+                        assert transaction.state is before
                     elif transaction.state.is_final:
                         self.settled[transaction.id] = transaction.state
 
@@ -293,8 +379,8 @@ def test_invariants_hold_whatever_the_sequence(portal: Portal, engine: Engine) -
         run_state_machine_as_test(
             Town,
             settings=settings(
-                max_examples=10,
-                stateful_step_count=20,
+                max_examples=12,
+                stateful_step_count=25,
                 deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
             ),
@@ -303,3 +389,4 @@ def test_invariants_hold_whatever_the_sequence(portal: Portal, engine: Engine) -
         _empty_database(engine)
     # The runs must have reached the interesting states, or the invariants proved nothing.
     assert seen["booked"] and seen["credited"] and seen["forged amount refused"], seen
+    assert seen["second start refused"] and seen["overpaid"], seen

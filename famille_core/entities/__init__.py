@@ -23,11 +23,14 @@ from famille_core.entities.activities import (
     ReservationState,
 )
 from famille_core.entities.billing import (
+    EXPIRED_WITHOUT_RESULT,
     Invoice,
     InvoiceLine,
     InvoiceStatus,
+    Overpayment,
     PaymentState,
     PaymentTransaction,
+    RefundState,
     Regie,
 )
 from famille_core.entities.children import (
@@ -54,6 +57,7 @@ from famille_core.entities.mail import EmailState, OutgoingEmail
 from famille_core.entities.messages import Attachment, Direction, Message, Thread
 
 __all__ = [
+    "EXPIRED_WITHOUT_RESULT",
     "Absence",
     "AbsenceReason",
     "Activity",
@@ -86,10 +90,12 @@ __all__ = [
     "InvoiceStatus",
     "Message",
     "OutgoingEmail",
+    "Overpayment",
     "PasswordResetToken",
     "PaymentState",
     "PaymentTransaction",
     "ProfileExtraValue",
+    "RefundState",
     "Regie",
     "Reservation",
     "ReservationState",

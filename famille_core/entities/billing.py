@@ -97,7 +97,55 @@ class PaymentTransaction:
     refdet: str = ""
     exer: str = ""
     mode: str = ""
-    secret_hash: str = ""
     created_at: datetime
     updated_at: datetime
     provider_data: dict[str, Any] = field(factory=dict)
+
+    @property
+    def awaits_late_answer(self) -> bool:
+        """Expired only because no result came in time: the provider may still report it paid.
+
+        The one exception to "a final state never changes" (docs/payment.md, "Late answers"):
+        such a transaction may still move ``expired → paid`` when the provider says so, until it
+        gives a final answer (``late_outcome``).
+        """
+        return (
+            self.state is PaymentState.EXPIRED
+            and self.provider_data.get("reason") == EXPIRED_WITHOUT_RESULT
+            and "late_outcome" not in self.provider_data
+        )
+
+
+EXPIRED_WITHOUT_RESULT = "no_result_in_time"
+"""``provider_data["reason"]`` of a transaction expired because its result stayed unknown."""
+
+
+class RefundState(StrEnum):
+    """Where the refund of an overpayment stands."""
+
+    TO_REFUND = "to_refund"
+    """À rembourser."""
+    REFUNDED = "refunded"
+    """Remboursé (an agent says so, after the régie paid the family back)."""
+
+
+@define(slots=False, eq=False, kw_only=True)
+class Overpayment:
+    """Money received on an invoice beyond what it still asked (docs/security.md point 33).
+
+    Two attempts both paid (a lost notification, then a new attempt), or a payment confirmed
+    after its invoice was settled otherwise: the invoice is credited only up to its total, and
+    the surplus of that transaction is recorded here for the régie to refund.
+    """
+
+    id: int | None = None
+    invoice_id: int
+    family_id: int
+    transaction_id: int
+    """The payment that brought the surplus (one overpayment per transaction at most)."""
+    amount: Decimal
+    created_at: datetime
+    state: RefundState = RefundState.TO_REFUND
+    refunded_at: datetime | None = None
+    refunded_by: int | None = None
+    """The agent's user id who marked it refunded."""

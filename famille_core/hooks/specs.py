@@ -182,14 +182,17 @@ def payment_response(
 ) -> PaymentOutcome | None:
     """Verify a provider's answer (return or notification) about ``transaction``.
 
-    The host has already found the pending ``transaction`` by the id and the per-transaction
-    secret of the URL the answer reached; ``data`` merges that request's query string and form
-    body (empty when ``famille reconcile-payments`` asks). The implementation must **verify**
-    the answer (ask the provider, or check every field against the transaction) and never
-    trust ``data`` alone. It returns a final ``state`` only when verified; ``state=None`` leaves
-    the transaction pending (``data["status"]``: ``"waiting"`` for a result not known yet,
-    ``"error"`` for a technical failure, ``"anomaly"`` for an answer that contradicts the
-    transaction). First result wins; ``None`` means "not my transaction".
+    The host found ``transaction`` by the id of the URL the answer reached; that URL carries
+    no secret, so anyone may have sent the request: ``data`` merges its query string and form
+    body (empty when ``famille reconcile-payments`` or « Vérifier maintenant » asks). The
+    ``transaction`` is pending, or expired because its result stayed unknown (a late "paid" is
+    still credited). The implementation must **verify** the answer (ask the provider, or check
+    a signature and every field against the transaction) and never trust ``data`` alone. It
+    returns a final ``state`` only when verified; ``state=None`` leaves the transaction as it
+    is (``data["status"]``: ``"waiting"`` for a result not known yet — expired after
+    ``pending_expiry_minutes`` —, ``"error"`` for a technical failure, ``"anomaly"`` for an
+    answer that contradicts the transaction, ``"review"`` for a "paid" that cannot be verified
+    and waits for an agent). First result wins; ``None`` means "not my transaction".
     """
 
 

@@ -37,6 +37,7 @@ MAPPINGS: tuple[tuple[type, Table], ...] = (
     (e.Invoice, t.invoice),
     (e.InvoiceLine, t.invoice_line),
     (e.PaymentTransaction, t.payment_transaction),
+    (e.Overpayment, t.overpayment),
     (e.ApiClient, t.api_client),
     (e.DomainEvent, t.domain_event),
     (e.OutgoingEmail, t.outgoing_email),

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from famille_core.entities import (
@@ -32,6 +33,7 @@ from famille_core.entities import (
     GuardianRole,
     InvoiceStatus,
     PaymentState,
+    RefundState,
     ReservationState,
     Role,
     Vaccination,
@@ -450,12 +452,40 @@ payment_transaction = Table(
     _text("refdet", 30),
     _text("exer", 4),
     _text("mode", 1),
-    _text("secret_hash", 128),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
     Column("provider_data", JSON, nullable=False),
     UniqueConstraint("provider", "provider_ref"),
+    # One payment in flight per invoice (docs/security.md point 33): the services check it under
+    # a lock; this index makes a second pending row impossible even if a path forgot the lock.
+    Index(
+        "uq_payment_transaction_one_pending",
+        "invoice_id",
+        unique=True,
+        postgresql_where=text("state = 'pending'"),
+        sqlite_where=text("state = 'pending'"),
+    ),
 )
+
+overpayment = Table(
+    "overpayment",
+    metadata,
+    _id(),
+    _fk("invoice_id", "invoice"),
+    _fk("family_id", "family"),
+    Column(
+        "transaction_id",
+        ForeignKey("payment_transaction.id", ondelete="CASCADE"),
+        nullable=False,
+        unique=True,
+    ),
+    Column("amount", Money(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    _enum("state", RefundState),
+    Column("refunded_at", UTCDateTime()),
+    Column("refunded_by", ForeignKey("user_account.id", ondelete="SET NULL")),
+)
+"""Money received beyond an invoice's total, to refund (docs/security.md point 33)."""
 
 api_client = Table(
     "api_client",

@@ -29,6 +29,7 @@ from famille_core.entities import (
 )
 from famille_core.errors import Conflict, ValidationFailed
 from famille_core.portal import Portal
+from famille_core.services.payments import PaymentInProgress
 from famille_core.services.sync import UPSERTS, Outcome
 from famille_core.spreadsheet import csv_text
 from famille_core.uow import Between, In, UnitOfWork
@@ -120,6 +121,9 @@ def import_rows(
         except ValidationFailed as exc:
             report.counts["rejected"] += 1
             report.errors.extend(RowError(line, issue.field, issue.message) for issue in exc.issues)
+        except PaymentInProgress as exc:  # raised before anything changed
+            report.counts["rejected"] += 1
+            report.errors.append(RowError(line, None, exc.message))
         if index % 500 == 0:
             uow.flush()
         if progress is not None:

@@ -28,6 +28,7 @@ from famille_core.entities import (
 )
 from famille_core.errors import Issue, ValidationFailed, raise_if
 from famille_core.money import to_money
+from famille_core.services.payments import refuse_change_while_paying
 from famille_core.uow import In, UnitOfWork
 
 
@@ -289,6 +290,9 @@ def upsert_invoice(uow: UnitOfWork, record: InvoiceRecord) -> tuple[Invoice, Out
     """Create or update an invoice with its lines; totals are computed exactly from the lines.
 
     An invoice that already received a payment keeps its lines (the ERP issues a credit note).
+
+    :raises PaymentInProgress: a payment of the invoice is pending and the record would change
+        it (docs/security.md point 33); nothing is changed.
     """
     issues = _required(record.number, "number", "Le numéro") + _required(
         record.reference, "reference", "La référence"
@@ -337,6 +341,8 @@ def upsert_invoice(uow: UnitOfWork, record: InvoiceRecord) -> tuple[Invoice, Out
             raise ValidationFailed.single(
                 "already_paid", "Cette facture a déjà reçu un paiement : émettez un avoir.", "lines"
             )
+        if not same_lines or any(getattr(invoice, k) != v for k, v in values.items()):
+            refuse_change_while_paying(uow, invoice)
         changed = _apply(invoice, values)
         if same_lines:
             return invoice, Outcome.UPDATED if changed else Outcome.UNCHANGED

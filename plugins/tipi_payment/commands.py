@@ -11,7 +11,8 @@ import click
 @click.command(
     "reconcile-payments",
     help="Interroge le service de paiement sur les paiements en attente (notifications perdues, "
-    "résultats P5) et expire ceux restés sans résultat.",
+    "résultats P5), expire ceux restés sans résultat et redemande ceux-ci pendant 7 jours "
+    "(un paiement confirmé en retard est enregistré).",
 )
 def reconcile_command() -> None:
     from famille_plugins.tipi_payment.services import reconcile
@@ -23,6 +24,11 @@ def reconcile_command() -> None:
         f"{report.checked} paiement(s) en attente vérifié(s) ; "
         f"réglé(s) : {settled or 'aucun'} ; toujours en attente : {report.still_pending}."
     )
+    if report.late_checked:
+        click.echo(
+            f"{report.late_checked} paiement(s) expiré(s) sans résultat redemandé(s) ; "
+            f"confirmé(s) payé(s) depuis : {report.late_paid}."
+        )
 
 
 @click.command(

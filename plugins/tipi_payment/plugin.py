@@ -41,14 +41,19 @@ def plugin_settings() -> tuple[str, type]:
 @hookimpl
 def menu_items(portal: Portal, actor: Actor) -> Sequence[MenuItem]:
     if actor.is_agent:
-        return []
+        return [
+            MenuItem(label="Trop-perçus", endpoint="tipi_payment_agents.overpayments", order=50, agent=True),
+            MenuItem(label="Paiements à vérifier", endpoint="tipi_payment_agents.to_check", order=51, agent=True),
+        ]  # fmt: skip
     return [MenuItem(label="Factures", endpoint="tipi_payment.index", order=50)]
 
 
 @hookimpl
 def home_panels(portal: Portal, uow: UnitOfWork, actor: Actor) -> Sequence[HomePanel]:
-    """ "Factures": what is left to pay, for a household."""
-    if actor.is_agent or actor.family_id is None:
+    """ "Factures": what is left to pay, for a household; for agents, the payments to handle."""
+    if actor.is_agent:
+        return _agents_panel(portal, uow, actor)
+    if actor.family_id is None:
         return []
     from famille_plugins.tipi_payment.invoices import family_invoices, is_payable
 
@@ -66,11 +71,31 @@ def home_panels(portal: Portal, uow: UnitOfWork, actor: Actor) -> Sequence[HomeP
     ]
 
 
+def _agents_panel(portal: Portal, uow: UnitOfWork, actor: Actor) -> list[HomePanel]:
+    """Overpayments to refund and payments to check, when there are any."""
+    from famille_core.entities import Overpayment, RefundState
+    from famille_plugins.tipi_payment.agents import to_check
+
+    to_refund = uow.count(Overpayment, state=RefundState.TO_REFUND)
+    waiting = len(to_check(portal, uow, actor)[0])
+    if not to_refund and not waiting:
+        return []
+    return [
+        HomePanel(
+            title="Paiements à traiter",
+            template="tipi_payment/agents/home_panel.html",
+            context={"to_refund": to_refund, "to_check": waiting},
+            order=50,
+        )
+    ]
+
+
 @hookimpl
 def register_blueprints(portal: Portal) -> Sequence[Any]:
+    from famille_plugins.tipi_payment.agents_web import bp as agents_bp
     from famille_plugins.tipi_payment.web import make_blueprint
 
-    return [make_blueprint(portal)]
+    return [make_blueprint(portal), agents_bp]
 
 
 @hookimpl

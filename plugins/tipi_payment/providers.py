@@ -1,6 +1,7 @@
 """The two PayFiP protocols as payment providers: ``payfip`` (web service, verified with
 ``recupererDetailPaiementSecurise``) and ``tipi`` (legacy ``paiement.web`` redirect, whose
-unsigned answer is checked field by field). See payfip.md.
+unsigned answer is checked field by field and, when it says "paid", left for an agent to
+confirm: docs/security.md point 34). See payfip.md.
 
 Both only *verify*; the state machine and the crediting live in :mod:`.services`.
 """
@@ -18,7 +19,13 @@ from famille_core.portal import Portal
 from famille_plugins.tipi_payment import formats
 from famille_plugins.tipi_payment.config import PAYFIP, TIPI, TipiSettings
 from famille_plugins.tipi_payment.invoices import settings_of
-from famille_plugins.tipi_payment.services import ANOMALY, ERROR, WAITING, PaymentUnavailable
+from famille_plugins.tipi_payment.services import (
+    ANOMALY,
+    ERROR,
+    REVIEW,
+    WAITING,
+    PaymentUnavailable,
+)
 from famille_plugins.tipi_payment.soap import (
     PayfipClient,
     PayfipError,
@@ -226,8 +233,8 @@ def _numcli_of(portal: Portal, transaction: PaymentTransaction) -> str:
 def tipi_link(
     portal: Portal, invoice: Invoice, transaction: PaymentTransaction, return_url: str
 ) -> PaymentRedirect:
-    """``paiement.web?numcli=…&urlcl=…``: the answer is posted to ``urlcl``, whose path holds
-    the transaction's secret."""
+    """``paiement.web?numcli=…&urlcl=…``: the answer is posted to ``urlcl`` by the payer's
+    browser (the redirect, ``urlcl`` included, is the payer's to read and replay)."""
     config = settings_of(portal)
     query = {**common_fields(portal, invoice, transaction), "urlcl": return_url}
     return PaymentRedirect(url=f"{config.legacy_url}?{urlencode(query)}")
@@ -237,10 +244,24 @@ def tipi_outcome(
     portal: Portal, transaction: PaymentTransaction, data: dict[str, str]
 ) -> PaymentOutcome:
     """Check the unsigned legacy answer against the stored transaction (names read
-    case-insensitively). Nothing to ask: without an answer the result is still waiting."""
+    case-insensitively). Nothing to ask: without an answer the result is still waiting.
+
+    The answer comes through the payer's browser and nothing signs it, so it proves nothing: a
+    "paid" answer whose fields match is only a claim, kept for an agent to confirm against the
+    régie's statement (``review``, docs/security.md point 34). A refusal or a cancellation
+    credits nothing and lets the family try again.
+    """
     answer = {key.lower(): value.strip() for key, value in data.items()}
     if not answer.get("resultrans"):
         return PaymentOutcome(
             provider_ref=None, transaction_id=transaction.id, state=None, data={"status": WAITING}
         )
-    return _checked_outcome(portal, transaction, answer, protocol=TIPI)
+    outcome = _checked_outcome(portal, transaction, answer, protocol=TIPI)
+    if outcome.state != PaymentState.PAID.value:
+        return outcome
+    return PaymentOutcome(
+        provider_ref=None,
+        transaction_id=transaction.id,
+        state=None,
+        data={"status": REVIEW, **outcome.data},
+    )

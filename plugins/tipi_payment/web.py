@@ -55,16 +55,12 @@ def _absolute(path: str) -> str:
     return urljoin(base.rstrip("/") + "/", path.lstrip("/"))
 
 
-def _answer_urls(transaction_id: int, token: str) -> tuple[str, str]:
+def _answer_urls(transaction_id: int) -> tuple[str, str]:
+    """No secret in them (docs/security.md point 37): an access log that records them holds
+    nothing usable, and an answer is only a reason to ask the provider."""
     return (
-        _absolute(
-            url_for("tipi_payment.provider_return", transaction_id=transaction_id, token=token)
-        ),
-        _absolute(
-            url_for(
-                "tipi_payment.provider_notification", transaction_id=transaction_id, token=token
-            )
-        ),
+        _absolute(url_for("tipi_payment.provider_return", transaction_id=transaction_id)),
+        _absolute(url_for("tipi_payment.provider_notification", transaction_id=transaction_id)),
     )
 
 
@@ -102,14 +98,18 @@ def make_blueprint(portal: Portal) -> Blueprint:
         from famille_plugins.tipi_payment.rendering import invoice_context
 
         transactions = invoices.payment_transactions(request_uow(), invoice)
-        methods = invoices.offered_methods(portal, invoice, actor)
+        in_flight = next((t for t in transactions if t.state is PaymentState.PENDING), None)
+        # While a payment may still be paid, no second one (docs/security.md point 33).
+        methods = [] if in_flight else invoices.offered_methods(portal, invoice, actor)
+        now = portal.clock.now()
         return render_template(
             "tipi_payment/detail.html",
             methods=methods,
             not_online=invoices.why_not_online(invoice) if not methods else None,
-            status=status_label(
-                invoice.status, any(t.state is PaymentState.PENDING for t in transactions)
-            ),
+            status=status_label(invoice.status, in_flight is not None),
+            in_flight=in_flight,
+            under_review=in_flight is not None and services.needs_agent(in_flight),
+            resume_url=services.resume_url(in_flight, now) if in_flight else None,
             transactions=transactions,
             state_labels=STATE_LABELS,
             **invoice_context(portal, invoice, request_uow()),
@@ -144,12 +144,38 @@ def make_blueprint(portal: Portal) -> Blueprint:
             for issue in exc.issues:
                 flash(issue.message, "error")
             return redirect(url_for("tipi_payment.detail", invoice_id=invoice_id), 303)
+        except services.PaymentInFlight as exc:
+            if exc.resume_url:  # a second tab, the back button: continue the same payment
+                return redirect(exc.resume_url, 303)
+            flash(exc.message, "error")
+            return redirect(url_for("tipi_payment.detail", invoice_id=invoice_id), 303)
         except services.PaymentUnavailable as exc:
             flash(exc.message, "error")
             return redirect(url_for("tipi_payment.detail", invoice_id=invoice_id), 303)
         if target.method.upper() == "POST":
             return render_template("tipi_payment/redirect.html", target=target)
         return redirect(target.url, 303)
+
+    @bp.route("/<int:invoice_id>/verifier", methods=["POST"])
+    @families_only
+    def check(invoice_id: int) -> ResponseReturnValue:
+        """ "Vérifier maintenant": ask the provider about the pending payment, as the
+        reconciliation does; the invoice page then shows the state from the database."""
+        portal = get_portal()
+        result = services.check_now(portal, current_actor(), invoice_id)
+        if result is None:
+            pass  # nothing pending any more: the page says where the invoice stands
+        elif result.state is PaymentState.PENDING:
+            flash(_("Le résultat du paiement n'est pas encore connu."), "info")
+        else:
+            flash(
+                _(
+                    "Le service de paiement a été interrogé : %(state)s.",
+                    state=str(STATE_LABELS[result.state]).lower(),
+                ),
+                "info",
+            )
+        return redirect(url_for("tipi_payment.detail", invoice_id=invoice_id), 303)
 
     @bp.route("/paiements/<int:transaction_id>")
     @families_only
@@ -166,24 +192,31 @@ def make_blueprint(portal: Portal) -> Blueprint:
             invoice=invoice,
             state_label=STATE_LABELS[transaction.state],
             status=status_label(invoice.status),
+            under_review=services.needs_agent(transaction),
+            awaits_late_answer=transaction.awaits_late_answer,
         )
 
+    # The second rule of each answer route takes the URLs given before this version (their
+    # secret path segment is ignored: it no longer protects anything).
+    @bp.route("/paiement/<int:transaction_id>/retour", methods=["GET", "POST"])
     @bp.route("/paiement/<int:transaction_id>/<token>/retour", methods=["GET", "POST"])
     @public
-    def provider_return(transaction_id: int, token: str) -> ResponseReturnValue:
+    def provider_return(transaction_id: int, token: str = "") -> ResponseReturnValue:
         """The payer's browser comes back (PayFiP ``urlredirect``, TIPI ``urlcl``)."""
-        services.handle_answer(get_portal(), transaction_id, token, _answer_data())
+        services.handle_answer(get_portal(), transaction_id, _answer_data())
         return redirect(url_for("tipi_payment.result", transaction_id=transaction_id), 303)
 
+    @bp.route("/paiement/<int:transaction_id>/notification", methods=["POST"])
     @bp.route("/paiement/<int:transaction_id>/<token>/notification", methods=["POST"])
     @public
-    def provider_notification(transaction_id: int, token: str) -> ResponseReturnValue:
+    def provider_notification(transaction_id: int, token: str = "") -> ResponseReturnValue:
         """The provider's server-to-server notification (PayFiP ``urlnotif``)."""
-        services.handle_answer(get_portal(), transaction_id, token, _answer_data())
+        services.handle_answer(get_portal(), transaction_id, _answer_data())
         return Response("OK", mimetype="text/plain")
 
     # The provider posts from its own site, without the portal's CSRF token: these two routes
-    # trust nothing they receive (the per-transaction secret, then the provider is asked).
+    # trust nothing they receive. The most a forged request can do is make the portal ask the
+    # provider about that one transaction (docs/security.md points 18, 34 and 37).
     csrf.exempt(provider_return)
     csrf.exempt(provider_notification)
     return bp

@@ -7,6 +7,7 @@ next to the test database), is filled at that revision, then upgraded to head.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from uuid import uuid4
@@ -77,3 +78,46 @@ def test_upgrade_from_an_earlier_schema_keeps_the_families(fresh_url: str, revis
 
 def test_there_is_an_earlier_schema_to_upgrade_from() -> None:
     assert EARLIER, "no earlier revision: the upgrade test would test nothing"
+
+
+def test_upgrade_keeps_one_pending_payment_per_invoice(fresh_url: str) -> None:
+    """Revision 0005 adds a unique index on pending payments: an invoice that holds two (the
+    bug of issue 12) keeps the newest pending, the older one expires "without a result", so
+    that the reconciliation still asks about it (docs/payment.md, "Late answers")."""
+    upgrade_database(fresh_url, "0004_profile_extra_fields")
+    engine = make_engine(fresh_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text("INSERT INTO family (id, family_number, name, version) VALUES (1, '1', 'D', 1)")
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO invoice (id, family_id, number, reference, regie_code, issue_date,"
+                    " due_date, total, paid_amount, status, label, version) VALUES (1, 1, 'F1',"
+                    " 'R1', 'default', '2026-11-01', '2026-11-30', 8495, 0, 'open', '', 1)"
+                )
+            )
+            for tid, ref in ((1, "idop-1"), (2, "idop-2")):
+                connection.execute(
+                    text(
+                        "INSERT INTO payment_transaction (id, invoice_id, family_id, provider,"
+                        " amount, state, provider_ref, refdet, exer, mode, secret_hash,"
+                        " created_at, updated_at, provider_data) VALUES (:id, 1, 1, 'payfip',"
+                        " 8495, 'pending', :ref, 'R1', '2026', 'T', 'x', '2026-11-16 08:00:00',"
+                        " '2026-11-16 08:00:00', '{\"mel\": \"a@b.fr\"}')"
+                    ),
+                    {"id": tid, "ref": ref},
+                )
+        upgrade_database(fresh_url)
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT id, state, provider_data FROM payment_transaction ORDER BY id")
+            ).all()
+        states = [(row[0], row[1]) for row in rows]
+        assert states == [(1, "expired"), (2, "pending")]
+        data = rows[0][2] if isinstance(rows[0][2], dict) else json.loads(rows[0][2])
+        assert data == {"mel": "a@b.fr", "reason": "no_result_in_time"}
+        assert "secret_hash" not in {c["name"] for c in inspect(engine).get_columns("payment_transaction")}
+    finally:
+        engine.dispose()

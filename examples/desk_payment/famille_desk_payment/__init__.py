@@ -20,7 +20,8 @@ stores the pending transaction, routes the answers and credits the invoice exact
 2. At the desk, the cash register takes the money and posts to the notification URL
    ``montant`` (cents), ``recu`` (its receipt number) and ``signature`` =
    HMAC-SHA256(secret, ``"<transaction id>:<montant>:<recu>"``), hex.
-3. ``payment_response`` verifies the signature and the amount before saying "paid".
+3. ``payment_response`` verifies the signature and the amount before saying "paid". The
+   notification URL carries no secret: the signature is the proof.
 """
 
 from __future__ import annotations
@@ -96,9 +97,13 @@ def payment_response(portal: Any, transaction: Any, data: dict[str, str]) -> Pay
     expected = signature(secret, transaction.id, montant, recu) if secret else ""
     verified = bool(expected) and hmac.compare_digest(expected, data.get("signature", ""))
     if not verified or montant != str(to_cents(transaction.amount)) or not recu:
-        # Not (yet) paid at the desk, or not signed by the cash register: stays pending.
+        # Not (yet) paid at the desk ("waiting": expired after the portal's delay, and still
+        # credited if the cash register answers later), or not signed by it ("anomaly").
         return PaymentOutcome(
-            provider_ref=transaction.provider_ref, transaction_id=transaction.id, state=None
+            provider_ref=transaction.provider_ref,
+            transaction_id=transaction.id,
+            state=None,
+            data={"status": "anomaly" if data else "waiting"},
         )
     return PaymentOutcome(
         provider_ref=transaction.provider_ref,

@@ -61,17 +61,31 @@ def test_forged_return_with_resultrans_p_credits_nothing(
     assert simulator.app.soap_calls[-1] == "recupererDetailPaiementSecurise"
 
 
-def test_answer_with_a_wrong_secret_is_refused_and_logged(
+def test_answer_urls_carry_no_secret_and_an_answer_only_makes_the_portal_ask_payfip(
     demo: Portal, parent_client: FlaskClient, simulator: Simulator, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """docs/security.md point 37: an access log records these URLs; they hold nothing usable."""
     location, transaction = _started(demo, parent_client)
-    simulator.choose(location, "payer", lose_notification=True)
-    _back, notify = answer_urls(simulator, transaction)
-    wrong = notify.replace(f"/{transaction.id}/", f"/{transaction.id}/x", 1)
-    with caplog.at_level(logging.INFO):
-        assert parent_client.post(wrong, data={"idOp": transaction.provider_ref}).status_code == 404
+    back, notify = answer_urls(simulator, transaction)
+    assert back == f"/factures/paiement/{transaction.id}/retour"
+    assert notify == f"/factures/paiement/{transaction.id}/notification"
+    # Anyone may post to it: PayFiP is asked about the stored idOp, which is still P5.
+    calls = len(simulator.app.soap_calls)
+    forged = {"idOp": transaction.provider_ref, "resultrans": "P", "numauto": "123456"}
+    assert parent_client.post(notify, data=forged).status_code == 200
+    assert simulator.app.soap_calls[calls:] == ["recupererDetailPaiementSecurise"]
     _assert_nothing_credited(demo)
-    _assert_clean_log(caplog, "payment answer refused: unknown transaction or wrong secret")
+    # A URL given before this version (a secret in its path): the segment is ignored.
+    simulator.choose(location, "payer", lose_notification=True)
+    old = f"/factures/paiement/{transaction.id}/un-ancien-secret/notification"
+    assert parent_client.post(old, data={"idOp": transaction.provider_ref}).status_code == 200
+    assert invoice_by_number(demo, DUPONT_OPEN).status is InvoiceStatus.PAID
+    # An unknown transaction: 404 and a log line, nothing asked.
+    calls = len(simulator.app.soap_calls)
+    with caplog.at_level(logging.INFO):
+        assert parent_client.post("/factures/paiement/999999/notification").status_code == 404
+    assert len(simulator.app.soap_calls) == calls
+    _assert_clean_log(caplog, "payment answer refused: unknown transaction")
 
 
 def _paid_with_answer_field(
@@ -173,12 +187,16 @@ def test_soap_timeout_on_verification_leaves_pending(
     _assert_clean_log(caplog, "PayFiP verification failed: no answer (TimeoutError)")
 
 
-def test_soap_timeout_at_creation_tells_payer_and_leaves_pending(
-    demo: Portal, parent_client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+def test_soap_timeout_at_creation_tells_payer_and_lets_them_retry(
+    demo: Portal,
+    parent_client: FlaskClient,
+    simulator: Simulator,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     def timeout(url: str, body: bytes, seconds: float) -> bytes:
         raise PayfipUnavailable("TimeoutError")
 
+    working = soap.TRANSPORT
     monkeypatch.setattr(soap, "TRANSPORT", timeout)
     invoice = invoice_by_number(demo, DUPONT_OPEN)
     response = start_payment(parent_client, invoice)
@@ -187,7 +205,13 @@ def test_soap_timeout_at_creation_tells_payer_and_leaves_pending(
     )
     page = parent_client.get(f"/factures/{invoice.id}").get_data(as_text=True)
     assert "Le service de paiement ne répond pas. Rien n&#39;a été débité" in page
-    _assert_nothing_credited(demo)
+    # Nobody was sent to pay that attempt: it is expired (a late answer would still count),
+    # and does not hold the invoice "in flight".
+    _assert_nothing_credited(demo, PaymentState.EXPIRED)
+    assert "Payer en ligne" in page
+    monkeypatch.setattr(soap, "TRANSPORT", working)
+    retry = start_payment(parent_client, invoice)
+    assert "/tpa/paiementws.web?idop=" in retry.headers["Location"]
 
 
 def test_malformed_xml_leaves_pending_with_clear_log_line(

@@ -1,6 +1,8 @@
-"""The legacy TIPI ``paiement.web`` redirect, chosen by configuration: its answer is unsigned,
-so it credits only when every field matches the stored transaction and the per-transaction
-secret of ``urlcl`` is right (payfip.md, section 2)."""
+"""The legacy TIPI ``paiement.web`` redirect, chosen by configuration: its answer comes through
+the payer's browser and nothing signs it, so it never credits anything by itself (issue 12,
+finding 2; docs/security.md point 34). A "paid" answer whose fields all match the stored
+transaction is kept "à vérifier" for an agent, who confirms it against the régie's statement
+(paid) or rejects it (refused); refusals and cancellations credit nothing."""
 
 from __future__ import annotations
 
@@ -13,13 +15,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from famille_core import Portal
-from famille_core.entities import InvoiceStatus, PaymentState
+from famille_core.entities import AuditRecord, InvoiceStatus, PaymentState
+from tests.conftest import csrf_token
 from tests.plugins.tipi_payment.conftest import (
     DUPONT_OPEN,
     MARTIN_OPEN,
     Recorder,
     Simulator,
     invoice_by_number,
+    path_of,
     start_payment,
     transactions,
 )
@@ -57,12 +61,23 @@ def test_redirect_carries_every_field_formatted(demo: Portal, parent_client: Fla
     assert query["objet"] == f"Facture {DUPONT_OPEN} Cantine"
     assert query["saisie"] == "T"
     (transaction,) = transactions(demo)
-    assert query["urlcl"].startswith(f"http://127.0.0.1:5000/factures/paiement/{transaction.id}/")
+    assert query["urlcl"] == f"http://127.0.0.1:5000/factures/paiement/{transaction.id}/retour"
     assert transaction.state is PaymentState.PENDING and transaction.provider == "tipi"
 
 
-def test_posted_answer_credits_invoice_once(
-    demo: Portal, app: Flask, parent_client: FlaskClient, simulator: Simulator, recorder: Recorder
+def _review(demo: Portal) -> dict[str, str]:
+    (transaction,) = transactions(demo)
+    assert transaction.state is PaymentState.PENDING
+    return dict(transaction.provider_data.get("review") or {})
+
+
+def test_paid_answer_waits_for_an_agent_who_confirms_it_once(
+    demo: Portal,
+    app: Flask,
+    parent_client: FlaskClient,
+    agent_client: FlaskClient,
+    simulator: Simulator,
+    recorder: Recorder,
 ) -> None:
     urlcl, answer = simulator.legacy_answer(_redirect(demo, parent_client), "payer")
     assert (
@@ -75,10 +90,64 @@ def test_posted_answer_credits_invoice_once(
     response = anonymous.post(urlcl, data=answer)
     assert response.status_code == 303
     assert anonymous.post(urlcl, data=answer).status_code == 303  # replayed: no effect
-    assert _state(demo) == (InvoiceStatus.PAID, [PaymentState.PAID])
+    assert _state(demo) == (InvoiceStatus.OPEN, [PaymentState.PENDING])
+    assert _review(demo)["numauto"] == answer["numauto"]
     page = parent_client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Paiement accepté" in page and "payée" in page
-    assert len(recorder.notices) == 1
+    assert "Paiement en cours de vérification" in page and "vérification par la régie" in page
+    invoice = invoice_by_number(demo, DUPONT_OPEN)
+    detail = parent_client.get(f"/factures/{invoice.id}").get_data(as_text=True)
+    assert "paiement en cours" in detail and "Payer en ligne</button>" not in detail
+    assert recorder.notices == []
+
+    listed = agent_client.get("/gestion/paiements/a-verifier").get_data(as_text=True)
+    assert DUPONT_OPEN in listed and answer["numauto"] in listed
+    (transaction,) = transactions(demo)
+    token = csrf_token(agent_client, "/gestion/paiements/a-verifier")
+    decision = {"decision": "confirmer", "csrf_token": token}
+    target = f"/gestion/paiements/a-verifier/{transaction.id}"
+    assert agent_client.post(target, data=decision).status_code == 303
+    assert _state(demo) == (InvoiceStatus.PAID, [PaymentState.PAID])
+    again = agent_client.post(target, data=decision, follow_redirects=True)
+    assert "Ce paiement a déjà été traité" in again.get_data(as_text=True)
+    assert invoice_by_number(demo, DUPONT_OPEN).paid_amount == invoice.total
+    assert [n.subject for n in recorder.notices] == [f"Paiement reçu — facture n° {DUPONT_OPEN}"]
+    with demo.unit_of_work() as uow:
+        (record,) = uow.find(AuditRecord, action="payment_confirmed")
+    assert record.record_id == transaction.id and record.family_id == invoice.family_id
+
+
+def test_review_attack_forged_paid_answer_from_the_redirect_never_credits(
+    demo: Portal,
+    app: Flask,
+    parent_client: FlaskClient,
+    agent_client: FlaskClient,
+    recorder: Recorder,
+) -> None:
+    """The outside review's attack: the payer reads ``urlcl`` and the fields in the redirect
+    PayFiP never sees, and posts ``resultrans=P&numauto=123456`` without ever paying."""
+    query = {k: v[0] for k, v in parse_qs(urlsplit(_redirect(demo, parent_client)).query).items()}
+    urlcl = path_of(query.pop("urlcl"))
+    forged = {**query, "resultrans": "P", "numauto": "123456", "dattrans": "16112026"}
+    assert app.test_client().post(urlcl, data=forged).status_code == 303
+    assert app.test_client().get(urlcl, query_string=forged).status_code == 303
+    assert _state(demo) == (InvoiceStatus.OPEN, [PaymentState.PENDING])
+    assert recorder.notices == [] and recorder.payments == []
+    # The agent finds nothing on the régie's statement and rejects it: refused, family told.
+    (transaction,) = transactions(demo)
+    token = csrf_token(agent_client, "/gestion/paiements/a-verifier")
+    agent_client.post(
+        f"/gestion/paiements/a-verifier/{transaction.id}",
+        data={"decision": "rejeter", "csrf_token": token},
+    )
+    assert _state(demo) == (InvoiceStatus.OPEN, [PaymentState.REFUSED])
+    assert [n.subject for n in recorder.notices] == [
+        f"Paiement non retrouvé — facture n° {DUPONT_OPEN}"
+    ]
+    with demo.unit_of_work() as uow:
+        assert uow.count(AuditRecord, action="payment_rejected", record_id=transaction.id) == 1
+    assert "Payer en ligne</button>" in parent_client.get(
+        f"/factures/{transaction.invoice_id}"
+    ).get_data(as_text=True)
 
 
 def test_upper_case_names_and_query_string_answers_are_read(
@@ -87,7 +156,8 @@ def test_upper_case_names_and_query_string_answers_are_read(
     urlcl, answer = simulator.legacy_answer(_redirect(demo, parent_client), "payer")
     upper = {key.upper(): value for key, value in answer.items()}
     assert app.test_client().get(urlcl, query_string=upper).status_code == 303
-    assert _state(demo) == (InvoiceStatus.PAID, [PaymentState.PAID])
+    assert _state(demo) == (InvoiceStatus.OPEN, [PaymentState.PENDING])
+    assert _review(demo)["numauto"] == answer["numauto"]
 
 
 @pytest.mark.parametrize(
@@ -118,7 +188,7 @@ def test_refused_and_cancelled_answers(
         ({"resultrans": "Q"}, "resultrans"),
     ],
 )
-def test_forged_legacy_answer_with_right_secret_credits_nothing(
+def test_forged_legacy_answer_credits_nothing_and_is_not_a_claim(
     demo: Portal,
     app: Flask,
     parent_client: FlaskClient,
@@ -130,18 +200,9 @@ def test_forged_legacy_answer_with_right_secret_credits_nothing(
     urlcl, answer = simulator.legacy_answer(_redirect(demo, parent_client), "payer")
     app.test_client().post(urlcl, data={**answer, **tamper})
     assert _state(demo) == (InvoiceStatus.OPEN, [PaymentState.PENDING])
+    assert _review(demo) == {}
     assert f"fields do not match the transaction: {logged}" in caplog.text
     assert "parent@example.org" not in caplog.text
-
-
-def test_forged_resultrans_p_without_the_secret_is_refused(
-    demo: Portal, app: Flask, parent_client: FlaskClient, simulator: Simulator
-) -> None:
-    urlcl, answer = simulator.legacy_answer(_redirect(demo, parent_client), "annuler")
-    forged = {**answer, "resultrans": "P", "numauto": "999999"}
-    token_less = urlcl.rsplit("/", 2)[0] + "/guessed-secret/retour"
-    assert app.test_client().post(token_less, data=forged).status_code == 404
-    assert _state(demo) == (InvoiceStatus.OPEN, [PaymentState.PENDING])
 
 
 def test_answer_for_another_familys_refdet_credits_nothing(
@@ -175,5 +236,7 @@ def test_saisie_follows_mode_and_test_answer_never_credits_in_production(
     assert answer["saisie"] == letter
     app.test_client().post(urlcl, data={**answer, "saisie": "T"})
     assert _state(demo) == (InvoiceStatus.OPEN, [PaymentState.PENDING])
+    assert _review(demo) == {}  # a test answer is not even a claim
     app.test_client().post(urlcl, data=answer)
-    assert _state(demo) == (InvoiceStatus.PAID, [PaymentState.PAID])
+    assert _state(demo) == (InvoiceStatus.OPEN, [PaymentState.PENDING])
+    assert _review(demo)["numauto"] == answer["numauto"]
