@@ -284,12 +284,15 @@ def test_invariants_hold_whatever_the_sequence(
             if twice:
                 assert first is None or self._start(invoice_id) is None
 
-        @rule(pick=st.integers(0, 50))
-        def retry_hours_later(self, pick: int) -> None:
-            """The payer started, never went to the desk; hours later they start again."""
+        @rule(pick=st.integers(0, 50), both_paid=st.booleans())
+        def retry_hours_later(self, pick: int, both_paid: bool) -> None:
+            """The payer started, never went to the desk; hours later they start again
+            (``both_paid``: and the desk takes the money for both attempts)."""
             self.start_without_paying(pick, twice=False)
             self.hours_later()
             self.start_without_paying(pick, twice=False)
+            if both_paid:
+                self.cash_register_pays_every_attempt()
 
         def hours_later(self) -> None:
             """The reconciliation, hours later: attempts still unpaid expire without a result,
