@@ -81,10 +81,10 @@ def test_there_is_an_earlier_schema_to_upgrade_from() -> None:
 
 
 def test_upgrade_keeps_one_pending_payment_per_invoice(fresh_url: str) -> None:
-    """Revision 0006 adds a unique index on pending payments: an invoice that holds two (the
+    """Revision 0007 adds a unique index on pending payments: an invoice that holds two (the
     bug of issue 12) keeps the newest pending, the older one expires "without a result", so
     that the reconciliation still asks about it (docs/payment.md, "Late answers")."""
-    upgrade_database(fresh_url, "0005_outgoing_email")
+    upgrade_database(fresh_url, "0006_attempt_counter")
     engine = make_engine(fresh_url)
     try:
         with engine.begin() as connection:

@@ -6,8 +6,8 @@ closes) keeps its newest one pending; the older ones are expired "without a resu
 ``famille reconcile-payments`` still asks the provider about them and a late "paid" is credited
 or recorded as an overpayment (docs/payment.md, "Late answers").
 
-Revision ID: 0006_payment_safety
-Revises: 0005_outgoing_email
+Revision ID: 0007_payment_safety
+Revises: 0006_attempt_counter
 Create Date: 2026-12-03
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0006_payment_safety'
-down_revision: str | None = '0005_outgoing_email'
+revision: str = '0007_payment_safety'
+down_revision: str | None = '0006_attempt_counter'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
