@@ -72,8 +72,8 @@ def main(count: int = 300) -> None:
         uow.commit()
     actor = Actor.for_user(user)
 
-    def urls(tid: int, token: str) -> tuple[str, str]:
-        return f"https://p.example/{tid}/{token}/r", f"https://p.example/{tid}/{token}/n"
+    def urls(tid: int) -> tuple[str, str]:
+        return f"https://p.example/{tid}/r", f"https://p.example/{tid}/n"
 
     start = time.perf_counter()
     started = []
