@@ -150,3 +150,86 @@ def test_invoice_pages_work_by_keyboard_and_at_320px(
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert page.url.startswith(f"{simulator_url}/tpa/paiementws.web?idop=")
+
+
+def test_back_button_from_payfip_shows_the_payment_in_flight_and_resumes_it(
+    demo: Portal, servers: tuple[str, str], page: Page
+) -> None:
+    """Issue 12, finding 1: back from PayFiP, the invoice offers no second payment; « Reprendre »
+    continues the same one, which is credited once."""
+    portal_url, simulator_url = servers
+    _log_in(page, portal_url)
+    invoice = invoice_by_number(demo, DUPONT_OPEN)
+    page.goto(f"{portal_url}/factures/{invoice.id}")
+    page.get_by_role("button", name="Payer en ligne").click()
+    expect(page).to_have_url(re.compile(re.escape(f"{simulator_url}/tpa/paiementws.web?idop=")))
+    idop_page = page.url
+    page.go_back()
+    page.reload()  # the page as it is now, not the browser's cached copy
+    expect(page.get_by_role("heading", name="Paiement en cours")).to_be_visible()
+    expect(page.get_by_role("button", name="Payer en ligne")).to_have_count(0)
+    expect(page.get_by_role("button", name="Vérifier maintenant")).to_be_visible()
+    _assert_accessible(page)
+    page.get_by_role("button", name="Vérifier maintenant").click()
+    expect(page.get_by_role("status")).to_contain_text("pas encore connu")
+
+    page.get_by_role("link", name=re.compile("Reprendre ce paiement")).click()
+    assert page.url == idop_page
+    page.get_by_role("button", name="Payer", exact=True).click()
+    page.get_by_role("link", name="Retourner sur le site de la collectivité").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Paiement accepté")
+    assert [t.state for t in transactions(demo)] == [PaymentState.PAID]
+    assert invoice_by_number(demo, DUPONT_OPEN).balance == 0
+
+
+def test_agents_payment_pages_are_accessible(
+    demo: Portal, servers: tuple[str, str], page: Page
+) -> None:
+    portal_url, _simulator_url = servers
+    _one_of_each(demo)
+    page.goto(f"{portal_url}/connexion")
+    page.get_by_label("Adresse e-mail").fill("agent@example.org")
+    page.get_by_label("Mot de passe").fill("agent-demo-password")
+    page.keyboard.press("Enter")
+    menu = page.get_by_role("navigation", name="Menu principal")
+    menu.get_by_role("link", name="Trop-perçus").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Trop-perçus")
+    expect(page.get_by_role("button", name=re.compile("Marquer remboursé"))).to_be_visible()
+    _assert_accessible(page)
+    menu.get_by_role("link", name="Paiements à vérifier").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Paiements à vérifier")
+    expect(page.get_by_role("button", name=re.compile("Confirmer"))).to_be_visible()
+    _assert_accessible(page)
+    page.get_by_role("button", name=re.compile("Rejeter")).click()
+    expect(page.get_by_role("status")).to_contain_text("Le paiement est rejeté")
+
+
+def _one_of_each(portal: Portal) -> None:
+    """An overpayment to refund (DUPONT) and a legacy claim to check (MARTIN), as stored."""
+    from decimal import Decimal
+
+    from famille_core.entities import Overpayment, PaymentTransaction
+
+    now = portal.clock.now()
+    with portal.unit_of_work() as uow:
+        dupont = invoice_by_number(portal, DUPONT_OPEN)
+        martin = invoice_by_number(portal, "99996885")
+        paid = PaymentTransaction(
+            invoice_id=dupont.id or 0, family_id=dupont.family_id, provider="payfip",
+            amount=Decimal("84.95"), state=PaymentState.PAID, created_at=now, updated_at=now,
+            provider_data={"numauto": "123456"},
+        )  # fmt: skip
+        claim = PaymentTransaction(
+            invoice_id=martin.id or 0, family_id=martin.family_id, provider="tipi",
+            amount=martin.balance, created_at=now, updated_at=now,
+            provider_data={"review": {"numauto": "654321", "dattrans": "16112026"}},
+        )  # fmt: skip
+        uow.add(paid)
+        uow.add(claim)
+        uow.flush()
+        surplus = Overpayment(
+            invoice_id=dupont.id or 0, family_id=dupont.family_id,
+            transaction_id=paid.id or 0, amount=Decimal("84.95"), created_at=now,
+        )  # fmt: skip
+        uow.add(surplus)
+        uow.commit()
