@@ -179,6 +179,10 @@ def test_money_paid_twice_is_an_overpayment_never_a_negative_balance(
     )
     page = _page(parent_client, invoice.id)
     assert "-84,95" not in page and "payée" in page
+    # The household's own data export (GDPR) holds it too.
+    login(parent_client, "parent@example.org", "parent-demo-password")
+    exported = parent_client.get("/compte/mes-donnees.json").get_json()
+    assert [o["amount"] for o in exported["overpayments"]] == ["84.95"]
 
 
 def test_agents_list_overpayments_and_mark_them_refunded_once(
