@@ -107,11 +107,8 @@ def mark_refunded(portal: Portal, uow: UnitOfWork, actor: Actor, overpayment_id:
     notify_family(portal, uow, overpayment.family_id, *notices.refunded(invoice, overpayment))
 
 
-def to_check(portal: Portal, uow: UnitOfWork, actor: Actor) -> tuple[list[Row], list[Row]]:
-    """*Paiements à vérifier*: answers an agent must check (oldest first), then, for
-    information, the payments the provider confirmed after their expiry lately."""
-    require_agent(actor)
-    since = portal.clock.now() - RECENT
+def _waiting(portal: Portal, uow: UnitOfWork) -> list[PaymentTransaction]:
+    """The transactions an agent must check, oldest first."""
     pending = uow.find(PaymentTransaction, state=PaymentState.PENDING, order_by=("id",))
     expired = uow.find(
         PaymentTransaction,
@@ -119,7 +116,22 @@ def to_check(portal: Portal, uow: UnitOfWork, actor: Actor) -> tuple[list[Row], 
         updated_at=Gte(portal.clock.now() - LATE_CLAIMS),
         order_by=("id",),
     )
-    waiting = [t for t in [*pending, *expired] if needs_agent(t)]
+    return [t for t in [*pending, *expired] if needs_agent(t)]
+
+
+def counts(portal: Portal, uow: UnitOfWork, actor: Actor) -> tuple[int, int]:
+    """How many overpayments to refund and payments to check (the agents' home panel)."""
+    require_agent(actor)
+    to_refund = uow.count(Overpayment, state=RefundState.TO_REFUND)
+    return to_refund, len(_waiting(portal, uow))
+
+
+def to_check(portal: Portal, uow: UnitOfWork, actor: Actor) -> tuple[list[Row], list[Row]]:
+    """*Paiements à vérifier*: answers an agent must check (oldest first), then, for
+    information, the payments the provider confirmed after their expiry lately."""
+    require_agent(actor)
+    since = portal.clock.now() - RECENT
+    waiting = _waiting(portal, uow)
     late = [
         t
         for t in uow.find(

@@ -73,11 +73,9 @@ def home_panels(portal: Portal, uow: UnitOfWork, actor: Actor) -> Sequence[HomeP
 
 def _agents_panel(portal: Portal, uow: UnitOfWork, actor: Actor) -> list[HomePanel]:
     """Overpayments to refund and payments to check, when there are any."""
-    from famille_core.entities import Overpayment, RefundState
-    from famille_plugins.tipi_payment.agents import to_check
+    from famille_plugins.tipi_payment.agents import counts
 
-    to_refund = uow.count(Overpayment, state=RefundState.TO_REFUND)
-    waiting = len(to_check(portal, uow, actor)[0])
+    to_refund, waiting = counts(portal, uow, actor)
     if not to_refund and not waiting:
         return []
     return [

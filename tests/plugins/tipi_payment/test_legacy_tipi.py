@@ -6,6 +6,7 @@ transaction is kept "à vérifier" for an agent, who confirms it against the ré
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -14,9 +15,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from famille_core import Portal
+from famille_core import FixedClock, Portal
 from famille_core.entities import AuditRecord, InvoiceStatus, PaymentState
-from tests.conftest import csrf_token
+from famille_plugins.tipi_payment import services
+from tests.conftest import csrf_token, login
 from tests.plugins.tipi_payment.conftest import (
     DUPONT_OPEN,
     MARTIN_OPEN,
@@ -73,6 +75,7 @@ def _review(demo: Portal) -> dict[str, str]:
 
 def test_paid_answer_waits_for_an_agent_who_confirms_it_once(
     demo: Portal,
+    clock: FixedClock,
     app: Flask,
     parent_client: FlaskClient,
     agent_client: FlaskClient,
@@ -98,6 +101,11 @@ def test_paid_answer_waits_for_an_agent_who_confirms_it_once(
     detail = parent_client.get(f"/factures/{invoice.id}").get_data(as_text=True)
     assert "paiement en cours" in detail and "Payer en ligne</button>" not in detail
     assert recorder.notices == []
+    clock.advance(timedelta(hours=3))  # a claim waits for the agent: never expired meanwhile
+    services.reconcile(demo)
+    assert _state(demo) == (InvoiceStatus.OPEN, [PaymentState.PENDING])
+    login(agent_client, "agent@example.org", "agent-demo-password")
+    assert "1 paiement à vérifier" in agent_client.get("/").get_data(as_text=True)
 
     listed = agent_client.get("/gestion/paiements/a-verifier").get_data(as_text=True)
     assert DUPONT_OPEN in listed and answer["numauto"] in listed
