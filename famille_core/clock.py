@@ -13,6 +13,17 @@ from zoneinfo import ZoneInfo
 PARIS = ZoneInfo("Europe/Paris")
 """Legal time of metropolitan France: every deadline and displayed date uses it."""
 
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2199, 12, 31)
+"""The days the portal handles (a grandparent's birth date, an enrolment far ahead). A date
+outside is refused where it comes in (forms, API bodies, queries), so that no computation — a
+month grid, the day before, public holidays — leaves Python's date range."""
+
+
+def handled_day(day: date) -> bool:
+    """True when ``day`` is within :data:`FIRST_DAY` … :data:`LAST_DAY`."""
+    return FIRST_DAY <= day <= LAST_DAY
+
 
 class Clock(Protocol):
     """Source of the current instant."""

@@ -16,6 +16,7 @@ import cattrs
 from cattrs.errors import ForbiddenExtraKeysError
 from cattrs.preconf.json import make_converter as make_json_converter
 
+from famille_core.clock import FIRST_DAY, LAST_DAY, handled_day
 from famille_core.errors import Issue, ValidationFailed
 
 T = TypeVar("T")
@@ -42,14 +43,21 @@ def _structure_decimal(value: Any, _type: type) -> Decimal:
     return result
 
 
+DAY_OUT_OF_RANGE = "date out of the handled range"
+
+
 def _structure_date(value: Any, _type: type) -> date:
     if isinstance(value, datetime):
         raise ValueError("not a date")
     if isinstance(value, date):
-        return value
-    if not isinstance(value, str):
+        day = value
+    elif isinstance(value, str):
+        day = date.fromisoformat(value.strip())
+    else:
         raise ValueError("not a date")
-    return date.fromisoformat(value.strip())
+    if not handled_day(day):
+        raise ValueError(DAY_OUT_OF_RANGE)
+    return day
 
 
 def _structure_datetime(value: Any, _type: type) -> datetime:
@@ -97,6 +105,8 @@ def _french(exc: BaseException, _type: type | None) -> str:
         return "Ce champ est obligatoire."
     if isinstance(exc, ForbiddenExtraKeysError):
         return "Champ(s) non autorisé(s) : " + ", ".join(sorted(exc.extra_fields)) + "."
+    if str(exc) == DAY_OUT_OF_RANGE:
+        return f"Date hors de la période gérée ({FIRST_DAY.year}–{LAST_DAY.year})."
     if _type is date or ("date" in str(exc).lower() and "iso" in str(exc).lower()):
         return "Date invalide (format attendu : AAAA-MM-JJ)."
     if _type is datetime:

@@ -17,6 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from famille_core import ConfigurationError, Portal, load_settings
 from famille_core.persistence import build_sql_portal, database_url
 from famille_core.settings import Settings
+from host_flask.params import BoundedIntegerConverter
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,7 @@ def create_app(
     """
     instance_path = Path(os.environ.get("FAMILLE_INSTANCE", "instance")).resolve()
     app = Flask(__name__, instance_path=str(instance_path), instance_relative_config=True)
+    app.url_map.converters["int"] = BoundedIntegerConverter  # ids beyond the database's: 404
     if portal is None:
         if settings is None:
             config_path = os.environ.get("FAMILLE_CONFIG") or instance_path / "famille.toml"

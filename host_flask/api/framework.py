@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -126,10 +127,6 @@ def _authenticate(scope: Scope | None) -> None:
     g.famille_api_client = client
 
 
-MAX_ID = 2**31 - 1
-"""The largest identifier the database stores (a 32-bit ``integer`` on PostgreSQL)."""
-
-
 def int_arg(name: str, default: int, low: int, high: int) -> int:
     """An integer query parameter within bounds, or a 400 problem."""
     raw = request.args.get(name)
@@ -150,8 +147,36 @@ def int_arg(name: str, default: int, low: int, high: int) -> int:
     return value
 
 
+MAX_JSON_DEPTH = 32
+"""How deeply a request body may nest arrays and objects (the API's own documents nest 4)."""
+
+_JSON_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _too_deep(raw: bytes) -> bool:
+    """True when ``raw`` nests deeper than :data:`MAX_JSON_DEPTH`, found without parsing
+    (the parser recurses once per level: 200,000 levels exhaust the stack)."""
+    depth = 0
+    for token in _JSON_TOKENS.finditer(raw):
+        bracket = token.group()
+        if bracket in (b"[", b"{"):
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return True
+        elif bracket in (b"]", b"}"):
+            depth -= 1
+    return False
+
+
 def body_as(cls: type) -> Any:
-    """The JSON body structured into ``cls``, or a 422 problem with one error per field."""
+    """The JSON body structured into ``cls``, or a 400/422 problem."""
+    if request.is_json and _too_deep(request.get_data(cache=True)):
+        raise ApiError(
+            400,
+            "corps-invalide",
+            "Corps invalide",
+            f"Le corps JSON est trop imbriqué ({MAX_JSON_DEPTH} niveaux au plus).",
+        )
     data = request.get_json(silent=True)
     if data is None:
         raise ApiError(

@@ -10,13 +10,13 @@ from flask.typing import ResponseReturnValue
 
 from famille_core import entities as e
 from famille_core import notify_family
+from famille_core.clock import FIRST_DAY, LAST_DAY
 from famille_core.entities import Scope
 from famille_core.services import sync
 from famille_core.uow import Between, Gte, In, UnitOfWork
 from host_flask.access import public
 from host_flask.api import models as m
 from host_flask.api.framework import (
-    MAX_ID,
     PAGE_PARAMS,
     ApiError,
     QueryParam,
@@ -26,6 +26,7 @@ from host_flask.api.framework import (
 )
 from host_flask.api.openapi import openapi_document
 from host_flask.app import get_portal
+from host_flask.params import MAX_ID, query_day
 from host_flask.uow import request_uow
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -80,17 +81,16 @@ def _paginate(
 
 
 def _date_arg(name: str) -> date:
-    raw = request.args.get(name, "")
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
+    day = query_day(request.args.get(name, ""))
+    if day is None:
         raise ApiError(
             400,
             "parametre-invalide",
             "Paramètre invalide",
-            f"« {name} » doit être une date AAAA-MM-JJ.",
+            f"« {name} » doit être une date AAAA-MM-JJ entre {FIRST_DAY} et {LAST_DAY}.",
             [m.FieldError(field=name, code="invalid", message="Date invalide.")],
-        ) from None
+        )
+    return day
 
 
 def _range() -> dict[str, Any]:

@@ -23,6 +23,7 @@ from famille_plugins.calendar.services.deadlines import french_long_day, french_
 from famille_plugins.calendar.services.reasons import reasons_for
 from host_flask.access import agents_only, current_actor, families_only, public
 from host_flask.app import get_portal
+from host_flask.params import form_day, form_id, optional_form_id, query_day
 from host_flask.uow import request_uow
 
 bp = Blueprint(
@@ -34,37 +35,14 @@ bp = Blueprint(
     static_url_path="/static",
 )
 
+WEEKDAY_VALUES = {str(day) for day in range(7)}
+"""The weekdays a semaine type form sends (0 = Monday); anything else is ignored."""
 WEEKDAY_NAMES = tuple(get_day_names("wide", locale="fr")[day] for day in range(7))
 
 
-def _date(name: str, value: str | None, label: str) -> date:
-    try:
-        return date.fromisoformat((value or "").strip())
-    except ValueError:
-        raise ValidationFailed.single(
-            "invalid_date", _("%(label)s : date invalide (format attendu AAAA-MM-JJ).", label=label), name
-        ) from None
-
-
-def _int(value: str | None) -> int:
-    try:
-        return int(value or "")
-    except ValueError:
-        abort(404)
-
-
-def _optional_int(value: str | None) -> int | None:
-    return _int(value) if value else None
-
-
 def _month(value: str | None) -> date:
-    today = today_in_paris(get_portal().clock)
-    if not value:
-        return today.replace(day=1)
-    try:
-        return date.fromisoformat(f"{value}-01")
-    except ValueError:
-        return today.replace(day=1)
+    day = query_day(f"{value}-01") if value else None
+    return day or today_in_paris(get_portal().clock).replace(day=1)
 
 
 def _agenda_url(child_id: int | None, day: date | None, anchor: str = "jour") -> str:
@@ -119,13 +97,8 @@ def _render_agenda(
 @families_only
 def index() -> ResponseReturnValue:
     """Agenda: the month grid of one child, and the actions of the selected day."""
-    child_id = _optional_int(request.args.get("enfant"))
-    selected = None
-    if request.args.get("jour"):
-        try:
-            selected = date.fromisoformat(request.args["jour"])
-        except ValueError:
-            selected = None
+    child_id = optional_form_id(request.args.get("enfant"))
+    selected = query_day(request.args.get("jour"))
     month = selected.replace(day=1) if selected else _month(request.args.get("mois"))
     return _render_agenda(child_id, month, selected)
 
@@ -156,7 +129,7 @@ def _submit(
     try:
         if first_date is not None:
             field, key, label = first_date
-            day = _date(field, request.form.get(key), label)
+            day = form_day(field, request.form.get(key), label)
         answer = act(day)
         request_uow().commit()
     except Conflict as exc:
@@ -178,12 +151,12 @@ def _flash_and_return(message: str, child_id: int, day: date) -> Answer:
 @families_only
 def reserve() -> ResponseReturnValue:
     """Réserver: one day of one activity."""
-    child_id = _int(request.form.get("child_id"))
+    child_id = form_id(request.form.get("child_id"))
 
     def act(day: date | None) -> Answer:
         assert day is not None
         reservation = booking.reserve(
-            get_portal(), request_uow(), current_actor(), child_id, _int(request.form.get("activity_id")), day
+            get_portal(), request_uow(), current_actor(), child_id, form_id(request.form.get("activity_id")), day
         )
         words = _("réservé") if reservation.state == "accepted" else _("demande en cours")
         return _flash_and_return(_("%(day)s : %(state)s.", day=french_long_day(day), state=words), child_id, day)
@@ -198,23 +171,23 @@ def cancel() -> ResponseReturnValue:
 
     def act(_day: date | None) -> Answer:
         reservation = booking.cancel(
-            get_portal(), request_uow(), current_actor(), _int(request.form.get("reservation_id"))
+            get_portal(), request_uow(), current_actor(), form_id(request.form.get("reservation_id"))
         )
         message = _("%(day)s : réservation annulée.", day=french_long_day(reservation.day))
         return _flash_and_return(message, reservation.child_id, reservation.day)
 
-    return _submit(_optional_int(request.form.get("child_id")), None, act)
+    return _submit(optional_form_id(request.form.get("child_id")), None, act)
 
 
 @bp.route("/absence", methods=["POST"])
 @families_only
 def declare_absence() -> ResponseReturnValue:
     """Déclarer une absence: one day or a range, a reason, an optional comment."""
-    child_id = _int(request.form.get("child_id"))
+    child_id = form_id(request.form.get("child_id"))
 
     def act(start: date | None) -> Answer:
         assert start is not None
-        end = _date("end", request.form.get("end") or request.form.get("start"), _("Au"))
+        end = form_day("end", request.form.get("end") or request.form.get("start"), _("Au"))
         declared = absences.declare_absence(
             get_portal(),
             request_uow(),
@@ -224,7 +197,7 @@ def declare_absence() -> ResponseReturnValue:
             end,
             request.form.get("reason", ""),
             request.form.get("comment", ""),
-            _optional_int(request.form.get("activity_id")),
+            optional_form_id(request.form.get("activity_id")),
         )
         message = _(
             "Absence enregistrée (%(reason)s) : %(count)d jour(s) à partir du %(day)s.",
@@ -244,19 +217,19 @@ def withdraw_absence() -> ResponseReturnValue:
 
     def act(_day: date | None) -> Answer:
         absence = absences.withdraw_absence(
-            get_portal(), request_uow(), current_actor(), _int(request.form.get("absence_id"))
+            get_portal(), request_uow(), current_actor(), form_id(request.form.get("absence_id"))
         )
         message = _("%(day)s : absence retirée.", day=french_long_day(absence.day))
         return _flash_and_return(message, absence.child_id, absence.day)
 
-    return _submit(_optional_int(request.form.get("child_id")), None, act)
+    return _submit(optional_form_id(request.form.get("child_id")), None, act)
 
 
 @bp.route("/semaine-type", methods=["POST"])
 @families_only
 def pattern() -> ResponseReturnValue:
     """Semaine type: chosen weekdays over a range, answered day by day."""
-    child_id = _int(request.form.get("child_id"))
+    child_id = form_id(request.form.get("child_id"))
 
     def act(start: date | None) -> Answer:
         assert start is not None
@@ -265,10 +238,10 @@ def pattern() -> ResponseReturnValue:
             request_uow(),
             current_actor(),
             child_id,
-            _int(request.form.get("activity_id")),
-            [_int(d) for d in request.form.getlist("weekdays")],
+            form_id(request.form.get("activity_id")),
+            [int(d) for d in request.form.getlist("weekdays") if d in WEEKDAY_VALUES],
             start,
-            _date("pattern_end", request.form.get("end"), _("Au")),
+            form_day("pattern_end", request.form.get("end"), _("Au")),
         )
         booked = sum(1 for o in outcomes if o.booked)
 
@@ -285,7 +258,7 @@ def pattern() -> ResponseReturnValue:
 @families_only
 def subscription() -> ResponseReturnValue:
     """Create (or replace) or revoke the child's private iCalendar URL."""
-    child_id = _int(request.form.get("child_id"))
+    child_id = form_id(request.form.get("child_id"))
     portal, uow, actor = get_portal(), request_uow(), current_actor()
     if request.form.get("action") == "revoke":
         feeds.revoke_feed(portal, uow, actor, child_id)
@@ -348,10 +321,7 @@ def _agent_day() -> date:
     value = request.args.get("jour")
     if not value:
         return today_in_paris(get_portal().clock)
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        abort(404)
+    return query_day(value) or abort(404)
 
 
 @bp.route("/agents/effectifs")

@@ -251,3 +251,28 @@ def test_an_invoice_number_or_reference_already_taken_is_a_422_per_field(
     assert {e["field"] for e in both.json["errors"]} == {"number", "reference"}
     # The invoice itself can still be sent again (an upsert keyed on external_id).
     assert client.post("/api/v1/invoices", json=invoice, headers=auth).json["outcome"] == "unchanged"
+
+
+@pytest.mark.parametrize("depth", [200_000, 33])
+def test_a_deeply_nested_body_is_a_400_problem(
+    demo, client: FlaskClient, auth: dict[str, str], depth: int
+) -> None:
+    """Finding 17: a 200,000-deep JSON body exhausted the parser's stack (a 500)."""
+    body = '{"external_id": ' + "[" * depth + "]" * depth + "}"
+    response = client.post(
+        "/api/v1/families", data=body, content_type="application/json", headers=auth
+    )
+    assert response.status_code == 400
+    assert response.mimetype == "application/problem+json"
+    assert "trop imbriqué" in response.json["detail"]
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting(
+    demo, client: FlaskClient, auth: dict[str, str]
+) -> None:
+    response = client.post(
+        "/api/v1/families",
+        json={**FAMILY, "name": "[" * 100 + '\\"{' * 50},
+        headers=auth,
+    )
+    assert response.status_code == 200, response.json

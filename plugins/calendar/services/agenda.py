@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 from attrs import define, frozen
 
-from famille_core.clock import today_in_paris
+from famille_core.clock import FIRST_DAY, LAST_DAY, today_in_paris
 from famille_core.entities import Activity, Actor, Child, Reservation, ReservationState
 from famille_core.errors import NotFound
 from famille_core.portal import Portal
@@ -71,7 +71,7 @@ def month_view(portal: Portal, uow: UnitOfWork, actor: Actor, child_id: int | No
     """
     family_id = require_family(actor)
     children = children_of(uow, family_id)
-    month = month.replace(day=1)
+    month = min(max(month, FIRST_DAY), LAST_DAY).replace(day=1)  # the days the portal handles
     if child_id is None:
         child = children[0] if children else None
     else:
