@@ -142,7 +142,7 @@ class PortalSettings:
     """``required``: agents must enrol a TOTP application before using the portal."""
     health_data_retention_days: int = field(default=90, validator=validators.ge(0))
     """``famille purge`` removes a child's health record and photo this many days after the end
-    of its last enrolment (security.md point 28)."""
+    of its last enrolment (docs/security.md point 28)."""
     recent_login_minutes: int = field(default=15, validator=validators.in_(range(1, 121)))
     """How long after typing their password a person may make sensitive changes (IBAN,
     authorised persons, e-mail) without typing it again."""

@@ -1,5 +1,5 @@
 """Sessions and access: the ``auth`` blueprint, logout, idle timeout, deny by default
-(security.md points 6, 9).
+(docs/security.md points 6, 9).
 
 The blueprint's other pages live next door, by domain: :mod:`host_flask.login` (login, second
 factor, re-authentication) and :mod:`host_flask.password_reset` (forgotten, reset and changed

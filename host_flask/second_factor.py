@@ -1,4 +1,4 @@
-"""Second factor (TOTP, RFC 6238) for municipal agents (security.md point 8).
+"""Second factor (TOTP, RFC 6238) for municipal agents (docs/security.md point 8).
 
 Agents see many children's health data: with ``[portal] agent_second_factor = "required"`` an
 agent must enrol an authenticator application before using the portal; with ``"optional"`` (the

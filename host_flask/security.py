@@ -1,4 +1,4 @@
-"""CSRF protection and security headers on every response (security.md points 16, 29, 30)."""
+"""CSRF protection and security headers on every response (docs/security.md points 16, 29, 30)."""
 
 from __future__ import annotations
 

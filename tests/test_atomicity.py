@@ -1,4 +1,4 @@
-"""Every multi-row change is one transaction (security.md point 21): a failure in the middle —
+"""Every multi-row change is one transaction (docs/security.md point 21): a failure in the middle —
 here a plugin that crashes, or the database refusing a row — leaves nothing half-done."""
 
 from __future__ import annotations

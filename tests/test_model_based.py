@@ -1,4 +1,4 @@
-"""Model-based test (security.md point 23): a Hypothesis state machine books, cancels, declares
+"""Model-based test (docs/security.md point 23): a Hypothesis state machine books, cancels, declares
 absences, receives invoices from the ERP and pays them — answers replayed, amounts forged — through
 the real services, and after every step checks the invariants a town relies on:
 

@@ -306,7 +306,7 @@ def populate_demo(portal: Portal, uow: UnitOfWork) -> None:
 
 @hookspec
 def purge_child_data(portal: Portal, uow: UnitOfWork, child: Child) -> None:
-    """Delete what the plugin keeps about ``child`` whose enrolments have all ended (security.md
+    """Delete what the plugin keeps about ``child`` whose enrolments have all ended (docs/security.md
     point 28): stored photo files, health details of its own. Called by ``famille purge`` in
     the purge's transaction, before the core clears ``child.photo_key`` and the health record;
 delete files with ``uow.after_commit(...)`` so that a failed purge leaves them in place.

@@ -1,4 +1,4 @@
-"""Retention (security.md point 28, CNIL NS-058): once a child's enrolments have all ended, its
+"""Retention (docs/security.md point 28, CNIL NS-058): once a child's enrolments have all ended, its
 health record and photo are deleted after ``[portal] health_data_retention_days``.
 
 What public accounting requires (invoices, payments, enrolments) is kept; so are the child's name

@@ -69,9 +69,9 @@ SENSITIVE_CHANGES = {
     "banque": "vos coordonnées bancaires ont été modifiées (ou une modification a été demandée)",
     "autorisations": "la liste des personnes autorisées auprès d'un enfant a été modifiée",
 }
-"""Sections whose change needs a recent login and sends a security notice (security.md 7)."""
+"""Sections whose change needs a recent login and sends a security notice (docs/security.md point 7)."""
 AUDITED = {"fiscal": "fiscal_data", "banque": "bank_details", "sanitaires": "health_record"}
-"""Special data: every agent read or change is audited (security.md 25)."""
+"""Special data: every agent read or change is audited (docs/security.md point 25)."""
 CONFLICT_MESSAGE = (
     "Cette fiche a été modifiée entre-temps (par une autre personne ou dans un autre onglet) : "
     "rien n'a été enregistré. Rechargez la page pour voir la version actuelle."

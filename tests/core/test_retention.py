@@ -1,4 +1,4 @@
-"""Retention (security.md point 28): `famille purge` removes health data and photos once a
+"""Retention (docs/security.md point 28): `famille purge` removes health data and photos once a
 child's enrolments have ended, and keeps what public accounting needs."""
 
 from __future__ import annotations

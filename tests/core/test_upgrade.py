@@ -1,5 +1,5 @@
 """Upgrading a database that already holds data, from every earlier schema, keeps the data
-(security.md point 22): a collectivity that installed any earlier version can move to this one.
+(docs/security.md point 22): a collectivity that installed any earlier version can move to this one.
 
 Each earlier revision gets its own fresh database (an SQLite file, or a PostgreSQL database created
 next to the test database), is filled at that revision, then upgraded to head.

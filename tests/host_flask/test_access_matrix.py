@@ -1,4 +1,4 @@
-"""Who may open what, for every route of every enabled plugin (security.md points 9 and 10).
+"""Who may open what, for every route of every enabled plugin (docs/security.md points 9 and 10).
 
 The routes are read from the application itself, so a plugin's new page is checked the day it
 is added: a parent never reaches an agents' page, an agent never acts as a family, and the list

@@ -1,4 +1,4 @@
-"""Authentication and session security (security.md points 1–6, 9, 16, 30, 31)."""
+"""Authentication and session security (docs/security.md points 1–6, 9, 16, 30, 31)."""
 
 from __future__ import annotations
 

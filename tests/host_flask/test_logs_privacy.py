@@ -1,4 +1,4 @@
-"""No password, token, IBAN or health data in the logs (security.md point 32).
+"""No password, token, IBAN or health data in the logs (docs/security.md point 32).
 
 Canary values go through the flows; every log record — message, arguments and structured extras —
 is then searched for them. Plugins' flows add their canaries here as they land.

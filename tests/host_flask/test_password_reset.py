@@ -1,4 +1,4 @@
-"""Forgotten and changed passwords (security.md points 2, 4, 5, 6)."""
+"""Forgotten and changed passwords (docs/security.md points 2, 4, 5, 6)."""
 
 from __future__ import annotations
 

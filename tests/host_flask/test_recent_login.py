@@ -1,4 +1,4 @@
-"""Sensitive changes need a recent login and send a notice (security.md point 7)."""
+"""Sensitive changes need a recent login and send a notice (docs/security.md point 7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""TOTP second factor for agents (security.md point 8)."""
+"""TOTP second factor for agents (docs/security.md point 8)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Health, bank and tax data are read only by the agents whose service needs them
-(security.md 25): ``[plugins.profile] sensitive_data_services``."""
+(docs/security.md point 25): ``[plugins.profile] sensitive_data_services``."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Whatever a client sends to the profile forms gives a 4xx or a redirect, never a 5xx, and text
-typed by a family comes back inert (security.md 14, 15)."""
+typed by a family comes back inert (docs/security.md points 14, 15)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""IBAN checking (security.md 14, 26): what mod-97 catches, what it cannot, and masking.
+"""IBAN checking (docs/security.md points 14, 26): what mod-97 catches, what it cannot, and masking.
 
 ISO 7064 mod 97-10 detects every substitution of one character by another of the same class
 (digit for digit, letter for letter): the difference is (a - b)·10^k with 0 < |a - b| < 97, and

@@ -1,4 +1,4 @@
-"""Child photos (security.md 17): checked by content, re-encoded without EXIF, size and pixel
+"""Child photos (docs/security.md point 17): checked by content, re-encoded without EXIF, size and pixel
 caps, served only to the family and agents, deleted by the retention purge."""
 
 from __future__ import annotations
