@@ -26,8 +26,8 @@ EXPECTED_PUBLIC = {
     "pages.accessibility": "déclaration d'accessibilité",
     "pages.privacy": "notice de protection des données",
     "calendar.ical": "abonnement iCalendar : un jeton secret et révocable dans l'adresse",
-    "tipi_payment.provider_return": "retour du navigateur depuis PayFiP : jeton de la transaction,"
-    " état relu auprès de PayFiP",
+    "tipi_payment.provider_return": "retour du navigateur depuis PayFiP : aucun secret, l'état"
+    " est relu auprès de PayFiP (une réponse TIPI n'est qu'une déclaration à vérifier)",
     "tipi_payment.provider_notification": "notification serveur à serveur de PayFiP, vérifiée"
     " auprès de PayFiP",
 }
