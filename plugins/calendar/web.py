@@ -21,10 +21,18 @@ from famille_plugins.calendar.services import absences, agenda, agents, booking,
 from famille_plugins.calendar.services.context import LEGEND
 from famille_plugins.calendar.services.deadlines import french_long_day, french_month
 from famille_plugins.calendar.services.reasons import reasons_for
-from host_flask.access import agents_only, current_actor, families_only, public
-from host_flask.app import get_portal
-from host_flask.params import form_day, form_id, optional_form_id, query_day
-from host_flask.uow import request_uow
+from host_flask.toolkit import (
+    agents_only,
+    current_actor,
+    families_only,
+    form_day,
+    form_id,
+    get_portal,
+    optional_form_id,
+    public,
+    query_day,
+    request_uow,
+)
 
 bp = Blueprint(
     "calendar",

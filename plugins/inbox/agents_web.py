@@ -16,9 +16,7 @@ from famille_plugins.inbox.web import (
     page_number,
     reply_to,
 )
-from host_flask.access import agents_only, current_actor
-from host_flask.app import get_portal
-from host_flask.uow import request_uow
+from host_flask.toolkit import agents_only, current_actor, get_portal, request_uow
 
 bp = Blueprint("inbox_agents", __name__, url_prefix="/mairie/messages", template_folder="templates")
 

@@ -18,9 +18,7 @@ from famille_core.entities import Thread
 from famille_core.errors import ValidationFailed
 from famille_plugins.inbox import reading, services
 from famille_plugins.inbox.attachments import Upload
-from host_flask.access import current_actor, families_only
-from host_flask.app import get_portal
-from host_flask.uow import request_uow
+from host_flask.toolkit import current_actor, families_only, get_portal, request_uow
 
 bp = Blueprint(
     "inbox",

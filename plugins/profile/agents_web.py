@@ -11,9 +11,7 @@ from famille_core.errors import Conflict, ValidationFailed
 from famille_plugins.profile import decisions, services
 from famille_plugins.profile.fields import mask_iban
 from famille_plugins.profile.web import photo_response
-from host_flask.access import agents_only, current_actor
-from host_flask.app import get_portal
-from host_flask.uow import request_uow
+from host_flask.toolkit import agents_only, current_actor, get_portal, request_uow
 
 bp = Blueprint("profile_agents", __name__, url_prefix="/gestion/familles", template_folder="templates")
 

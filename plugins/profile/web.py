@@ -18,9 +18,13 @@ from famille_core.errors import Conflict, ValidationFailed
 from famille_plugins.profile import services
 from famille_plugins.profile.export import export_family_data
 from famille_plugins.profile.fields import BOOL, DATE, IBAN, VACCINATION_ROWS, FieldSpec, mask_iban
-from host_flask.access import current_actor, families_only, recent_login_required
-from host_flask.app import get_portal
-from host_flask.uow import request_uow
+from host_flask.toolkit import (
+    current_actor,
+    families_only,
+    get_portal,
+    recent_login_required,
+    request_uow,
+)
 
 bp = Blueprint("profile", __name__, url_prefix="/compte", template_folder="templates")
 

@@ -10,9 +10,7 @@ from flask_babel import gettext as _
 
 from famille_core.errors import Conflict
 from famille_plugins.tipi_payment import agents
-from host_flask.access import agents_only, current_actor
-from host_flask.app import get_portal
-from host_flask.uow import request_uow
+from host_flask.toolkit import agents_only, current_actor, get_portal, request_uow
 
 bp = Blueprint(
     "tipi_payment_agents", __name__, url_prefix="/gestion/paiements", template_folder="templates"

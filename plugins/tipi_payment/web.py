@@ -26,10 +26,15 @@ from famille_core.entities import InvoiceStatus, PaymentState, PaymentTransactio
 from famille_core.errors import ValidationFailed
 from famille_core.portal import Portal
 from famille_plugins.tipi_payment import invoices, services
-from host_flask.access import current_actor, families_only, public
-from host_flask.app import get_portal
-from host_flask.security import add_csp_source, csrf
-from host_flask.uow import request_uow
+from host_flask.toolkit import (
+    add_csp_source,
+    csrf,
+    current_actor,
+    families_only,
+    get_portal,
+    public,
+    request_uow,
+)
 
 STATE_LABELS = {
     PaymentState.PENDING: _l("Paiement en cours de vérification"),
