@@ -8,20 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 from famille_core import hookimpl
 from famille_core.hooks.results import ClosedDay, HomePanel, MenuItem
-from famille_plugins.calendar.settings import CalendarSettings
+from famille_plugins.calendar.settings import NAME, CalendarSettings, settings_of
 
 if TYPE_CHECKING:
     from famille_core.entities import AbsenceReason, Activity, Actor, Child
     from famille_core.portal import Portal
     from famille_core.uow import UnitOfWork
-
-NAME = "calendar"
-
-
-def calendar_settings(portal: Portal) -> CalendarSettings:
-    """The validated ``[plugins.calendar]`` settings (defaults when the plugin table is absent)."""
-    settings: CalendarSettings = portal.plugin_config.get(NAME) or CalendarSettings()
-    return settings
 
 
 @hookimpl
@@ -71,7 +63,7 @@ def reservation_deadline(portal: Portal, activity: Activity, day: date) -> datet
     """The configured rule (J-N at HH:MM, or a weekday of the previous week)."""
     from famille_plugins.calendar.services.deadlines import deadline_from_rule
 
-    return deadline_from_rule(portal, calendar_settings(portal).deadline_for(activity.code), day)
+    return deadline_from_rule(portal, settings_of(portal).deadline_for(activity.code), day)
 
 
 @hookimpl(trylast=True)
@@ -79,7 +71,7 @@ def cancellation_deadline(portal: Portal, activity: Activity, day: date) -> date
     """The configured cancellation rule; the reservation rule when none is set."""
     from famille_plugins.calendar.services.deadlines import deadline_from_rule
 
-    settings = calendar_settings(portal)
+    settings = settings_of(portal)
     if activity.code not in settings.activity_cancellations and settings.cancellation is None:
         return None
     return deadline_from_rule(portal, settings.cancellation_for(activity.code), day)
@@ -90,7 +82,7 @@ def closed_days(portal: Portal, activity: Activity, start: date, end: date) -> I
     """Public holidays, school holidays of the zone, municipal closures."""
     from famille_plugins.calendar.services.calendar_days import builtin_closed_days
 
-    return builtin_closed_days(portal, calendar_settings(portal), start, end)
+    return builtin_closed_days(portal, settings_of(portal), start, end)
 
 
 @hookimpl
@@ -98,7 +90,7 @@ def absence_reasons(
     portal: Portal, child: Child | None, activity: Activity | None
 ) -> Sequence[AbsenceReason]:
     """Reasons added by the configuration (``absence_reasons_mode = "extend"``)."""
-    settings = calendar_settings(portal)
+    settings = settings_of(portal)
     return [r.to_reason() for r in settings.absence_reasons]
 
 
@@ -108,7 +100,7 @@ def absence_reasons_wrapper(
 ) -> Generator[None, list[Sequence[AbsenceReason]], list[Sequence[AbsenceReason]]]:
     """``absence_reasons_mode = "replace"``: the configured list is the whole list."""
     answers = yield
-    settings = calendar_settings(portal)
+    settings = settings_of(portal)
     if settings.absence_reasons_mode == "replace" and settings.absence_reasons:
         return [[r.to_reason() for r in settings.absence_reasons]]
     return answers

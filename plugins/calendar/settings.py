@@ -27,10 +27,17 @@ Example::
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from attrs import field, frozen, validators
 
 from famille_core.entities import AbsenceReason
+
+if TYPE_CHECKING:
+    from famille_core.portal import Portal
+
+NAME = "calendar"
+"""The plugin's name: its entry point, its ``[plugins.calendar]`` table."""
 
 
 def _hh_mm(_inst: object, _attr: object, value: str) -> None:
@@ -113,3 +120,9 @@ class CalendarSettings:
         """The cancellation deadline rule of an activity."""
         rule = self.activity_cancellations.get(activity_code, self.cancellation)
         return rule if rule is not None else self.deadline_for(activity_code)
+
+
+def settings_of(portal: Portal) -> CalendarSettings:
+    """The validated ``[plugins.calendar]`` settings of ``portal``."""
+    settings: CalendarSettings = portal.config_for(NAME)
+    return settings

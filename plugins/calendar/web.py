@@ -16,11 +16,11 @@ from flask_babel import gettext as _
 
 from famille_core.clock import today_in_paris
 from famille_core.errors import Conflict, ValidationFailed
-from famille_plugins.calendar.plugin import calendar_settings
 from famille_plugins.calendar.services import absences, agenda, agents, booking, feeds
 from famille_plugins.calendar.services.context import LEGEND
 from famille_plugins.calendar.services.deadlines import french_long_day, french_month
 from famille_plugins.calendar.services.reasons import reasons_for
+from famille_plugins.calendar.settings import settings_of
 from host_flask.toolkit import (
     agents_only,
     current_actor,
@@ -285,7 +285,7 @@ def subscription() -> ResponseReturnValue:
 def ical(token: str) -> ResponseReturnValue:
     """The private iCalendar feed (no login: the secret URL is the key)."""
     portal = get_portal()
-    body = feeds.feed_ics(portal, request_uow(), token, calendar_settings(portal).feed_days_back)
+    body = feeds.feed_ics(portal, request_uow(), token, settings_of(portal).feed_days_back)
     return Response(
         body,
         mimetype="text/calendar",

@@ -12,7 +12,7 @@ from famille_core.entities import Direction, Message, Role, Thread, User
 from famille_core.hooks.results import Notification
 from famille_core.portal import Portal
 from famille_core.uow import In, UnitOfWork
-from famille_plugins.inbox.services import settings_of
+from famille_plugins.inbox.settings import settings_of
 
 FAMILY_PATH = "/messages/"
 AGENT_PATH = "/mairie/messages/conversation/"

@@ -19,9 +19,9 @@ if TYPE_CHECKING:
 
 @hookimpl
 def plugin_settings() -> tuple[str, type]:
-    from famille_plugins.inbox.settings import InboxSettings
+    from famille_plugins.inbox.settings import NAME, InboxSettings
 
-    return ("inbox", InboxSettings)
+    return (NAME, InboxSettings)
 
 
 @hookimpl

@@ -21,17 +21,11 @@ from famille_core.portal import Portal
 from famille_core.services.access import require_agent, require_family
 from famille_core.uow import In, UnitOfWork
 from famille_plugins.inbox import attachments as files
-from famille_plugins.inbox.settings import InboxSettings
+from famille_plugins.inbox.settings import InboxSettings, settings_of
 
 FALLBACK_SERVICE = "MAIRIE"
 SUBJECT_COLUMN_CHARS = 200
 REPLY_PREFIX = "Re : "
-
-
-def settings_of(portal: Portal) -> InboxSettings:
-    """The validated ``[plugins.inbox]`` settings."""
-    settings: InboxSettings = portal.config_for("inbox")
-    return settings
 
 
 # --------------------------------------------------------------------------- views

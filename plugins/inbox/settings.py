@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from attrs import define, field
+
+if TYPE_CHECKING:
+    from famille_core.portal import Portal
+
+NAME = "inbox"
+"""The plugin's name: its entry point, its ``[plugins.inbox]`` table."""
 
 
 def _positive(_instance: Any, attribute: Any, value: int) -> None:
@@ -37,3 +43,9 @@ class InboxSettings:
     """Service → address told about new messages; without one, the service's agents are told."""
     private_notifications: bool = False
     """``true``: e-mails say only "vous avez un nouveau message" and give a link, never the text."""
+
+
+def settings_of(portal: Portal) -> InboxSettings:
+    """The validated ``[plugins.inbox]`` settings of ``portal``."""
+    settings: InboxSettings = portal.config_for(NAME)
+    return settings

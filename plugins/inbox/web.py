@@ -18,6 +18,7 @@ from famille_core.entities import Thread
 from famille_core.errors import ValidationFailed
 from famille_plugins.inbox import reading, services
 from famille_plugins.inbox.attachments import Upload
+from famille_plugins.inbox.settings import settings_of
 from host_flask.toolkit import current_actor, families_only, get_portal, request_uow
 
 bp = Blueprint(
@@ -73,7 +74,7 @@ def new() -> ResponseReturnValue:
             flash(_("Votre message a été envoyé au service %(service)s.", service=_service_of(message.thread_id)), "success")
             return redirect(url_for("inbox.show", message_id=message.id))
     return render_template(
-        "inbox/new.html", values=values, errors=errors, limits=services.settings_of(get_portal())
+        "inbox/new.html", values=values, errors=errors, limits=settings_of(get_portal())
     ), (422 if errors else 200)
 
 
@@ -143,7 +144,7 @@ def conversation_page(
         reply_endpoint=reply_endpoint,
         attachment_endpoint=attachment_endpoint,
         read_action=read_action,
-        limits=services.settings_of(get_portal()),
+        limits=settings_of(get_portal()),
         **extra,
     ), (422 if errors else 200)
 

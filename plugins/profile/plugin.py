@@ -17,9 +17,9 @@ if TYPE_CHECKING:
 
 @hookimpl
 def plugin_settings() -> tuple[str, type]:
-    from famille_plugins.profile.settings import ProfileSettings
+    from famille_plugins.profile.settings import NAME, ProfileSettings
 
-    return ("profile", ProfileSettings)
+    return (NAME, ProfileSettings)
 
 
 @hookimpl

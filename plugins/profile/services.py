@@ -48,7 +48,7 @@ from famille_plugins.profile.fields import (
     parse_vaccinations,
     unknown_fields,
 )
-from famille_plugins.profile.settings import ProfileSettings
+from famille_plugins.profile.settings import settings_of
 
 PENDING, APPROVED, REFUSED, SUPERSEDED = "pending", "approved", "refused", "superseded"
 APPLIED = "applied"
@@ -78,22 +78,16 @@ CONFLICT_MESSAGE = (
 )
 
 
-def profile_settings(portal: Portal) -> ProfileSettings:
-    """The validated ``[plugins.profile]`` settings."""
-    settings: ProfileSettings = portal.config_for("profile")
-    return settings
-
-
 def needs_validation(portal: Portal, section: str) -> bool:
     """True when changes to ``section`` wait for an agent."""
-    return section in profile_settings(portal).validated_sections
+    return section in settings_of(portal).validated_sections
 
 
 def may_read_sensitive(portal: Portal, actor: Actor) -> bool:
     """Families read their own data; agents only when their service needs it."""
     if not actor.is_agent:
         return True
-    services = profile_settings(portal).sensitive_data_services
+    services = settings_of(portal).sensitive_data_services
     return actor.role == Role.ADMIN or not services or actor.service in services
 
 
@@ -524,7 +518,7 @@ def set_photo(
     issues = unknown_fields(set(), dict.fromkeys(extra_keys, ""))
     if issues:
         raise ValidationFailed(issues)
-    settings = profile_settings(portal)
+    settings = settings_of(portal)
     jpeg = photos.reencode(
         data,
         max_bytes=settings.photo_max_bytes,

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from attrs import define, field
+
+if TYPE_CHECKING:
+    from famille_core.portal import Portal
+
+NAME = "profile"
+"""The plugin's name: its entry point, its ``[plugins.profile]`` table."""
 
 SECTIONS = (
     "responsable",
@@ -46,3 +52,9 @@ class ProfileSettings:
     """Largest width × height accepted, checked from the header before any decoding."""
     photo_max_side: int = field(default=800, validator=_positive)
     """The stored photo is reduced to fit in this square (pixels)."""
+
+
+def settings_of(portal: Portal) -> ProfileSettings:
+    """The validated ``[plugins.profile]`` settings of ``portal``."""
+    settings: ProfileSettings = portal.config_for(NAME)
+    return settings

@@ -13,6 +13,7 @@ from babel.dates import format_date
 
 from famille_core.clock import PARIS, paris_datetime
 from famille_plugins.calendar.services.calendar_days import is_public_holiday
+from famille_plugins.calendar.settings import settings_of
 
 if TYPE_CHECKING:
     from famille_core.entities import Activity
@@ -42,9 +43,7 @@ def reservation_deadline(portal: Portal, activity: Activity, day: date) -> datet
         portal=portal, activity=activity, day=day
     )
     if answer is None:  # the plugin's own default answers unless disabled by a wrapper
-        from famille_plugins.calendar.plugin import calendar_settings
-
-        answer = deadline_from_rule(portal, calendar_settings(portal).deadline_for(activity.code), day)
+        answer = deadline_from_rule(portal, settings_of(portal).deadline_for(activity.code), day)
     return answer
 
 

@@ -45,10 +45,10 @@ def test_public_holiday_label_comes_from_the_holidays_package(cal: Demo) -> None
         assert enrolment is not None
         enrolment.end_date = date(2027, 7, 5)
         uow.commit()
-    from famille_plugins.calendar.plugin import calendar_settings
     from famille_plugins.calendar.services.calendar_days import builtin_closed_days
+    from famille_plugins.calendar.settings import settings_of
 
-    days = {c.day: c.label for c in builtin_closed_days(cal.portal, calendar_settings(cal.portal), date(2027, 5, 1), date(2027, 5, 31))}
+    days = {c.day: c.label for c in builtin_closed_days(cal.portal, settings_of(cal.portal), date(2027, 5, 1), date(2027, 5, 31))}
     assert days[date(2027, 5, 1)] == "Jour férié : Fête du Travail"
     assert days[date(2027, 5, 6)] == "Jour férié : Ascension"
 
