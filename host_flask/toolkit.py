@@ -27,6 +27,7 @@ from host_flask.access import (
     recent_login_required,
 )
 from host_flask.app import get_portal
+from host_flask.moved import moved_pages
 from host_flask.params import MAX_ID, form_day, form_id, optional_form_id, query_day
 from host_flask.security import add_csp_source, csrf
 from host_flask.uow import request_uow
@@ -42,6 +43,7 @@ __all__ = [
     "form_day",
     "form_id",
     "get_portal",
+    "moved_pages",
     "optional_form_id",
     "public",
     "query_day",

@@ -24,7 +24,7 @@ def plugin_settings() -> tuple[str, type]:
 @hookimpl
 def menu_items(portal: Portal, actor: Actor) -> Sequence[MenuItem]:
     if actor.is_agent:
-        return [MenuItem(label="Demandes et effectifs", endpoint="calendar.agent_requests", order=40, agent=True)]
+        return [MenuItem(label="Demandes et effectifs", endpoint="calendar_agents.requests", order=40, agent=True)]
     return [MenuItem(label="Agenda", endpoint="calendar.index", order=40)]
 
 
@@ -40,7 +40,7 @@ def home_panels(portal: Portal, uow: UnitOfWork, actor: Actor) -> Sequence[HomeP
         return [
             HomePanel(
                 title="Demandes de réservation",
-                template="calendar/panel_agent.html",
+                template="calendar/agents/home_panel.html",
                 context={"pending": pending},
                 order=40,
             )
@@ -48,14 +48,16 @@ def home_panels(portal: Portal, uow: UnitOfWork, actor: Actor) -> Sequence[HomeP
     if actor.family_id is None:
         return []
     rows = [(french_long_day(u.day), u.child, u.activity, u.words) for u in upcoming(portal, uow, actor)]
-    return [HomePanel(title="Agenda", template="calendar/panel.html", context={"rows": rows}, order=40)]
+    return [HomePanel(title="Agenda", template="calendar/home_panel.html", context={"rows": rows}, order=40)]
 
 
 @hookimpl
 def register_blueprints(portal: Portal) -> Sequence[Any]:
+    from famille_plugins.calendar.agents_web import bp as agents_bp
+    from famille_plugins.calendar.agents_web import moved_bp
     from famille_plugins.calendar.web import bp
 
-    return [bp]
+    return [bp, agents_bp, moved_bp]
 
 
 @hookimpl(trylast=True)

@@ -1,4 +1,4 @@
-"""Pages of the calendar plugin: the parents' Agenda and the agents' queue and headcounts.
+"""Families' pages of the calendar plugin: the Agenda (``/agenda/…``) and its private iCalendar feed.
 
 Views parse the request, call a service, commit and render; every rule lives in the services.
 """
@@ -10,19 +10,18 @@ from datetime import date
 from typing import Any
 
 from babel.dates import get_day_names
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from famille_core.clock import today_in_paris
 from famille_core.errors import Conflict, ValidationFailed
-from famille_plugins.calendar.services import absences, agenda, agents, booking, feeds
+from famille_plugins.calendar.services import absences, agenda, booking, feeds
 from famille_plugins.calendar.services.context import LEGEND
 from famille_plugins.calendar.services.deadlines import french_long_day, french_month
 from famille_plugins.calendar.services.reasons import reasons_for
 from famille_plugins.calendar.settings import settings_of
 from host_flask.toolkit import (
-    agents_only,
     current_actor,
     families_only,
     form_day,
@@ -291,71 +290,3 @@ def ical(token: str) -> ResponseReturnValue:
         mimetype="text/calendar",
         headers={"Cache-Control": "private, no-store", "Content-Disposition": "inline; filename=agenda.ics"},
     )
-
-
-# --------------------------------------------------------------------------- agents
-
-
-@bp.route("/agents/demandes")
-@agents_only
-def agent_requests() -> ResponseReturnValue:
-    """The queue of pending requests."""
-    rows = agents.pending_requests(request_uow(), current_actor())
-    return render_template("calendar/agent_requests.html", rows=rows, long_day=french_long_day, errors={})
-
-
-@bp.route("/agents/demandes/<int:reservation_id>", methods=["POST"])
-@agents_only
-def agent_decide(reservation_id: int) -> ResponseReturnValue:
-    """Accept, or refuse with a reason."""
-    uow = request_uow()
-    accept = request.form.get("decision") == "accept"
-    try:
-        agents.decide(get_portal(), uow, current_actor(), reservation_id, accept, request.form.get("reason", ""))
-    except ValidationFailed as exc:
-        uow.rollback()
-        rows = agents.pending_requests(uow, current_actor())
-        errors = {f"reason-{reservation_id}" if issue.field else None: [issue.message] for issue in exc.issues}
-        return (
-            render_template("calendar/agent_requests.html", rows=rows, long_day=french_long_day, errors=errors),
-            422,
-        )
-    uow.commit()
-    flash(_("Demande acceptée.") if accept else _("Demande refusée."), "success")
-    return redirect(url_for("calendar.agent_requests"))
-
-
-def _agent_day() -> date:
-    value = request.args.get("jour")
-    if not value:
-        return today_in_paris(get_portal().clock)
-    return query_day(value) or abort(404)
-
-
-@bp.route("/agents/effectifs")
-@agents_only
-def agent_headcount() -> ResponseReturnValue:
-    """The day's headcount per activity and school, and the day's absences."""
-    day = _agent_day()
-    uow, actor = request_uow(), current_actor()
-    return render_template(
-        "calendar/agent_headcount.html",
-        day=day,
-        rows=agents.headcount(uow, actor, day),
-        absences=agents.absences_of_day(uow, actor, day),
-        long_day=french_long_day,
-    )
-
-
-@bp.route("/agents/effectifs.csv")
-@agents_only
-def agent_headcount_csv() -> ResponseReturnValue:
-    """The headcount as a CSV file."""
-    day = _agent_day()
-    text = agents.headcount_csv(agents.headcount(request_uow(), current_actor(), day), day)
-    return Response(
-        "\ufeff" + text,
-        mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename=effectifs-{day.isoformat()}.csv"},
-    )
-

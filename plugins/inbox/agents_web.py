@@ -1,5 +1,5 @@
-"""The municipality's pages of the inbox plugin: one mailbox per service, conversations,
-replies signed "agent SERVICE", and the "traitée" mark."""
+"""The municipality's pages of the inbox plugin (``/gestion/messages/…``): one mailbox per
+service, conversations, replies signed "agent SERVICE", and the "traitée" mark."""
 
 from __future__ import annotations
 
@@ -16,9 +16,13 @@ from famille_plugins.inbox.web import (
     page_number,
     reply_to,
 )
-from host_flask.toolkit import agents_only, current_actor, get_portal, request_uow
+from host_flask.toolkit import agents_only, current_actor, get_portal, moved_pages, request_uow
 
-bp = Blueprint("inbox_agents", __name__, url_prefix="/mairie/messages", template_folder="templates")
+bp = Blueprint("inbox_agents", __name__, url_prefix="/gestion/messages", template_folder="templates")
+
+moved_bp = moved_pages("inbox_agents_moved", "/mairie/messages", "/gestion/messages")
+"""The agents' pages lived under ``/mairie/messages`` before issue 13: old links (and the
+e-mails that carry them) still work."""
 
 AGENT_PAGES = {"reply_endpoint": "inbox_agents.reply", "attachment_endpoint": "inbox_agents.attachment"}
 

@@ -15,7 +15,7 @@ from famille_core.uow import In, UnitOfWork
 from famille_plugins.inbox.settings import settings_of
 
 FAMILY_PATH = "/messages/"
-AGENT_PATH = "/mairie/messages/conversation/"
+AGENT_PATH = "/gestion/messages/conversation/"
 
 
 def message_link(portal: Portal, message: Message) -> str:

@@ -34,9 +34,10 @@ def menu_items(portal: Portal, actor: Actor) -> Sequence[MenuItem]:
 @hookimpl
 def register_blueprints(portal: Portal) -> Sequence[Any]:
     from famille_plugins.inbox.agents_web import bp as agents_bp
+    from famille_plugins.inbox.agents_web import moved_bp
     from famille_plugins.inbox.web import bp
 
-    return [bp, agents_bp]
+    return [bp, agents_bp, moved_bp]
 
 
 @hookimpl

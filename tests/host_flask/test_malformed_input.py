@@ -56,8 +56,8 @@ def test_agenda_months_out_of_range_fall_back_to_a_handled_month(
 
 
 def test_agents_headcount_of_a_day_out_of_range_is_404(agent_client: FlaskClient) -> None:
-    assert agent_client.get("/agenda/agents/effectifs?jour=9999-12-31").status_code == 404
-    assert agent_client.get("/agenda/agents/effectifs?jour=2026-11-19").status_code == 200
+    assert agent_client.get("/gestion/agenda/effectifs?jour=9999-12-31").status_code == 404
+    assert agent_client.get("/gestion/agenda/effectifs?jour=2026-11-19").status_code == 200
 
 
 @pytest.mark.parametrize(

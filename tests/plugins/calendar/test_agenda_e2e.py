@@ -107,7 +107,7 @@ def test_agent_pages_pass_axe_and_refuse_by_keyboard(demo: Portal, live_server: 
     page.get_by_label("Mot de passe").fill("agent-demo-password")
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("Accueil")
-    page.goto(f"{live_server}/agenda/agents/demandes")
+    page.goto(f"{live_server}/gestion/agenda/demandes")
     expect(page.get_by_role("heading", level=1)).to_have_text("Demandes de réservation")
     expect(page.locator("tbody tr")).to_have_count(1)
     violations = axe_violations(page)
@@ -120,7 +120,7 @@ def test_agent_pages_pass_axe_and_refuse_by_keyboard(demo: Portal, live_server: 
     with demo.unit_of_work() as uow:
         (refused,) = uow.find(Reservation, state="refused")
         assert refused.refusal_reason == "Groupe complet"
-    page.goto(f"{live_server}/agenda/agents/effectifs")
+    page.goto(f"{live_server}/gestion/agenda/effectifs")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Effectifs du lundi 16 novembre 2026")
     violations = axe_violations(page)
     assert violations == [], format_violations(violations)

@@ -81,10 +81,10 @@ def _pending(cal: Demo) -> int:
 
 def test_agent_accepts_and_family_is_told(agent_client: FlaskClient, cal: Demo, inbox: Inbox) -> None:
     assert book(cal, cal.emma, cal.soir, FIRST_OPEN_DAY) == "requested"
-    page = agent_client.get("/agenda/agents/demandes").get_data(as_text=True)
+    page = agent_client.get("/gestion/agenda/demandes").get_data(as_text=True)
     assert "Emma DUPONT" in page and "jeudi 19 novembre 2026" in page
-    token = csrf_token(agent_client, "/agenda/agents/demandes")
-    response = agent_client.post(f"/agenda/agents/demandes/{_pending(cal)}", data={"csrf_token": token, "decision": "accept"})
+    token = csrf_token(agent_client, "/gestion/agenda/demandes")
+    response = agent_client.post(f"/gestion/agenda/demandes/{_pending(cal)}", data={"csrf_token": token, "decision": "accept"})
     assert response.status_code == 302
     assert reservations_of(cal.portal, cal.emma) == [(FIRST_OPEN_DAY, cal.soir, "accepted")]
     assert [n.subject for n in inbox.notices] == ["Accueil du soir - inscription prise en compte"]
@@ -98,12 +98,12 @@ def test_agent_refuses_with_reason_and_parent_sees_it(
 
     book(cal, cal.emma, cal.soir, FIRST_OPEN_DAY)
     pending = _pending(cal)
-    token = csrf_token(agent_client, "/agenda/agents/demandes")
-    response = agent_client.post(f"/agenda/agents/demandes/{pending}", data={"csrf_token": token, "decision": "refuse"})
+    token = csrf_token(agent_client, "/gestion/agenda/demandes")
+    response = agent_client.post(f"/gestion/agenda/demandes/{pending}", data={"csrf_token": token, "decision": "refuse"})
     assert response.status_code == 422
     assert "Indiquez le motif du refus." in response.get_data(as_text=True)
     response = agent_client.post(
-        f"/agenda/agents/demandes/{pending}", data={"csrf_token": token, "decision": "refuse", "reason": "Groupe complet"}
+        f"/gestion/agenda/demandes/{pending}", data={"csrf_token": token, "decision": "refuse", "reason": "Groupe complet"}
     )
     assert response.status_code == 302
     assert inbox.notices[-1].subject == "Accueil du soir - demande refusée"
@@ -120,8 +120,8 @@ def test_agent_refuses_with_reason_and_parent_sees_it(
 
 
 def test_parent_cannot_use_agent_pages(parent_client: FlaskClient) -> None:
-    assert parent_client.get("/agenda/agents/demandes").status_code in (403, 404)
-    assert parent_client.get("/agenda/agents/effectifs").status_code in (403, 404)
+    assert parent_client.get("/gestion/agenda/demandes").status_code in (403, 404)
+    assert parent_client.get("/gestion/agenda/effectifs").status_code in (403, 404)
 
 
 def test_headcount_per_activity_and_school_with_csv_and_absences(agent_client: FlaskClient, cal: Demo) -> None:
@@ -132,10 +132,10 @@ def test_headcount_per_activity_and_school_with_csv_and_absences(agent_client: F
     with cal.portal.unit_of_work() as uow:
         declare_absence(cal.portal, uow, cal.parent, cal.lucas, FIRST_OPEN_DAY, FIRST_OPEN_DAY, "GREVE", activity_id=cal.cantine)
         uow.commit()
-    page = agent_client.get("/agenda/agents/effectifs?jour=2026-11-19").get_data(as_text=True)
+    page = agent_client.get("/gestion/agenda/effectifs?jour=2026-11-19").get_data(as_text=True)
     assert "Effectifs du jeudi 19 novembre 2026" in page
     assert "GREVE DU PERSONNEL OU DES ENSEIGNANTS" in page and "Lucas DUPONT" in page
-    response = agent_client.get("/agenda/agents/effectifs.csv?jour=2026-11-19")
+    response = agent_client.get("/gestion/agenda/effectifs.csv?jour=2026-11-19")
     assert response.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")), delimiter=";"))
     assert rows[0] == ["Date", "Activité", "École", "Réservés", "Demandes en cours", "Absents", "Attendus"]
@@ -205,7 +205,7 @@ def test_headcount_csv_shows_formula_like_names_as_typed(agent_client: FlaskClie
         activity.label = "\r-1+cmd|' /C calc'!A0"
         uow.commit()
     book(cal, cal.emma, cal.cantine, FIRST_OPEN_DAY)
-    response = agent_client.get("/agenda/agents/effectifs.csv?jour=2026-11-19")
+    response = agent_client.get("/gestion/agenda/effectifs.csv?jour=2026-11-19")
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")), delimiter=";"))
     assert [
         "2026-11-19", "'\r-1+cmd|' /C calc'!A0", "'\t=HYPERLINK(\"http://evil.example\")", "1", "0", "0", "1"

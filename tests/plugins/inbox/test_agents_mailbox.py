@@ -23,7 +23,7 @@ def only_thread(portal: Portal) -> Thread:
 
 
 def mark(client: FlaskClient, thread_id: int, value: str) -> object:
-    path = f"/mairie/messages/conversation/{thread_id}"
+    path = f"/gestion/messages/conversation/{thread_id}"
     return client.post(f"{path}/traitee", data={"handled": value, "csrf_token": csrf_token(client, path)})
 
 
@@ -32,10 +32,10 @@ def test_agent_reads_replies_and_marks_handled(
 ) -> None:
     send(parent_client)
     thread = only_thread(demo)
-    assert agent_client.get("/mairie/messages/").headers["Location"].endswith("/mairie/messages/service/ENFANCE")
-    todo = agent_client.get("/mairie/messages/service/ENFANCE").get_data(as_text=True)
+    assert agent_client.get("/gestion/messages/").headers["Location"].endswith("/gestion/messages/service/ENFANCE")
+    todo = agent_client.get("/gestion/messages/service/ENFANCE").get_data(as_text=True)
     assert GUIDE_SUBJECT in todo and "DUPONT (694504900001)" in todo and "1 non lu" in todo
-    page = f"/mairie/messages/conversation/{thread.id}"
+    page = f"/gestion/messages/conversation/{thread.id}"
     assert "Famille DUPONT (694504900001)" in agent_client.get(page).get_data(as_text=True)
     with demo.unit_of_work() as uow:
         (question,) = uow.find(Message)
@@ -50,8 +50,8 @@ def test_agent_reads_replies_and_marks_handled(
         assert answer is not None and answer.author_label == "Magnus ENFANCE"
     response = mark(agent_client, thread.id or 0, "1")
     assert response.status_code == 302
-    assert "Aucune conversation." in agent_client.get("/mairie/messages/service/ENFANCE").get_data(as_text=True)
-    handled = agent_client.get("/mairie/messages/service/ENFANCE?etat=traitees").get_data(as_text=True)
+    assert "Aucune conversation." in agent_client.get("/gestion/messages/service/ENFANCE").get_data(as_text=True)
+    handled = agent_client.get("/gestion/messages/service/ENFANCE?etat=traitees").get_data(as_text=True)
     assert GUIDE_SUBJECT in handled
     # The family writes again: the conversation is back in "À traiter".
     family_page = f"/messages/{question.id}"
@@ -68,7 +68,7 @@ def test_handled_mark_refuses_nonsense_and_missing_token(
     send(parent_client)
     thread = only_thread(demo)
     assert mark(agent_client, thread.id or 0, "peut-être").status_code == 400  # type: ignore[attr-defined]
-    response = agent_client.post(f"/mairie/messages/conversation/{thread.id}/traitee", data={"handled": "1"})
+    response = agent_client.post(f"/gestion/messages/conversation/{thread.id}/traitee", data={"handled": "1"})
     assert response.status_code == 400
     assert only_thread(demo).handled is False
 
@@ -79,11 +79,11 @@ def test_administrator_reads_every_mailbox(parent_client: FlaskClient, app: obje
         uow.commit()
     send(parent_client, subject="Inscription")
     admin = logged_in(app, "admin@example.org", "Zèbre-violet-42-horizon")  # type: ignore[arg-type]
-    overview = admin.get("/mairie/messages/").get_data(as_text=True)
+    overview = admin.get("/gestion/messages/").get_data(as_text=True)
     assert "Service ENFANCE" in overview and "1 conversation à traiter" in overview
     assert "Service SCOLAIRE</a> :\n    aucune conversation à traiter" in overview
-    assert admin.get("/mairie/messages/service/SCOLAIRE").status_code == 200
-    assert admin.get("/mairie/messages/service/INCONNU").status_code == 404
+    assert admin.get("/gestion/messages/service/SCOLAIRE").status_code == 200
+    assert admin.get("/gestion/messages/service/INCONNU").status_code == 404
 
 
 def test_a_message_arriving_meanwhile_is_not_hidden_by_the_handled_mark(
@@ -91,7 +91,7 @@ def test_a_message_arriving_meanwhile_is_not_hidden_by_the_handled_mark(
 ) -> None:
     location = send(parent_client).headers["Location"]
     thread = only_thread(demo)
-    page = f"/mairie/messages/conversation/{thread.id}"
+    page = f"/gestion/messages/conversation/{thread.id}"
     token = csrf_token(agent_client, page)  # the agent reads the question…
     reply(parent_client, location, f"/messages/conversation/{thread.id}/repondre", "Autre question")
     # …and marks the conversation handled without having seen the new message.

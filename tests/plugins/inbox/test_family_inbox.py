@@ -103,7 +103,7 @@ def test_parent_replies_within_a_conversation(parent_client: FlaskClient, agent_
         message = uow.get(Message, first)
         assert message is not None
         thread_id = message.thread_id
-    page = f"/mairie/messages/conversation/{thread_id}"
+    page = f"/gestion/messages/conversation/{thread_id}"
     answered = reply(agent_client, page, f"{page}/repondre", "Vous pouvez le faire en ligne.")
     assert answered.status_code == 302
     path = f"/messages/{first}"

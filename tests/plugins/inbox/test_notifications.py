@@ -55,7 +55,7 @@ def test_family_message_is_mailed_to_the_service_agents(parent_client: FlaskClie
     text = text_of(mail)
     assert "Je souhaiterais inscrire mon fils exceptionnellement" in text
     assert "De : Marie DUPONT" in text
-    assert "/mairie/messages/conversation/" in text
+    assert "/gestion/messages/conversation/" in text
 
 
 def test_collectivity_message_is_mailed_to_the_household_logins(demo: Portal) -> None:
@@ -83,7 +83,7 @@ def test_agent_reply_is_mailed_to_the_family(parent_client: FlaskClient, agent_c
     with demo.unit_of_work() as uow:
         (message,) = uow.find(Message)
     before = outbox_names(demo)
-    page = f"/mairie/messages/conversation/{message.thread_id}"
+    page = f"/gestion/messages/conversation/{message.thread_id}"
     reply(agent_client, page, f"{page}/repondre", "Oui, en ligne.")
     mails = outbox(demo, before)
     assert sorted(m["To"] for m in mails) == ["conjoint@example.org", "parent@example.org"]
@@ -119,7 +119,7 @@ class TestPrivateNotifications:
             assert mail["Subject"] == "Vous avez un nouveau message"
             assert "Vous avez un nouveau message" in text_of(mail)
         assert f"/messages/{message_id}" in text_of(family_mails[0])
-        assert "/mairie/messages/conversation/" in text_of(service_mail)
+        assert "/gestion/messages/conversation/" in text_of(service_mail)
 
 
 class TestMailServerDown:

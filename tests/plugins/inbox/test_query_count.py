@@ -71,15 +71,15 @@ def test_home_panel_and_conversation_and_mailbox_are_constant_too(
     with demo.unit_of_work() as uow:
         (thread,) = uow.find(Thread)
     home_few = queries(engine, lambda: parent_client.get("/"))
-    mailbox_few = queries(engine, lambda: agent_client.get("/mairie/messages/service/ENFANCE"))
+    mailbox_few = queries(engine, lambda: agent_client.get("/gestion/messages/service/ENFANCE"))
     add_exchanges(demo, clock, 25)
     assert queries(engine, lambda: parent_client.get("/")) == home_few
     assert (
-        queries(engine, lambda: agent_client.get("/mairie/messages/service/ENFANCE")) == mailbox_few
+        queries(engine, lambda: agent_client.get("/gestion/messages/service/ENFANCE")) == mailbox_few
     )
     # A long conversation: one thread with many messages and files.
     agent = Actor(user_id=None, role=Role.AGENT, service="ENFANCE", display_name="Magnus")
-    path = f"/mairie/messages/conversation/{thread.id}"
+    path = f"/gestion/messages/conversation/{thread.id}"
     agent_client.get(path)  # first opening marks read (one UPDATE); count the next ones
     short = queries(engine, lambda: agent_client.get(path))
     with demo.unit_of_work() as uow:

@@ -94,7 +94,7 @@ def test_only_the_messages_the_page_showed_become_read(
     location = send(parent_client).headers["Location"]
     with demo.unit_of_work() as uow:
         (thread,) = uow.find(Thread)
-    page = f"/mairie/messages/conversation/{thread.id}"
+    page = f"/gestion/messages/conversation/{thread.id}"
     action, fields = _form(agent_client, page, "mark-read")  # the agent's page is drawn...
     reply(parent_client, location, f"/messages/conversation/{thread.id}/repondre", "Autre question")
     # ...and its script marks read what it showed: the family's second message stays unread.
@@ -116,7 +116,7 @@ def test_others_cannot_mark_and_bad_forms_change_nothing(
     token = csrf_token(parent_client, f"/messages/{mine}")
     # Another household's message, by the family page, and the family page by an agent: 404.
     assert parent_client.post(f"/messages/{theirs}/lu", data={"csrf_token": token, "lu": "1", "message": str(theirs)}).status_code == 404
-    agent_token = csrf_token(agent_client, "/mairie/messages/service/ENFANCE")
+    agent_token = csrf_token(agent_client, "/gestion/messages/service/ENFANCE")
     assert agent_client.post(f"/messages/{theirs}/lu", data={"csrf_token": agent_token, "lu": "1", "message": str(theirs)}).status_code == 404
     # Naming another household's message from one's own conversation marks nothing of theirs.
     parent_client.post(f"/messages/{mine}/lu", data={"csrf_token": token, "lu": "1", "message": str(theirs)})

@@ -82,13 +82,13 @@ def test_agent_of_another_service_does_not_see_the_conversation(
     thread = only_thread(demo)
     with demo.unit_of_work() as uow:
         (attachment,) = uow.find(Attachment)
-    assert agent_client.get(f"/mairie/messages/conversation/{thread.id}").status_code == 404
-    assert agent_client.get(f"/mairie/messages/pieces-jointes/{attachment.id}").status_code == 404
-    page = f"/mairie/messages/conversation/{thread.id}"
+    assert agent_client.get(f"/gestion/messages/conversation/{thread.id}").status_code == 404
+    assert agent_client.get(f"/gestion/messages/pieces-jointes/{attachment.id}").status_code == 404
+    page = f"/gestion/messages/conversation/{thread.id}"
     response = agent_client.post(f"{page}/repondre", data={"body": "intrus", "csrf_token": csrf_token(agent_client, "/")})
     assert response.status_code == 404
-    assert agent_client.get("/mairie/messages/service/SCOLAIRE").status_code == 404
-    page = agent_client.get("/mairie/messages/service/ENFANCE").get_data(as_text=True)
+    assert agent_client.get("/gestion/messages/service/SCOLAIRE").status_code == 404
+    page = agent_client.get("/gestion/messages/service/ENFANCE").get_data(as_text=True)
     assert "Aucune conversation." in page
 
 

@@ -51,12 +51,12 @@ def test_script_and_template_syntax_come_back_inert_everywhere(
     with demo.unit_of_work() as uow:
         (message,) = uow.find(Message)
         assert message.subject == HOSTILE and message.body == HOSTILE  # stored as typed
-    page = f"/mairie/messages/conversation/{message.thread_id}"
+    page = f"/gestion/messages/conversation/{message.thread_id}"
     reply(agent_client, page, f"{page}/repondre", HOSTILE)
     pages = [
         parent_client.get("/messages/"),
         parent_client.get(location),
-        agent_client.get("/mairie/messages/service/ENFANCE"),
+        agent_client.get("/gestion/messages/service/ENFANCE"),
         agent_client.get(page),
     ]
     for response in pages:
@@ -225,8 +225,8 @@ def test_another_household_gets_404_for_messages_replies_and_attachments(
 def test_families_cannot_use_agent_pages_and_anonymous_is_sent_to_login(
     parent_client: FlaskClient, client: FlaskClient, demo: Portal
 ) -> None:
-    assert parent_client.get("/mairie/messages/service/ENFANCE").status_code == 404
-    assert parent_client.get("/mairie/messages/conversation/1").status_code == 404
+    assert parent_client.get("/gestion/messages/service/ENFANCE").status_code == 404
+    assert parent_client.get("/gestion/messages/conversation/1").status_code == 404
     response = client.get("/messages/")
     assert response.status_code == 302 and "/connexion" in response.headers["Location"]
     assert client.get("/messages/pieces-jointes/1").status_code == 302
