@@ -41,7 +41,7 @@ def _bomb() -> bytes:
 
 def _run(case: str, data: bytes, rounds: int, queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
     from famille_core.errors import ValidationFailed
-    from famille_plugins.profile.photos import reencode
+    from famille_plugins.profile.services.photos import reencode
 
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.perf_counter()

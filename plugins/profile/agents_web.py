@@ -8,8 +8,8 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from famille_core.errors import Conflict, ValidationFailed
-from famille_plugins.profile import decisions, services
-from famille_plugins.profile.fields import mask_iban
+from famille_plugins.profile.services import account, changes, decisions, fields, records, sections
+from famille_plugins.profile.services.fields import mask_iban
 from famille_plugins.profile.web import photo_response
 from host_flask.toolkit import agents_only, current_actor, get_portal, request_uow
 
@@ -30,16 +30,16 @@ def search() -> ResponseReturnValue:
 def family(family_id: int) -> ResponseReturnValue:
     """A household's records (the read of tax and bank data is audited)."""
     uow = request_uow()
-    view = services.account_view(get_portal(), uow, current_actor(), family_id)
+    view = account.account_view(get_portal(), uow, current_actor(), family_id)
     pending: dict[tuple[str, int | None], list[object]] = {}
-    for change in services.pending_requests(uow, family_id):
+    for change in changes.pending_requests(uow, family_id):
         pending.setdefault((change.section, change.target_id), []).append(change)
     from famille_core.services.access import children_of
 
     kids = children_of(uow, family_id)
     uow.commit()  # keeps the audit records
-    extras = services.extras_shown(get_portal(), uow, family_id, None, services.FAMILY_SECTIONS)
-    return render_template("profile/index.html", view=view, pending=pending, titles=services.SECTION_TITLES,
+    extras = records.extras_shown(get_portal(), uow, family_id, None, sections.FAMILY_SECTIONS)
+    return render_template("profile/index.html", view=view, pending=pending, titles=sections.SECTION_TITLES,
                            mask_iban=mask_iban, kids=kids, extras=extras)
 
 
@@ -48,16 +48,16 @@ def family(family_id: int) -> ResponseReturnValue:
 def child(child_id: int) -> ResponseReturnValue:
     """A child's record (the read of its health record is audited)."""
     uow = request_uow()
-    view = services.child_view(get_portal(), uow, current_actor(), child_id)
+    view = account.child_view(get_portal(), uow, current_actor(), child_id)
     households = decisions.households_of(uow, child_id)
     pending: dict[tuple[str, int | None], list[object]] = {}
     for family in households:
-        for change in services.pending_requests(uow, family.id):
+        for change in changes.pending_requests(uow, family.id):
             pending.setdefault((change.section, change.target_id), []).append(change)
     uow.commit()  # keeps the audit record
     return render_template("profile/child.html", view=view, pending=pending, households=households,
-                           titles=services.SECTION_TITLES,
-                           diets=dict(services.SECTION_FIELDS["complementaires"][0].choices))
+                           titles=sections.SECTION_TITLES,
+                           diets=dict(fields.SECTION_FIELDS["complementaires"][0].choices))
 
 
 @bp.get("/enfants/<int:child_id>/photo.jpg")
@@ -72,7 +72,7 @@ def photo(child_id: int) -> ResponseReturnValue:
 def requests() -> ResponseReturnValue:
     """Change requests waiting for validation."""
     pending = decisions.list_requests(request_uow(), current_actor())
-    return render_template("profile/agents/requests.html", pending=pending, titles=services.SECTION_TITLES)
+    return render_template("profile/agents/requests.html", pending=pending, titles=sections.SECTION_TITLES)
 
 
 @bp.route("/demandes/<int:request_id>", methods=["GET", "POST"])
@@ -105,5 +105,5 @@ def decide(request_id: int) -> ResponseReturnValue:
     values = decisions.shown_values(portal, change)
     uow.commit()  # keeps the audit record
     return render_template("profile/agents/request.html", change=change, values=values, errors=errors,
-                           titles=services.SECTION_TITLES), (422 if errors else 200)
+                           titles=sections.SECTION_TITLES), (422 if errors else 200)
 

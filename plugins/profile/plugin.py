@@ -46,7 +46,7 @@ def register_blueprints(portal: Portal) -> Sequence[Any]:
 @hookimpl
 def purge_child_data(portal: Portal, uow: UnitOfWork, child: Child) -> None:
     """Delete the child's photo file once the purge is committed (docs/security.md point 28)."""
-    from famille_plugins.profile import photos
+    from famille_plugins.profile.services import photos
 
     key = child.photo_key
     if key:

@@ -15,9 +15,16 @@ from flask_babel import gettext as _
 
 from famille_core.entities import Child
 from famille_core.errors import Conflict, ValidationFailed
-from famille_plugins.profile import services
-from famille_plugins.profile.export import export_family_data
-from famille_plugins.profile.fields import BOOL, DATE, IBAN, VACCINATION_ROWS, FieldSpec, mask_iban
+from famille_plugins.profile.services import account, changes, fields, photos, records, sections
+from famille_plugins.profile.services.export import export_family_data
+from famille_plugins.profile.services.fields import (
+    BOOL,
+    DATE,
+    IBAN,
+    VACCINATION_ROWS,
+    FieldSpec,
+    mask_iban,
+)
 from host_flask.toolkit import (
     current_actor,
     families_only,
@@ -36,7 +43,7 @@ PHOTO_HEADERS = {
 }
 
 
-CONFLICT = services.CONFLICT_MESSAGE
+CONFLICT = records.CONFLICT_MESSAGE
 
 
 def wants_json() -> bool:
@@ -71,7 +78,7 @@ def record_values(specs: tuple[FieldSpec, ...], record: Any) -> dict[str, str]:
 
 def _pending_by_key(family_id: int) -> dict[tuple[str, int | None], list[Any]]:
     pending: dict[tuple[str, int | None], list[Any]] = {}
-    for change in services.pending_requests(request_uow(), family_id):
+    for change in changes.pending_requests(request_uow(), family_id):
         pending.setdefault((change.section, change.target_id), []).append(change)
     return pending
 
@@ -81,13 +88,13 @@ def _pending_by_key(family_id: int) -> dict[tuple[str, int | None], list[Any]]:
 def index() -> ResponseReturnValue:
     """Mon compte: each section, read-only, with its "Modifier" link."""
     actor = current_actor()
-    view = services.account_view(get_portal(), request_uow(), actor)
+    view = account.account_view(get_portal(), request_uow(), actor)
     return render_template(
         "profile/index.html",
         view=view,
-        extras=services.extras_shown(get_portal(), request_uow(), view.family.id, None, services.FAMILY_SECTIONS),
+        extras=records.extras_shown(get_portal(), request_uow(), view.family.id, None, sections.FAMILY_SECTIONS),
         pending=_pending_by_key(view.family.id),
-        titles=services.SECTION_TITLES,
+        titles=sections.SECTION_TITLES,
         mask_iban=mask_iban,
     )
 
@@ -106,14 +113,14 @@ def _render_form(
     **extra: Any,
 ) -> ResponseReturnValue:
     portal = get_portal()
-    specs = services.section_specs(portal, section)
+    specs = sections.section_specs(portal, section)
     # The IBAN is never sent back to the browser, not even as typed: the person types it again.
     values = {k: v for k, v in values.items() if k not in {s.name for s in specs if s.kind == IBAN}}
     return (
         render_template(
             "profile/section_form.html",
             section=section,
-            title=title or services.SECTION_TITLES[section],
+            title=title or sections.SECTION_TITLES[section],
             specs=specs,
             values=values,
             version=version,
@@ -121,7 +128,7 @@ def _render_form(
             action=action,
             back=back,
             child=child,
-            validated=services.needs_validation(portal, section),
+            validated=sections.needs_validation(portal, section),
             **extra,
         ),
         status,
@@ -144,7 +151,7 @@ def _save(
     data = form_data()
     version = request.form.get("version", "")
     try:
-        outcome = services.update_section(
+        outcome = changes.update_section(
             get_portal(),
             uow,
             current_actor(),
@@ -165,11 +172,11 @@ def _save(
         if wants_json():
             return {"code": exc.code, "errors": [{"field": None, "code": exc.code, "message": CONFLICT}]}, 409
         return _render_form(section, action=action, back=back, values=data, version=version,
-                            errors={None: [_(services.CONFLICT_MESSAGE)]}, status=409, child=child,
+                            errors={None: [_(records.CONFLICT_MESSAGE)]}, status=409, child=child,
                             title=title, **extra)
     if wants_json():
         return {"state": outcome.state}, 200
-    if outcome.state == services.PENDING:
+    if outcome.state == changes.PENDING:
         flash(_("Votre demande de modification est enregistrée : elle est en attente de validation par la mairie."), "info")
     else:
         flash(_("Vos modifications sont enregistrées."), "success")
@@ -197,14 +204,14 @@ def _edit_family_section(section: str) -> ResponseReturnValue:
     action = request.path
     back = url_for("profile.index")
     extra: dict[str, Any] = {}
-    record = services.load_family_record(request_uow(), services.family_id_of(actor), section)
+    record = records.load_family_record(request_uow(), account.family_id_of(actor), section)
     if section == "banque" and record is not None:
         extra["current_iban"] = mask_iban(record.iban)
     if request.method == "POST":
         return _save(section, action=action, back=back, done=back, **extra)
-    specs = services.section_specs(portal, section)
+    specs = sections.section_specs(portal, section)
     values = {**record_values(specs, record),
-              **services.extra_values(request_uow(), services.family_id_of(actor), None, section)}
+              **records.extra_values(request_uow(), account.family_id_of(actor), None, section)}
     return _render_form(section, action=action, back=back, values=values,
                         version=record.version if record is not None else 0, **extra)
 
@@ -213,7 +220,7 @@ def _edit_family_section(section: str) -> ResponseReturnValue:
 @families_only
 def children() -> ResponseReturnValue:
     """Mes enfants: choose the child."""
-    kids = services.my_children(request_uow(), current_actor())
+    kids = account.my_children(request_uow(), current_actor())
     return render_template("profile/children.html", children=kids)
 
 
@@ -222,15 +229,15 @@ def children() -> ResponseReturnValue:
 def child(child_id: int) -> ResponseReturnValue:
     """A child's record: authorised persons, details, health data, photo."""
     actor = current_actor()
-    view = services.child_view(get_portal(), request_uow(), actor, child_id)
+    view = account.child_view(get_portal(), request_uow(), actor, child_id)
     return render_template(
         "profile/child.html",
         view=view,
-        extras=services.extras_shown(get_portal(), request_uow(), services.family_id_of(actor), child_id,
+        extras=records.extras_shown(get_portal(), request_uow(), account.family_id_of(actor), child_id,
                                      ("complementaires", "sanitaires")),
-        pending=_pending_by_key(services.family_id_of(actor)),
-        titles=services.SECTION_TITLES,
-        diets=dict(services.SECTION_FIELDS["complementaires"][0].choices),
+        pending=_pending_by_key(account.family_id_of(actor)),
+        titles=sections.SECTION_TITLES,
+        diets=dict(fields.SECTION_FIELDS["complementaires"][0].choices),
     )
 
 
@@ -240,18 +247,18 @@ def edit_child_section(child_id: int, section: str) -> ResponseReturnValue:
     """Données complémentaires or Données sanitaires of a child."""
     portal = get_portal()
     uow = request_uow()
-    kid = services.visible_child(uow, current_actor(), child_id)
+    kid = account.visible_child(uow, current_actor(), child_id)
     back = url_for("profile.child", child_id=child_id)
-    record = services.load_child_record(uow, kid, section)
+    record = records.load_child_record(uow, kid, section)
     vaccinations = list(record.vaccinations) if section == "sanitaires" and record is not None else []
     extra: dict[str, Any] = {}
     if section == "sanitaires":
         extra = {"vaccinations": vaccinations, "vaccination_rows": min(len(vaccinations) + 3, VACCINATION_ROWS)}
     if request.method == "POST":
         return _save(section, action=request.path, back=back, done=back, child=kid, **extra)
-    specs = services.section_specs(portal, section)
+    specs = sections.section_specs(portal, section)
     values = {**record_values(specs, record),
-              **services.extra_values(uow, services.family_id_of(current_actor()), kid.id, section)}
+              **records.extra_values(uow, account.family_id_of(current_actor()), kid.id, section)}
     return _render_form(section, action=request.path, back=back, values=values,
                         version=record.version if record is not None else 0, child=kid, **extra)
 
@@ -265,14 +272,14 @@ def edit_person(child_id: int, person_id: int | None = None) -> ResponseReturnVa
     portal = get_portal()
     uow = request_uow()
     actor = current_actor()
-    kid = services.visible_child(uow, actor, child_id)
-    person = services.load_child_record(uow, kid, "autorisations", person_id, services.family_id_of(actor)) if person_id else None
+    kid = account.visible_child(uow, actor, child_id)
+    person = records.load_child_record(uow, kid, "autorisations", person_id, account.family_id_of(actor)) if person_id else None
     back = url_for("profile.child", child_id=child_id)
     title = _("Modifier une personne autorisée") if person else _("Ajouter une personne autorisée")
     if request.method == "POST":
         return _save("autorisations", action=request.path, back=back, done=back, child=kid,
                      item_id=person_id, title=title)
-    specs = services.section_specs(portal, "autorisations")
+    specs = sections.section_specs(portal, "autorisations")
     return _render_form("autorisations", action=request.path, back=back, values=record_values(specs, person),
                         version=person.version if person else 0, child=kid, title=title)
 
@@ -284,14 +291,14 @@ def remove_person(child_id: int, person_id: int) -> ResponseReturnValue:
     """Remove an authorised person."""
     uow = request_uow()
     try:
-        outcome = services.remove_authorized_person(
+        outcome = changes.remove_authorized_person(
             get_portal(), uow, current_actor(), child_id, person_id, request.form.get("version")
         )
         uow.commit()
     except Conflict:
-        flash(_(services.CONFLICT_MESSAGE), "error")
+        flash(_(records.CONFLICT_MESSAGE), "error")
         return redirect(url_for("profile.child", child_id=child_id))
-    if outcome.state == services.PENDING:
+    if outcome.state == changes.PENDING:
         flash(_("La suppression est en attente de validation par la mairie."), "info")
     else:
         flash(_("La personne a été retirée de la liste."), "success")
@@ -303,19 +310,19 @@ def remove_person(child_id: int, person_id: int) -> ResponseReturnValue:
 def photo_form(child_id: int) -> ResponseReturnValue:
     """Upload the child's photo (JPEG or PNG)."""
     uow = request_uow()
-    kid = services.visible_child(uow, current_actor(), child_id)
+    kid = account.visible_child(uow, current_actor(), child_id)
     errors: dict[str | None, list[str]] = {}
     if request.method == "POST":
         upload = request.files.get("photo")
         data = upload.read() if upload is not None else b""
         extra_keys = [key for key in form_data() if key != "photo"]
         try:
-            services.set_photo(get_portal(), uow, current_actor(), child_id, data, request.form.get("version"), extra_keys)
+            photos.set_photo(get_portal(), uow, current_actor(), child_id, data, request.form.get("version"), extra_keys)
             uow.commit()
         except ValidationFailed as exc:
             errors = exc.by_field()
         except Conflict:
-            errors = {None: [_(services.CONFLICT_MESSAGE)]}
+            errors = {None: [_(records.CONFLICT_MESSAGE)]}
         else:
             flash(_("La photo est enregistrée."), "success")
             return redirect(url_for("profile.child", child_id=child_id))
@@ -331,7 +338,7 @@ def photo(child_id: int) -> ResponseReturnValue:
 
 def photo_response(child_id: int) -> ResponseReturnValue:
     """A child's stored photo for the current actor: never cached, never sniffed."""
-    data = services.photo_bytes(get_portal(), request_uow(), current_actor(), child_id)
+    data = photos.photo_bytes(get_portal(), request_uow(), current_actor(), child_id)
     if data is None:
         abort(404)
     return Response(data, mimetype="image/jpeg", headers=PHOTO_HEADERS)
@@ -348,7 +355,7 @@ def my_data() -> ResponseReturnValue:
 @families_only
 def my_data_json() -> ResponseReturnValue:
     """All the household's data as JSON (GDPR art. 15 and 20)."""
-    services.family_id_of(current_actor())
+    account.family_id_of(current_actor())
     data = export_family_data(get_portal(), request_uow(), current_actor())
     body = json.dumps(data, ensure_ascii=False, indent=2, default=str)
     return Response(

@@ -29,7 +29,7 @@ from famille_core.entities import (
     User,
 )
 from famille_core.errors import Conflict
-from famille_plugins.profile import decisions, services
+from famille_plugins.profile.services import changes, decisions
 from tests.conftest import csrf_token, login
 from tests.plugins.profile.conftest import child_id
 
@@ -83,7 +83,7 @@ def _agent(portal: Portal) -> Actor:
 def _bank_request(portal: Portal) -> int:
     parent = _parent(portal, "parent@example.org")
     with portal.unit_of_work() as uow:
-        outcome = services.update_section(
+        outcome = changes.update_section(
             portal, uow, parent, "banque",
             {"holder": "Marie et Jean DUPONT", "iban": NEW_IBAN, "bic": "COBADEFFXXX",
              "mandate_reference": "RUM-2", "mandate_date": "2026-09-01"},
@@ -97,7 +97,7 @@ def _bank_request(portal: Portal) -> int:
 def _person_request(portal: Portal) -> int:
     parent = _parent(portal, "parent@example.org")
     with portal.unit_of_work() as uow:
-        outcome = services.update_section(
+        outcome = changes.update_section(
             portal, uow, parent, "autorisations",
             {"last_name": "LEROY", "first_name": "Anne", "phone": "0611223344", "may_pick_up": "on"},
             "0", child_id=child_id(portal, "Lucas"),

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from famille_plugins.profile.fields import check_iban, mask_iban
+from famille_plugins.profile.services.fields import check_iban, mask_iban
 
 VALID = [
     "FR7630006000011234567890189",  # the demo family's

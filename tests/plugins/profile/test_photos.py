@@ -17,7 +17,7 @@ from famille_core import Portal
 from famille_core.entities import Child, Enrollment
 from famille_core.errors import ValidationFailed
 from famille_core.services.retention import purge
-from famille_plugins.profile import photos
+from famille_plugins.profile.services import photos
 from tests.plugins.profile.conftest import child_id, post_form
 
 GPS_IFD = 0x8825

@@ -2,7 +2,7 @@
 details and authorised persons change only for a person who typed their password recently,
 whatever calls the service — the plugin's own forms (which also check it first), another
 plugin's page, a script. Each test fails when ``require_recent_login`` is removed from
-``famille_plugins.profile.services``."""
+``famille_plugins.profile.services.changes``."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from famille_core import Portal, hookimpl
 from famille_core.entities import Actor, AuthorizedPerson, BankDetails, ChangeRequest, User
 from famille_core.errors import ReauthenticationRequired
-from famille_plugins.profile import services
+from famille_plugins.profile.services import changes
 from host_flask.access import current_actor, families_only
 from host_flask.app import get_portal
 from host_flask.uow import request_uow
@@ -40,7 +40,7 @@ def bank_without_decorator() -> str:
     uow = request_uow()
     version = str(uow.first(BankDetails).version)  # type: ignore[union-attr]
     form = {k: v for k, v in request.form.items() if k != "csrf_token"}
-    outcome = services.update_section(get_portal(), uow, current_actor(), "banque", form, version)
+    outcome = changes.update_section(get_portal(), uow, current_actor(), "banque", form, version)
     uow.commit()
     return outcome.state
 
@@ -79,7 +79,7 @@ def _state(portal: Portal) -> tuple[Any, ...]:
 
 def _add_person(portal: Portal, actor: Actor) -> int:
     with portal.unit_of_work() as uow:
-        outcome = services.update_section(portal, uow, actor, "autorisations", PERSON, "0",
+        outcome = changes.update_section(portal, uow, actor, "autorisations", PERSON, "0",
                                           child_id=child_id(portal, "Lucas"))
         uow.commit()
         return outcome.record.id  # type: ignore[no-any-return]
@@ -88,14 +88,14 @@ def _add_person(portal: Portal, actor: Actor) -> int:
 def _bank(portal: Portal, actor: Actor) -> None:
     with portal.unit_of_work() as uow:
         version = uow.first(BankDetails).version  # type: ignore[union-attr]
-        services.update_section(portal, uow, actor, "banque", BANK, str(version))
+        changes.update_section(portal, uow, actor, "banque", BANK, str(version))
         uow.commit()
 
 
 def _remove(portal: Portal, actor: Actor, person_id: int) -> None:
     with portal.unit_of_work() as uow:
         version = uow.get(AuthorizedPerson, person_id).version  # type: ignore[union-attr]
-        services.remove_authorized_person(portal, uow, actor, child_id(portal, "Lucas"), person_id, str(version))
+        changes.remove_authorized_person(portal, uow, actor, child_id(portal, "Lucas"), person_id, str(version))
         uow.commit()
 
 

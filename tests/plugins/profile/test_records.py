@@ -26,7 +26,7 @@ from famille_core.entities import (
     Role,
     User,
 )
-from famille_plugins.profile import services
+from famille_plugins.profile.services import changes
 from tests.conftest import csrf_token
 from tests.plugins.profile.conftest import child_id, form_version, post_form
 
@@ -132,7 +132,7 @@ def test_two_simultaneous_saves_one_wins_the_other_gets_a_conflict(demo: Portal)
             first_flushed.wait(timeout=10)
         with demo.unit_of_work() as uow:
             try:
-                services.update_section(demo, uow, actor, "conjoint",
+                changes.update_section(demo, uow, actor, "conjoint",
                                         {"last_name": "DUPONT", "first_name": "Jean", "phone_mobile": phone}, version)
                 if first:
                     first_flushed.set()
@@ -319,7 +319,7 @@ def test_iban_never_appears_unmasked_in_any_page(parent_client: FlaskClient, age
 def test_agents_do_not_edit_family_records(demo: Portal) -> None:
     agent = Actor(user_id=None, role=Role.AGENT, service="ENFANCE")
     with demo.unit_of_work() as uow, pytest.raises(Exception) as refused:
-        services.update_section(demo, uow, agent, "conjoint", {"last_name": "X", "first_name": "Y"}, 1)
+        changes.update_section(demo, uow, agent, "conjoint", {"last_name": "X", "first_name": "Y"}, 1)
     assert type(refused.value).__name__ == "PermissionDenied"
 
 

@@ -15,8 +15,8 @@ from famille_core.portal import Portal
 from famille_core.services.access import require_agent
 from famille_core.services.audit import audit
 from famille_core.uow import Contains, In, UnitOfWork
-from famille_plugins.profile import services
-from famille_plugins.profile.fields import BOOL, IBAN, mask_iban
+from famille_plugins.profile.services import changes, sections
+from famille_plugins.profile.services.fields import BOOL, IBAN, mask_iban
 
 ALREADY_DECIDED = "Cette demande a déjà été traitée (par un autre agent ou dans un autre onglet) : votre décision n'a pas été enregistrée."
 
@@ -63,7 +63,7 @@ def households_of(uow: UnitOfWork, child_id: int) -> list[Family]:
 def list_requests(uow: UnitOfWork, actor: Actor) -> list[tuple[ChangeRequest, Family | None]]:
     """Pending change requests, oldest first, with their household."""
     require_agent(actor)
-    pending = uow.find(ChangeRequest, state=services.PENDING, order_by=("created_at", "id"), limit=200)
+    pending = uow.find(ChangeRequest, state=changes.PENDING, order_by=("created_at", "id"), limit=200)
     families = {f.id: f for f in uow.find(Family, id=In({r.family_id for r in pending}))} if pending else {}
     return [(r, families.get(r.family_id)) for r in pending]
 
@@ -72,7 +72,7 @@ def shown_values(portal: Portal, request: ChangeRequest) -> list[tuple[str, str]
     """The requested values as an agent reads them: French labels, the IBAN masked."""
     values: dict[str, str] = dict(request.payload.get("values", {}))
     rows: list[tuple[str, str]] = []
-    for spec in services.section_specs(portal, request.section):
+    for spec in sections.section_specs(portal, request.section):
         value = values.get(spec.name, "")
         if spec.kind == BOOL:
             value = "Oui" if value else "Non"
@@ -98,10 +98,10 @@ def get_request(
     if for_update:
         uow.lock(f"change_request:{request_id}")
     request = uow.get(ChangeRequest, request_id, for_update=for_update)
-    if request is None or request.section not in services.SECTION_TITLES:
+    if request is None or request.section not in sections.SECTION_TITLES:
         raise NotFound("Demande introuvable.")
-    if request.section in services.AUDITED:
-        if not services.may_read_sensitive(portal, actor):
+    if request.section in sections.AUDITED:
+        if not sections.may_read_sensitive(portal, actor):
             raise NotFound("Demande introuvable.")
         audit(portal, uow, actor, "read", "change_request", request.id, request.family_id)
     return request
@@ -129,17 +129,17 @@ def decide(
     comment = comment.strip()
     if len(comment) > 500:
         raise ValidationFailed.single("too_long", "Commentaire : 500 caractères au plus.", "comment")
-    if request.state != services.PENDING:
+    if request.state != changes.PENDING:
         raise Conflict(ALREADY_DECIDED)
-    title = services.SECTION_TITLES[request.section]
+    title = sections.SECTION_TITLES[request.section]
     if approve:
         try:
-            record = services.apply_request(portal, uow, actor, request)
+            record = changes.apply_request(portal, uow, actor, request)
         except NotFound:
             raise Conflict("L'élément visé par cette demande n'existe plus : refusez la demande.") from None
-        if request.section in services.AUDITED:
-            audit(portal, uow, actor, "update", services.AUDITED[request.section], getattr(record, "id", None), request.family_id)
-    request.state = services.APPROVED if approve else services.REFUSED
+        if request.section in sections.AUDITED:
+            audit(portal, uow, actor, "update", sections.AUDITED[request.section], getattr(record, "id", None), request.family_id)
+    request.state = changes.APPROVED if approve else changes.REFUSED
     request.decided_at = portal.clock.now()
     request.decided_by = actor.user_id
     request.decision_comment = comment

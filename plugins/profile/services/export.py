@@ -37,7 +37,7 @@ from famille_core.entities import (
 from famille_core.portal import Portal
 from famille_core.services.access import children_of, family_for
 from famille_core.uow import In, UnitOfWork
-from famille_plugins.profile.fields import mask_iban
+from famille_plugins.profile.services.fields import mask_iban
 
 SECRET_FIELDS = {
     "password_hash",

@@ -15,8 +15,16 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from famille_core.entities import Actor, Child
 from famille_core.errors import ValidationFailed
 from famille_core.portal import Portal
+from famille_core.services.access import child_for
+from famille_core.uow import UnitOfWork
+from famille_plugins.profile.services import shared
+from famille_plugins.profile.services.fields import unknown_fields
+from famille_plugins.profile.services.records import check_version
+from famille_plugins.profile.services.sections import require_parent
+from famille_plugins.profile.settings import settings_of
 
 ACCEPTED_FORMATS = {"JPEG", "PNG"}
 FIELD = "photo"
@@ -87,3 +95,49 @@ def delete(portal: Portal, key: str | None) -> None:
     """Remove a stored photo (no error when it is already gone)."""
     if key:
         photo_path(portal, key).unlink(missing_ok=True)
+
+
+def set_photo(
+    portal: Portal,
+    uow: UnitOfWork,
+    actor: Actor,
+    child_id: int,
+    data: bytes,
+    version: str | int | None,
+    extra_keys: list[str] | tuple[str, ...] = (),
+) -> Child:
+    """Store a new photo of the child (re-encoded, without metadata); the old file is deleted
+    once the change is committed."""
+    family_id = require_parent(actor)
+    child = child_for(uow, actor, child_id)
+    issues = unknown_fields(set(), dict.fromkeys(extra_keys, ""))
+    if issues:
+        raise ValidationFailed(issues)
+    settings = settings_of(portal)
+    jpeg = reencode(
+        data,
+        max_bytes=settings.photo_max_bytes,
+        max_pixels=settings.photo_max_pixels,
+        max_side=settings.photo_max_side,
+    )
+    check_version(child, version)
+    old = child.photo_key
+    key = store(portal, jpeg)
+    child.photo_key = key
+    shared.tell_other_households(portal, uow, family_id, child, "photo")
+    try:
+        uow.flush()
+    except Exception:
+        delete(portal, key)
+        raise
+    uow.after_commit(lambda: delete(portal, old))
+    return child
+
+
+def photo_bytes(portal: Portal, uow: UnitOfWork, actor: Actor, child_id: int) -> bytes | None:
+    """The child's stored photo, for its family and agents only."""
+    child = child_for(uow, actor, child_id)
+    if not child.photo_key:
+        return None
+    path = photo_path(portal, child.photo_key)
+    return path.read_bytes() if path.exists() else None
