@@ -24,14 +24,17 @@ import threading
 import weakref
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from attrs import frozen
 
 from famille_core.entities import EmailState, OutgoingEmail
 from famille_core.errors import Conflict
 from famille_core.mail import InvalidRecipient, transmit
-from famille_core.portal import Portal
 from famille_core.uow import Lte, UnitOfWork
+
+if TYPE_CHECKING:
+    from famille_core.portal import Portal
 
 log = logging.getLogger(__name__)
 

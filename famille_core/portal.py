@@ -7,7 +7,7 @@ unit-of-work factory. Build it with :func:`build_portal` (or
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -62,6 +62,11 @@ class Portal:
     def path(self, *parts: str) -> Path:
         """A path inside the instance folder (created on demand by callers)."""
         return self.instance_path.joinpath(*parts)
+
+
+PortalFactory = Callable[[], Portal]
+"""A function that builds a portal when called: ``register_commands`` receives the command
+line's, so that a command opens the configured database only when it runs."""
 
 
 def build_portal(

@@ -4,6 +4,7 @@
 sessions, the French layout, the home page, and the blueprints of the enabled plugins.
 """
 
-from host_flask.app import create_app, get_portal
+from host_flask.app import create_app
+from host_flask.context import get_portal
 
 __all__ = ["create_app", "get_portal"]

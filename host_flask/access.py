@@ -1,9 +1,9 @@
 """Who may use a route. **Deny by default**: a route is open to logged-in users only, unless
 marked :func:`public`; :func:`agents_only` and :func:`families_only` narrow it further.
 
-Plugins use these decorators on their views::
+Plugins use these decorators on their views through the toolkit::
 
-    from host_flask.access import families_only
+    from host_flask.toolkit import families_only
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from flask import abort, current_app, g
+from flask import abort, g
 
 from famille_core.entities import Actor, User
 from famille_core.services.access import require_recent_login
+from host_flask.context import get_portal
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -84,7 +85,7 @@ def recent_login_required(view: F) -> F:
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> object:
-        require_recent_login(current_app.extensions["famille"], current_actor())
+        require_recent_login(get_portal(), current_actor())
         return view(*args, **kwargs)
 
     return cast(F, wrapper)

@@ -10,22 +10,17 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from famille_core import ConfigurationError, Portal, load_settings
+from famille_core import ConfigurationError, Portal
 from famille_core.persistence import build_sql_portal, database_url
 from famille_core.settings import Settings
+from host_flask import instance
 from host_flask.params import BoundedIntegerConverter
 
 log = logging.getLogger(__name__)
-
-
-def get_portal() -> Portal:
-    """The portal of the current application."""
-    portal: Portal = current_app.extensions["famille"]
-    return portal
 
 
 NO_KEY_IN_PRODUCTION = (
@@ -85,13 +80,12 @@ def create_app(
         database named by ``FAMILLE_DATABASE_URL``.
     :param settings: settings to build the portal from, instead of the configuration file.
     """
-    instance_path = Path(os.environ.get("FAMILLE_INSTANCE", "instance")).resolve()
+    instance_path = instance.instance_path()
     app = Flask(__name__, instance_path=str(instance_path), instance_relative_config=True)
     app.url_map.converters["int"] = BoundedIntegerConverter  # ids beyond the database's: 404
     if portal is None:
         if settings is None:
-            config_path = os.environ.get("FAMILLE_CONFIG") or instance_path / "famille.toml"
-            settings = load_settings(config_path if Path(config_path).exists() else None)
+            settings = instance.current_settings(instance_path)
         portal = build_sql_portal(
             settings, database_url(settings, instance_path), instance_path=instance_path
         )
@@ -111,21 +105,20 @@ def create_app(
     )
     if config:
         app.config.update(config)
-    app.extensions["famille"] = portal
     if settings.portal.trusted_proxies:
         # The client address (attempt limits) and scheme come from the trusted proxies' headers;
         # with none, those headers are ignored (docs/security.md point 35).
         hops = settings.portal.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
-    from host_flask import attempts, auth, errors, home, i18n, pages, security, uow
+    from host_flask import attempts, auth, context, errors, home, i18n, pages, security
 
+    context.init_app(app, portal)
     i18n.init_app(
         app, settings.portal.languages, portal.instance_path, list(portal.pm.get_plugins())
     )
     security.init_app(app)
     attempts.init_app(app)
-    uow.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
     home.init_app(app)

@@ -2,38 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from famille_core import ConfigurationError, Portal, load_settings
+from famille_core import ConfigurationError
 from famille_core.errors import ValidationFailed
 from famille_core.plugins import make_plugin_manager, plugin_version
-from famille_core.settings import Settings
-
-
-def instance_path() -> Path:
-    """The instance folder (``FAMILLE_INSTANCE``, default ``./instance``)."""
-    return Path(os.environ.get("FAMILLE_INSTANCE", "instance")).resolve()
-
-
-def current_settings() -> Settings:
-    """Settings from ``FAMILLE_CONFIG`` or ``instance/famille.toml`` (defaults when absent)."""
-    path = os.environ.get("FAMILLE_CONFIG") or instance_path() / "famille.toml"
-    return load_settings(path if Path(path).exists() else None)
-
-
-def current_portal() -> Portal:
-    """The portal of the configured database."""
-    from famille_core.persistence import build_sql_portal, database_url
-
-    settings = current_settings()
-    return build_sql_portal(
-        settings, database_url(settings, instance_path()), instance_path=instance_path()
-    )
+from host_flask import mail_commands
+from host_flask.instance import config_path, current_portal, current_settings, instance_path
 
 
 @click.group(help="Portail Famille : administration du portail.")
@@ -55,7 +34,7 @@ def init_command() -> None:
 def demo_command() -> None:
     from famille_core.demo import populate
 
-    config = Path(os.environ.get("FAMILLE_CONFIG") or instance_path() / "famille.toml")
+    config = config_path()
     if not config.exists():
         config.parent.mkdir(parents=True, exist_ok=True)
         config.write_text(
@@ -242,21 +221,19 @@ def api_client_revoke(name: str) -> None:
     click.echo(f"Client « {name} » révoqué.")
 
 
-def _add_mail_commands() -> None:
-    from host_flask.mail_commands import mail_status_command, send_mail_command
-
-    cli.add_command(send_mail_command)
-    cli.add_command(mail_status_command)
-
-
-_add_mail_commands()
+cli.add_command(mail_commands.send_mail_command)
+cli.add_command(mail_commands.mail_status_command)
 
 
 def build_cli() -> click.Group:
-    """The command group with the enabled plugins' commands."""
+    """The command group with the enabled plugins' commands.
+
+    Each plugin's ``register_commands`` receives the group and :func:`current_portal`, the
+    factory its commands call when they run (so listing the commands opens no database).
+    """
     group: click.Group = click.Group(name="famille", help=cli.help, commands=dict(cli.commands))
     pm = make_plugin_manager(current_settings().portal.plugins)
-    pm.hook.register_commands(cli=group)
+    pm.hook.register_commands(cli=group, portal_factory=current_portal)
     return group
 
 

@@ -16,7 +16,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from famille_core.errors import Conflict, NotFound, PermissionDenied, ReauthenticationRequired
-from host_flask.uow import discard_request_uow
+from host_flask.context import discard_request_uow
+from host_flask.problems import FieldError, problem, problem_response, wants_json
 
 log = logging.getLogger(__name__)
 
@@ -50,24 +51,16 @@ def _messages() -> dict[int, str]:
 def _render(code: int, message: str | None = None, **context: object) -> ResponseReturnValue:
     title = _(TITLES.get(code, "Erreur"))
     message = message or _messages().get(code, _messages()[500])
-    if request.blueprint == "api":
-        # Refused before the API's own views ran (NUL byte, unknown route, 413…): machines
-        # still get the RFC 9457 problem the API documents.
-        from host_flask.api.framework import PROBLEM_BASE, problem_response
-        from host_flask.api.models import Problem
-
+    if request.blueprint == "api" or wants_json():
+        # Refused before the API's own views ran (NUL byte, unknown route, 413…), or a page
+        # asked for by a machine: the RFC 9457 problem the API documents.
         slug = {
             400: "requete-invalide",
             404: "introuvable",
             405: "methode-non-permise",
             409: "conflit",
         }
-        problem = Problem(
-            type=PROBLEM_BASE + slug.get(code, "erreur"), title=title, status=code, detail=message
-        )
-        return problem_response(problem)
-    if request.accept_mimetypes.best == "application/json":
-        return {"status": code, "title": title, "detail": message}, code
+        return problem_response(problem(code, slug.get(code, "erreur"), title, message))
     return render_template("errors.html", code=code, title=title, message=message, **context), code
 
 
@@ -94,16 +87,20 @@ def init_app(app: Flask) -> None:
         return _render(404)
 
     @app.errorhandler(ReauthenticationRequired)
-    def _reauthenticate(_exc: ReauthenticationRequired) -> ResponseReturnValue:
+    def _reauthenticate(exc: ReauthenticationRequired) -> ResponseReturnValue:
         """Ask for the password again, then come back (to the form, for a refused POST)."""
         target = request.full_path.rstrip("?")
         if request.method != "GET":
             referrer = urlsplit(request.referrer or "")
             same_site = referrer.netloc in ("", request.host)
             target = (referrer.path or "/") if same_site else "/"
-        if request.accept_mimetypes.best == "application/json":
-            return {"status": 403, "title": _("Confirmation requise"), "code": _exc.code}, 403
-        flash(_("Pour cette modification, confirmez d'abord votre mot de passe."), "info")
+        message = _("Pour cette modification, confirmez d'abord votre mot de passe.")
+        if wants_json():
+            errors = [FieldError(field=None, code=exc.code, message=message)]
+            return problem_response(
+                problem(403, "confirmation-requise", _("Confirmation requise"), message, errors)
+            )
+        flash(message, "info")
         return redirect(url_for("auth.confirm_password", next=target))
 
     @app.errorhandler(Conflict)

@@ -11,8 +11,7 @@ from werkzeug.routing import BuildError
 from famille_core.entities import Actor
 from famille_core.hooks.results import HomePanel, MenuItem
 from host_flask.access import current_actor
-from host_flask.app import get_portal
-from host_flask.uow import request_uow
+from host_flask.context import get_portal, request_uow
 
 bp = Blueprint("home", __name__)
 

@@ -22,7 +22,7 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 
 from famille_core.entities import User
 from famille_core.services import accounts
-from host_flask.uow import request_uow
+from host_flask.context import request_uow
 
 COOKIE = "famille_device"
 LIFETIME = timedelta(days=180)

@@ -1,5 +1,5 @@
 """Login, second-factor step and re-authentication (docs/security.md points 1, 3, 4, 7, 8, 35,
-36). Routes of the ``auth`` blueprint (:mod:`host_flask.auth`).
+36). Routes of the ``auth`` blueprint (:mod:`host_flask.sessions`).
 
 Every password or code typed here is counted by the attempt limiter (:mod:`host_flask.attempts`)
 **before** it is checked:
@@ -27,10 +27,9 @@ from famille_core.services import accounts
 from host_flask import known_devices
 from host_flask import second_factor as second_factor_service
 from host_flask.access import current_user, public
-from host_flask.app import get_portal
 from host_flask.attempts import Attempt, Check, client_address, limiter
-from host_flask.auth import bp, now, safe_next, start_session
-from host_flask.uow import request_uow
+from host_flask.context import get_portal, request_uow
+from host_flask.sessions import bp, now, safe_next, start_session
 
 log = logging.getLogger(__name__)
 

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from famille_core.clock import PARIS
+from host_flask.instance import current_portal
 
 
 def _when(instant: datetime) -> str:
@@ -44,7 +45,6 @@ def _when(instant: datetime) -> str:
 def send_mail_command(loop: bool, interval: float, retry_failed: bool) -> None:
     from famille_core.mail_queue import retry_failed as requeue
     from famille_core.mail_queue import run_sender, send_due
-    from host_flask.cli import current_portal
 
     portal = current_portal()
     if retry_failed:
@@ -76,7 +76,6 @@ def send_mail_command(loop: bool, interval: float, retry_failed: bool) -> None:
 )
 def mail_status_command() -> None:
     from famille_core.mail_queue import SENT_KEPT, mail_status
-    from host_flask.cli import current_portal
 
     status = mail_status(current_portal())
     click.echo("File d'attente des e-mails :")

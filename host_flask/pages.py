@@ -6,7 +6,7 @@ from flask import Blueprint, Flask, render_template
 from flask.typing import ResponseReturnValue
 
 from host_flask.access import public
-from host_flask.app import get_portal
+from host_flask.context import get_portal
 
 bp = Blueprint("pages", __name__)
 

@@ -1,5 +1,5 @@
 """Forgotten, reset and changed passwords (docs/security.md points 2, 4, 5, 7, 36, 37).
-Routes of the ``auth`` blueprint (:mod:`host_flask.auth`).
+Routes of the ``auth`` blueprint (:mod:`host_flask.sessions`).
 
 The reset code never travels in a URL path or query, which access logs record (point 37): the
 e-mailed link carries it after ``#`` (a fragment, never sent to the server) and the page's script
@@ -13,15 +13,14 @@ from flask import abort, flash, redirect, render_template, request, session, url
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from famille_core.errors import ValidationFailed
 from famille_core.hooks.results import Notification
 from famille_core.services import accounts
 from host_flask.access import current_user, public
-from host_flask.app import get_portal
 from host_flask.attempts import Check, client_address, limiter
-from host_flask.auth import bp, now
+from host_flask.context import get_portal, request_uow
+from host_flask.forms import Refusal, form_action
 from host_flask.login import count_password_attempt
-from host_flask.uow import request_uow
+from host_flask.sessions import bp, now
 
 
 @bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
@@ -91,23 +90,22 @@ def reset_password() -> ResponseReturnValue:
             )
             if not attempt.allowed:
                 abort(429)
-            try:
-                user = accounts.reset_password(portal, request_uow(), token, password)
-            except ValidationFailed as exc:
-                errors = exc.by_field()
-                if "token" not in errors:
-                    request_uow().rollback()
+
+            def refused(refusal: Refusal) -> ResponseReturnValue:
+                if "token" not in refusal.errors:
                     attempt.refund()  # a right code with a refused password: not a guess
-            else:
-                request_uow().commit()
-                attempt.refund()
-                # The owner proved who they are: strangers' failures no longer hold them back.
-                limiter().clear(
-                    Check("login-account", portal.settings.portal.login_account_limit, user.email)
-                )
-                session.clear()
-                flash(_("Votre mot de passe a été changé : vous pouvez vous connecter."), "success")
-                return redirect(url_for("auth.login"))
+                return render_template("auth/reset.html", errors=refusal.errors, token=token), 422
+
+            with form_action(refused):
+                user = accounts.reset_password(portal, request_uow(), token, password)
+            attempt.refund()
+            # The owner proved who they are: strangers' failures no longer hold them back.
+            limiter().clear(
+                Check("login-account", portal.settings.portal.login_account_limit, user.email)
+            )
+            session.clear()
+            flash(_("Votre mot de passe a été changé : vous pouvez vous connecter."), "success")
+            return redirect(url_for("auth.login"))
     return render_template("auth/reset.html", errors=errors, token=token), (
         200 if not errors else 422
     )
@@ -125,20 +123,19 @@ def change_password() -> ResponseReturnValue:
             errors = {"confirm": [_("Les deux mots de passe ne sont pas identiques.")]}
         else:
             attempt = count_password_attempt(user.email)  # the current password is checked
-            try:
+
+            def refused(refusal: Refusal) -> ResponseReturnValue:
+                if not refusal.has("wrong_password"):
+                    attempt.refund()
+                return render_template("auth/change_password.html", errors=refusal.errors), 422
+
+            with form_action(refused):
                 accounts.change_password(
                     get_portal(), request_uow(), user, request.form.get("current", ""), new
                 )
-            except ValidationFailed as exc:
-                errors = exc.by_field()
-                if not any(issue.code == "wrong_password" for issue in exc.issues):
-                    request_uow().rollback()
-                    attempt.refund()
-            else:
-                request_uow().commit()
-                attempt.refund()
-                session["nonce"] = user.session_nonce
-                session["auth_at"] = now().isoformat()
-                flash(_("Votre mot de passe a été changé."), "success")
-                return redirect(url_for("home.index"))
+            attempt.refund()
+            session["nonce"] = user.session_nonce
+            session["auth_at"] = now().isoformat()
+            flash(_("Votre mot de passe a été changé."), "success")
+            return redirect(url_for("home.index"))
     return render_template("auth/change_password.html", errors=errors), 200 if not errors else 422

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from flask import Flask, Response, abort, current_app, request
 from flask_wtf.csrf import CSRFProtect
 
 csrf = CSRFProtect()
 
+F = TypeVar("F", bound=Callable[..., object])
+
 EXTRA_SOURCES_KEY = "famille_csp_extra"
 """``app.extensions[EXTRA_SOURCES_KEY]`` maps a CSP directive to extra sources (a payment
 provider adds its origin to ``form-action``)."""
+
+
+def csrf_exempt(view: F) -> F:
+    """Accept POSTs to ``view`` without a CSRF token: only for requests a browser never sends
+    with the portal's cookies on a person's behalf (a payment provider's server-to-server
+    notification, a token-authenticated API). The view must authenticate what it receives
+    some other way (docs/security.md point 16)."""
+    csrf.exempt(view)
+    return view
 
 
 def add_csp_source(app: Flask, directive: str, source: str) -> None:

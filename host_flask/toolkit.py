@@ -1,4 +1,4 @@
-"""The toolkit: the one host module that plugins import (their web pages and their commands).
+"""The toolkit: the one host module that plugins import (their web pages and their API).
 
 Like CKAN's ``ckan.plugins.toolkit``, it is a stable facade: the host's internals (its app
 factory, its command line, how a request finds its unit of work) can move without breaking a
@@ -13,7 +13,20 @@ plugin, as long as these names keep their meaning. docs/plugins.md shows them in
         ...
 
 Everything else under ``host_flask`` is private to the host; ``tests/test_import_contract.py``
-refuses a plugin that imports it.
+refuses a plugin that imports it. A plugin's modules without web (services, settings, commands)
+import neither the toolkit nor Flask: commands receive the portal factory from
+``register_commands(cli, portal_factory)``.
+
+The names, by use:
+
+* the request: :func:`get_portal`, :func:`request_uow`, :func:`current_actor`, :func:`current_user`;
+* who may open a page: :func:`public`, :func:`agents_only`, :func:`families_only`,
+  :func:`recent_login_required`;
+* browser security: :func:`csrf_exempt`, :func:`add_csp_source`;
+* pages that moved: :func:`moved_pages`;
+* forms: :func:`form_action` and :class:`Refusal` (one answer for a refused form), :func:`form_id`,
+  :func:`optional_form_id`, :func:`form_day`, :func:`query_day`, :data:`MAX_ID`;
+* outside a request: :func:`portal_from_configuration`.
 """
 
 from __future__ import annotations
@@ -26,25 +39,30 @@ from host_flask.access import (
     public,
     recent_login_required,
 )
-from host_flask.app import get_portal
+from host_flask.context import get_portal, request_uow
+from host_flask.forms import Refusal, form_action
+from host_flask.instance import current_portal as portal_from_configuration
 from host_flask.moved import moved_pages
 from host_flask.params import MAX_ID, form_day, form_id, optional_form_id, query_day
-from host_flask.security import add_csp_source, csrf
-from host_flask.uow import request_uow
+from host_flask.security import add_csp_source, csrf, csrf_exempt
 
 __all__ = [
     "MAX_ID",
+    "Refusal",
     "add_csp_source",
     "agents_only",
     "csrf",
+    "csrf_exempt",
     "current_actor",
     "current_user",
     "families_only",
+    "form_action",
     "form_day",
     "form_id",
     "get_portal",
     "moved_pages",
     "optional_form_id",
+    "portal_from_configuration",
     "public",
     "query_day",
     "recent_login_required",

@@ -50,7 +50,7 @@ if TYPE_CHECKING:
         ProfileField,
         RenderedDocument,
     )
-    from famille_core.portal import Portal
+    from famille_core.portal import Portal, PortalFactory
     from famille_core.uow import UnitOfWork
 
 
@@ -292,8 +292,15 @@ def home_panels(portal: Portal, uow: UnitOfWork, actor: Actor) -> Sequence[HomeP
 
 
 @hookspec
-def register_commands(cli: Any) -> None:
-    """Add ``click`` commands to the ``famille`` command line group ``cli``."""
+def register_commands(cli: Any, portal_factory: PortalFactory) -> None:
+    """Add ``click`` commands to the ``famille`` command line group ``cli``.
+
+    :param portal_factory: builds the configured portal; a command calls it when it runs, never
+        when it is registered (``famille --help`` opens no database). Implementations written
+        before this parameter existed may leave it out.
+
+    Collected. A plugin's command module imports ``click`` and ``famille_core``, never the host.
+    """
 
 
 @hookspec

@@ -13,17 +13,13 @@ from flask.typing import ResponseReturnValue
 
 from famille_core.convert import structure
 from famille_core.entities import ApiClient, Scope
-from famille_core.errors import NotFound, ValidationFailed
+from famille_core.errors import Conflict, NotFound, ValidationFailed
 from famille_core.services.api_clients import client_for_token
 from host_flask.access import public
-from host_flask.api.models import FieldError, Problem
-from host_flask.app import get_portal
-from host_flask.uow import request_uow
+from host_flask.context import get_portal, request_uow
+from host_flask.problems import FieldError, problem, problem_for, problem_response
 
 log = logging.getLogger(__name__)
-
-PROBLEM_BASE = "https://portail-famille.example/problemes/"
-
 
 class ApiError(Exception):
     """An error answered as a problem document."""
@@ -37,9 +33,7 @@ class ApiError(Exception):
         errors: list[FieldError] | None = None,
     ):
         super().__init__(detail)
-        self.problem = Problem(
-            type=PROBLEM_BASE + code, title=title, status=status, detail=detail, errors=errors
-        )
+        self.problem = problem(status, code, title, detail, errors)
 
 
 @frozen(kw_only=True)
@@ -80,19 +74,6 @@ PAGE_PARAMS = (
         description="Éléments par page.",
     ),
 )
-
-
-def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> Response:
-    """A ``application/problem+json`` response."""
-    body = get_portal().converter.unstructure(problem)
-    if body.get("errors") is None:
-        body.pop("errors", None)
-    response = Response(
-        json.dumps(body), status=problem.status, mimetype="application/problem+json"
-    )
-    for key, value in (headers or {}).items():
-        response.headers[key] = value
-    return response
 
 
 def current_client() -> ApiClient:
@@ -225,27 +206,8 @@ def operation(
                     exc.problem,
                     {"WWW-Authenticate": "Bearer"} if exc.problem.status == 401 else None,
                 )
-            except ValidationFailed as exc:
-                problem = Problem(
-                    type=PROBLEM_BASE + "validation",
-                    title="Données invalides",
-                    status=422,
-                    detail=exc.message,
-                    errors=[
-                        FieldError(field=i.field, code=i.code, message=i.message)
-                        for i in exc.issues
-                    ],
-                )
-                return problem_response(problem)
-            except NotFound as exc:
-                return problem_response(
-                    Problem(
-                        type=PROBLEM_BASE + "introuvable",
-                        title="Introuvable",
-                        status=404,
-                        detail=exc.message or "Ressource introuvable.",
-                    )
-                )
+            except (ValidationFailed, Conflict, NotFound) as exc:
+                return problem_response(problem_for(exc))
             body = get_portal().converter.unstructure(result, response)
             return Response(json.dumps(body), status=status, mimetype="application/json")
 

@@ -1,4 +1,6 @@
-"""What the API answers: attrs classes shaped from the entities (and described in OpenAPI)."""
+"""What the API answers: attrs classes shaped from the entities (and described in OpenAPI).
+
+Refusals are :class:`host_flask.problems.Problem` documents, as everywhere in the portal."""
 
 from __future__ import annotations
 
@@ -184,26 +186,6 @@ class Created:
     """The identifier of what was created."""
 
     id: int
-
-
-@frozen(kw_only=True)
-class FieldError:
-    """A problem with one field."""
-
-    field: str | None
-    code: str
-    message: str
-
-
-@frozen(kw_only=True)
-class Problem:
-    """An RFC 9457 problem document."""
-
-    type: str
-    title: str
-    status: int
-    detail: str
-    errors: list[FieldError] | None = None
 
 
 _PAGES: dict[type, type] = {}

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from host_flask.api.framework import OPERATIONS
-from host_flask.api.models import Problem
 from host_flask.api.schema import SchemaRegistry
-from host_flask.app import get_portal
+from host_flask.context import get_portal
+from host_flask.problems import Problem
 
 
 def openapi_document() -> dict[str, Any]:

@@ -25,9 +25,9 @@ from host_flask.api.framework import (
     operation,
 )
 from host_flask.api.openapi import openapi_document
-from host_flask.app import get_portal
+from host_flask.context import get_portal, request_uow
 from host_flask.params import MAX_ID, query_day
-from host_flask.uow import request_uow
+from host_flask.problems import FieldError
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -88,7 +88,7 @@ def _date_arg(name: str) -> date:
             "parametre-invalide",
             "Paramètre invalide",
             f"« {name} » doit être une date AAAA-MM-JJ entre {FIRST_DAY} et {LAST_DAY}.",
-            [m.FieldError(field=name, code="invalid", message="Date invalide.")],
+            [FieldError(field=name, code="invalid", message="Date invalide.")],
         )
     return day
 
@@ -418,7 +418,7 @@ def post_message() -> Any:
             "validation",
             "Données invalides",
             "Famille inconnue.",
-            [m.FieldError(field="family", code="unknown_family", message="Famille inconnue.")],
+            [FieldError(field="family", code="unknown_family", message="Famille inconnue.")],
         )
     if not message.subject.strip() or len(message.subject) > 200:
         raise ApiError(
@@ -427,7 +427,7 @@ def post_message() -> Any:
             "Données invalides",
             "Objet invalide.",
             [
-                m.FieldError(
+                FieldError(
                     field="subject",
                     code="invalid",
                     message="L'objet doit faire de 1 à 200 caractères.",

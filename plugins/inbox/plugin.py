@@ -13,7 +13,7 @@ from famille_core.hooks.results import HomePanel, MenuItem
 if TYPE_CHECKING:
     from famille_core.entities import Actor, Message, Thread
     from famille_core.hooks.results import FamilyNotice
-    from famille_core.portal import Portal
+    from famille_core.portal import Portal, PortalFactory
     from famille_core.uow import UnitOfWork
 
 
@@ -85,7 +85,7 @@ def post_family_notice(portal: Portal, uow: UnitOfWork, notice: FamilyNotice) ->
 
 
 @hookimpl
-def register_commands(cli: Any) -> None:
+def register_commands(cli: Any, portal_factory: PortalFactory) -> None:
     from famille_plugins.inbox.commands import register
 
-    register(cli)
+    register(cli, portal_factory)

@@ -3,32 +3,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-
-@click.command(
-    "reconcile-payments",
-    help="Interroge le service de paiement sur les paiements en attente (notifications perdues, "
-    "résultats P5), expire ceux restés sans résultat et redemande ceux-ci pendant 7 jours "
-    "(un paiement confirmé en retard est enregistré).",
-)
-def reconcile_command() -> None:
-    from famille_plugins.tipi_payment.services import reconcile
-    from host_flask.cli import current_portal
-
-    report = reconcile(current_portal())
-    settled = ", ".join(f"{count} {state}" for state, count in sorted(report.settled.items()))
-    click.echo(
-        f"{report.checked} paiement(s) en attente vérifié(s) ; "
-        f"réglé(s) : {settled or 'aucun'} ; toujours en attente : {report.still_pending}."
-    )
-    if report.late_checked:
-        click.echo(
-            f"{report.late_checked} paiement(s) expiré(s) sans résultat redemandé(s) ; "
-            f"confirmé(s) payé(s) depuis : {report.late_paid}."
-        )
+if TYPE_CHECKING:
+    from famille_core.portal import PortalFactory
 
 
 @click.command(
@@ -47,7 +27,29 @@ def simulator_command(host: str, port: int) -> None:
     run_simple(host, port, PayfipSimulator(), threaded=True, use_reloader=False)
 
 
-def register(cli: Any) -> None:
-    """Add the plugin's commands to the ``famille`` group."""
-    cli.add_command(reconcile_command)
+def register(cli: Any, portal_factory: PortalFactory) -> None:
+    """Add the plugin's commands to the ``famille`` group; they build the portal with
+    ``portal_factory`` when they run."""
+
+    @cli.command(
+        "reconcile-payments",
+        help="Interroge le service de paiement sur les paiements en attente (notifications perdues, "
+        "résultats P5), expire ceux restés sans résultat et redemande ceux-ci pendant 7 jours "
+        "(un paiement confirmé en retard est enregistré).",
+    )
+    def reconcile_command() -> None:
+        from famille_plugins.tipi_payment.services import reconcile
+
+        report = reconcile(portal_factory())
+        settled = ", ".join(f"{count} {state}" for state, count in sorted(report.settled.items()))
+        click.echo(
+            f"{report.checked} paiement(s) en attente vérifié(s) ; "
+            f"réglé(s) : {settled or 'aucun'} ; toujours en attente : {report.still_pending}."
+        )
+        if report.late_checked:
+            click.echo(
+                f"{report.late_checked} paiement(s) expiré(s) sans résultat redemandé(s) ; "
+                f"confirmé(s) payé(s) depuis : {report.late_paid}."
+            )
+
     cli.add_command(simulator_command)

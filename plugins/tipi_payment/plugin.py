@@ -26,7 +26,7 @@ from famille_plugins.tipi_payment.config import PAYFIP, TIPI, TipiSettings
 
 if TYPE_CHECKING:
     from famille_core.entities import Actor, Invoice, PaymentTransaction
-    from famille_core.portal import Portal
+    from famille_core.portal import Portal, PortalFactory
     from famille_core.uow import UnitOfWork
 
 METHOD_LABELS = {PAYFIP: "Payer en ligne", TIPI: "Payer en ligne"}
@@ -97,10 +97,10 @@ def register_blueprints(portal: Portal) -> Sequence[Any]:
 
 
 @hookimpl
-def register_commands(cli: Any) -> None:
+def register_commands(cli: Any, portal_factory: PortalFactory) -> None:
     from famille_plugins.tipi_payment.commands import register
 
-    register(cli)
+    register(cli, portal_factory)
 
 
 @hookimpl

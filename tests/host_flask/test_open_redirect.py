@@ -19,7 +19,7 @@ from flask.testing import FlaskClient
 
 from famille_core import Portal
 from famille_core.entities import User
-from host_flask.auth import safe_next
+from host_flask.sessions import safe_next
 from tests.conftest import csrf_token, login
 
 NASTY = [

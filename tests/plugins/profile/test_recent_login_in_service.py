@@ -19,8 +19,7 @@ from famille_core.entities import Actor, AuthorizedPerson, BankDetails, ChangeRe
 from famille_core.errors import ReauthenticationRequired
 from famille_plugins.profile.services import changes
 from host_flask.access import current_actor, families_only
-from host_flask.app import get_portal
-from host_flask.uow import request_uow
+from host_flask.toolkit import get_portal, request_uow
 from tests.conftest import csrf_token
 from tests.mail_helpers import sent_emails
 from tests.plugins.profile.conftest import child_id

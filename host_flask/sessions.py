@@ -1,0 +1,191 @@
+"""Sessions and access: the ``auth`` blueprint, logout, idle timeout, deny by default
+(docs/security.md points 6, 9).
+
+The blueprint's other pages live next door, by domain: :mod:`host_flask.login` (login, second
+factor, re-authentication) and :mod:`host_flask.password_reset` (forgotten, reset and changed
+passwords). Their endpoints keep the ``auth.`` prefix; :mod:`host_flask.auth` puts the three
+together.
+"""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    flash,
+    g,
+    redirect,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from famille_core.entities import Actor, User
+from famille_core.services import accounts
+from host_flask.access import AGENTS, FAMILIES, audience_of, current_user
+from host_flask.context import get_portal, request_uow
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("auth", __name__)
+
+
+def start_session(user: User) -> None:
+    """Log ``user`` in this browser (a new session: nothing of the anonymous one is kept)."""
+    session.clear()
+    session["uid"] = user.id
+    session["nonce"] = user.session_nonce
+    session["seen"] = now().isoformat()
+    session["auth_at"] = session["seen"]
+    session.permanent = False
+
+
+def authenticated_at() -> datetime | None:
+    """When the password was last typed in this session (sensitive changes need it recent)."""
+    try:
+        return datetime.fromisoformat(session["auth_at"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` when it is a path of this site, else ``None`` (no open redirect).
+
+    Browsers drop tabs and newlines from a ``Location`` and read a backslash as ``/``, so
+    ``next=/%09/evil.example`` would lead to ``//evil.example``: a target with a control, format or
+    space character, or a backslash, is refused outright, and what is left must parse as a path
+    without scheme or host.
+    """
+    if not target or "\\" in target:
+        return None
+    if any(unicodedata.category(char)[0] in "CZ" for char in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/deconnexion", methods=["POST"])
+def logout() -> ResponseReturnValue:
+    """Déconnexion: the session nonce changes, so a copied cookie is dead too."""
+    user = current_user()
+    if user is not None:
+        accounts.revoke_sessions(user)
+        request_uow().commit()
+    session.clear()
+    flash(_("Vous êtes déconnecté(e)."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/session/prolonger", methods=["POST"])
+def extend_session() -> ResponseReturnValue:
+    """Keep the session alive (the page warns before the idle timeout)."""
+    session["seen"] = now().isoformat()
+    if request.accept_mimetypes.best == "application/json":
+        return {"ok": True, "idle_seconds": _idle_limit().total_seconds()}
+    return redirect(safe_next(request.form.get("next")) or url_for("home.index"))
+
+
+def now() -> datetime:
+    """The portal's clock."""
+    return get_portal().clock.now()
+
+
+def _idle_limit() -> timedelta:
+    return timedelta(minutes=get_portal().settings.portal.session_idle_minutes)
+
+
+def _load_user() -> None:
+    """Restore the user from the session cookie, checking nonce, activity and idle time."""
+    g.famille_user = None
+    uid = session.get("uid")
+    if uid is None:
+        return
+    user = request_uow().get(User, int(uid))
+    seen = session.get("seen")
+    expired = False
+    if seen:
+        try:
+            expired = now() - datetime.fromisoformat(seen) > _idle_limit()
+        except ValueError:
+            expired = True
+    if user is None or not user.is_active or session.get("nonce") != user.session_nonce:
+        session.clear()
+        return
+    if expired:
+        session.clear()
+        flash(_("Votre session a expiré : veuillez vous reconnecter."), "info")
+        return
+    g.famille_user = user
+    g.famille_actor = Actor.for_user(user, authenticated_at=authenticated_at())
+    if request.endpoint != "static":
+        session["seen"] = now().isoformat()
+
+
+SECOND_FACTOR_ENROLMENT = {"auth.second_factor_setup", "auth.logout", "auth.extend_session"}
+
+
+def _enforce_access() -> ResponseReturnValue | None:
+    """Deny by default: every route but the public ones needs a login (and the right role)."""
+    if request.endpoint is None:
+        return None  # 404 / 405: the error handlers answer
+    if request.endpoint == "static" or request.endpoint.endswith(".static"):
+        return None  # the host's and the plugins' stylesheets, scripts and images
+    from flask import current_app
+
+    view = current_app.view_functions.get(request.endpoint)
+    audience = audience_of(view)
+    if audience == "public":
+        return None
+    _load_user()
+    user = current_user()
+    if user is None:
+        if request.method == "GET":
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        abort(401)
+    if (
+        user.is_agent
+        and not user.totp_secret
+        and get_portal().settings.portal.agent_second_factor == "required"
+        and request.endpoint not in SECOND_FACTOR_ENROLMENT
+    ):
+        return redirect(url_for("auth.second_factor_setup"))
+    if audience == AGENTS and not user.is_agent:
+        abort(404)
+    if audience == FAMILIES and user.family_id is None:
+        abort(404)
+    return None
+
+
+def _load_optional_user() -> None:
+    """Public pages still show the menu when someone is logged in (never for the API, which
+    accepts no cookie)."""
+    if request.blueprint == "api":
+        return
+    if "famille_user" not in g and session.get("uid") is not None:
+        _load_user()
+
+
+def install(app: Flask) -> None:
+    """Check every request's session and audience, and give templates the user."""
+    app.before_request(_enforce_access)
+    app.before_request(_load_optional_user)
+
+    @app.context_processor
+    def _inject_user() -> dict[str, Any]:
+        user = g.get("famille_user")
+        return {
+            "current_user": user,
+            "session_idle_seconds": int(_idle_limit().total_seconds()),
+            "utc_now": datetime.now(UTC),
+        }
