@@ -8,7 +8,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from famille_core.errors import Conflict
-from famille_plugins.inbox import services
+from famille_plugins.inbox.services import agents
 from famille_plugins.inbox.web import (
     attachment_response,
     conversation_page,
@@ -31,7 +31,7 @@ AGENT_PAGES = {"reply_endpoint": "inbox_agents.reply", "attachment_endpoint": "i
 @agents_only
 def index() -> ResponseReturnValue:
     """The mailboxes the agent reads, with the conversations still to handle."""
-    pending = services.pending_by_service(get_portal(), request_uow(), current_actor())
+    pending = agents.pending_by_service(get_portal(), request_uow(), current_actor())
     if len(pending) == 1:
         return redirect(url_for("inbox_agents.mailbox", service=next(iter(pending))))
     return render_template("inbox/agents/index.html", pending=pending)
@@ -42,7 +42,7 @@ def index() -> ResponseReturnValue:
 def mailbox(service: str) -> ResponseReturnValue:
     """A service's mailbox: conversations to handle (or handled, with ``?etat=traitees``)."""
     handled = request.args.get("etat") == "traitees"
-    view = services.mailbox(
+    view = agents.mailbox(
         get_portal(), request_uow(), current_actor(), service, page_number(), handled=handled
     )
     return render_template("inbox/agents/mailbox.html", view=view)
@@ -88,7 +88,7 @@ def handled(thread_id: int) -> ResponseReturnValue:
         abort(400)
     uow = request_uow()
     try:
-        thread = services.set_handled(get_portal(), uow, current_actor(), thread_id, value == "1")
+        thread = agents.set_handled(get_portal(), uow, current_actor(), thread_id, value == "1")
         uow.commit()
     except Conflict as exc:
         uow.rollback()

@@ -29,7 +29,7 @@ def register(cli: Any, portal_factory: PortalFactory) -> None:
         help="Garde les fichiers plus récents (envoi en cours).",
     )
     def clean_command(dry_run: bool, grace_minutes: int) -> None:
-        from famille_plugins.inbox.maintenance import clean_orphans
+        from famille_plugins.inbox.services.maintenance import clean_orphans
 
         portal = portal_factory()
         with portal.unit_of_work() as uow:

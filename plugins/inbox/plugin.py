@@ -43,10 +43,10 @@ def register_blueprints(portal: Portal) -> Sequence[Any]:
 @hookimpl
 def home_panels(portal: Portal, uow: UnitOfWork, actor: Actor) -> Sequence[HomePanel]:
     """"Vous avez N nouveau(x) message(s)" for a family; conversations to handle for an agent."""
-    from famille_plugins.inbox import services
+    from famille_plugins.inbox.services import agents, household
 
     if actor.is_agent:
-        pending = services.pending_by_service(portal, uow, actor)
+        pending = agents.pending_by_service(portal, uow, actor)
         if not pending:
             return []
         return [
@@ -63,7 +63,7 @@ def home_panels(portal: Portal, uow: UnitOfWork, actor: Actor) -> Sequence[HomeP
         HomePanel(
             title="Boîte de réception",
             template="inbox/home_panel.html",
-            context={"unread": services.unread_count(uow, actor.family_id)},
+            context={"unread": household.unread_count(uow, actor.family_id)},
             order=5,
         )
     ]
@@ -72,14 +72,14 @@ def home_panels(portal: Portal, uow: UnitOfWork, actor: Actor) -> Sequence[HomeP
 @hookimpl
 def route_message(portal: Portal, thread: Thread, message: Message) -> str | None:
     """``[plugins.inbox] routing``: a keyword of the title chooses the service."""
-    from famille_plugins.inbox.services import route_by_keyword
+    from famille_plugins.inbox.services.mailboxes import route_by_keyword
 
     return route_by_keyword(portal, thread.subject)
 
 
 @hookimpl
 def post_family_notice(portal: Portal, uow: UnitOfWork, notice: FamilyNotice) -> int | None:
-    from famille_plugins.inbox.services import post_notice
+    from famille_plugins.inbox.services.sending import post_notice
 
     return post_notice(portal, uow, notice)
 

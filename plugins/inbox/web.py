@@ -16,8 +16,8 @@ from werkzeug.datastructures import FileStorage
 
 from famille_core.entities import Thread
 from famille_core.errors import ValidationFailed
-from famille_plugins.inbox import reading, services
-from famille_plugins.inbox.attachments import Upload
+from famille_plugins.inbox.services import conversations, household, mailboxes, reading, sending
+from famille_plugins.inbox.services.attachments import Upload
 from famille_plugins.inbox.settings import settings_of
 from host_flask.toolkit import current_actor, families_only, get_portal, request_uow
 
@@ -50,7 +50,7 @@ def uploads() -> list[Upload]:
 @families_only
 def index() -> ResponseReturnValue:
     """Boîte de réception: Qui, Date, Taille, Objet, newest first."""
-    inbox = services.family_inbox(get_portal(), request_uow(), current_actor(), page_number())
+    inbox = household.family_inbox(get_portal(), request_uow(), current_actor(), page_number())
     return render_template("inbox/index.html", inbox=inbox)
 
 
@@ -64,7 +64,7 @@ def new() -> ResponseReturnValue:
         values = {key: request.form.get(key, "") for key in values}
         uow = request_uow()
         try:
-            message = services.send_message(
+            message = sending.send_message(
                 get_portal(), uow, current_actor(), values["subject"], values["body"], uploads()
             )
             uow.commit()
@@ -79,14 +79,14 @@ def new() -> ResponseReturnValue:
 
 
 def _service_of(thread_id: int) -> str:
-    return services.thread_for(get_portal(), request_uow(), current_actor(), thread_id).service
+    return mailboxes.thread_for(get_portal(), request_uow(), current_actor(), thread_id).service
 
 
 @bp.get("/<int:message_id>")
 @families_only
 def show(message_id: int) -> ResponseReturnValue:
     """Open a message: its whole conversation (showing it changes nothing: see :func:`read`)."""
-    thread_id = services.thread_of_message(get_portal(), request_uow(), current_actor(), message_id)
+    thread_id = mailboxes.thread_of_message(get_portal(), request_uow(), current_actor(), message_id)
     return conversation_page(thread_id, reply_endpoint="inbox.reply", attachment_endpoint="inbox.attachment",
                              read_action=url_for("inbox.read", message_id=message_id))
 
@@ -95,7 +95,7 @@ def show(message_id: int) -> ResponseReturnValue:
 @families_only
 def read(message_id: int) -> ResponseReturnValue:
     """Marquer comme lu (``lu=1``, sent by the page itself once shown) or non lu (``lu=0``)."""
-    thread_id = services.thread_of_message(get_portal(), request_uow(), current_actor(), message_id)
+    thread_id = mailboxes.thread_of_message(get_portal(), request_uow(), current_actor(), message_id)
     return mark_reading(
         thread_id,
         done=lambda _thread, read: url_for("inbox.show", message_id=message_id) if read else url_for("inbox.index"),
@@ -135,7 +135,7 @@ def conversation_page(
     **extra: Any,
 ) -> ResponseReturnValue:
     """Render a conversation; ``read_action`` is where its "Marquer comme lu / non lu" form posts."""
-    view = services.conversation(get_portal(), request_uow(), current_actor(), thread_id)
+    view = conversations.conversation(get_portal(), request_uow(), current_actor(), thread_id)
     return render_template(
         "inbox/conversation.html",
         view=view,
@@ -161,7 +161,7 @@ def reply_to(
     uow = request_uow()
     body = request.form.get("body", "")
     try:
-        message = services.reply(get_portal(), uow, current_actor(), thread_id, body, uploads())
+        message = sending.reply(get_portal(), uow, current_actor(), thread_id, body, uploads())
         uow.commit()
     except ValidationFailed as exc:
         uow.rollback()
@@ -198,7 +198,7 @@ def mark_reading(thread_id: int, *, done: Callable[[Thread, bool], str]) -> Resp
 
 def attachment_response(attachment_id: int) -> ResponseReturnValue:
     """An attachment as a download: never cached, never sniffed, never shown inline."""
-    item, data = services.attachment_for(get_portal(), request_uow(), current_actor(), attachment_id)
+    item, data = conversations.attachment_for(get_portal(), request_uow(), current_actor(), attachment_id)
     response = Response(data, mimetype=item.content_type, headers=DOWNLOAD_HEADERS)
     response.headers.set("Content-Disposition", "attachment", filename=item.filename)
     return response

@@ -148,12 +148,12 @@ def test_a_lost_race_in_a_view_that_does_not_expect_it_is_a_french_409(
     with every security header, wherever it happens — not as a 500."""
     from famille_core.errors import Conflict
     from famille_core.persistence.uow import RACED
-    from famille_plugins.inbox import services
+    from famille_plugins.inbox.services import sending
 
     def loses_a_race(*_args: object, **_kwargs: object) -> None:
         raise Conflict(RACED)
 
-    monkeypatch.setattr(services, "send_message", loses_a_race)
+    monkeypatch.setattr(sending, "send_message", loses_a_race)
     path = "/messages/nouveau"
     response = parent_client.post(
         path, data={"csrf_token": csrf_token(parent_client, path), "subject": "S", "body": "B"}

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from famille_core import Conflict, Portal
 from famille_core.entities import Actor, Direction, Family, Message, Role, Thread
 from famille_core.services.accounts import create_user
-from famille_plugins.inbox import reading, services
+from famille_plugins.inbox.services import agents, conversations, reading, sending
 from tests.conftest import csrf_token
 from tests.plugins.inbox.conftest import GUIDE_SUBJECT, logged_in, read_on_screen, reply, send
 
@@ -115,12 +115,12 @@ def test_reply_and_handled_mark_at_the_same_time_never_hide_a_message(demo: Port
         assert dupont is not None
         family = Actor(user_id=None, role=Role.PARENT, family_id=dupont.id, display_name="Marie DUPONT")
         agent = Actor(user_id=None, role=Role.AGENT, service="ENFANCE", display_name="Magnus")
-        message = services.send_message(demo, uow, family, "Question", "Texte")
+        message = sending.send_message(demo, uow, family, "Question", "Texte")
         uow.commit()
     thread_id = message.thread_id
     for round_number in range(10):
         with demo.unit_of_work() as uow:
-            shown = services.conversation(demo, uow, agent, thread_id)  # the agent has read everything
+            shown = conversations.conversation(demo, uow, agent, thread_id)  # the agent has read everything
             reading.mark(demo, uow, agent, thread_id, read=True, shown=shown.unread)
             uow.commit()
         barrier = threading.Barrier(2)
@@ -129,14 +129,14 @@ def test_reply_and_handled_mark_at_the_same_time_never_hide_a_message(demo: Port
         def family_replies(number: int = round_number, barrier: threading.Barrier = barrier) -> None:
             with demo.unit_of_work() as uow:
                 barrier.wait()
-                services.reply(demo, uow, family, thread_id, f"Relance {number}")
+                sending.reply(demo, uow, family, thread_id, f"Relance {number}")
                 uow.commit()
 
         def agent_marks(barrier: threading.Barrier = barrier, errors: list[BaseException] = errors) -> None:
             with demo.unit_of_work() as uow:
                 barrier.wait()
                 try:
-                    services.set_handled(demo, uow, agent, thread_id, True)
+                    agents.set_handled(demo, uow, agent, thread_id, True)
                     uow.commit()
                 except Conflict:
                     pass

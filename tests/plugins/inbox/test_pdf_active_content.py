@@ -23,7 +23,13 @@ from pypdf.generic import (
 
 from famille_core import Portal
 from famille_core.entities import Attachment, Message
-from famille_plugins.inbox.attachments import PDF, CheckedFile, Upload, attachment_dir, check_file
+from famille_plugins.inbox.services.attachments import (
+    PDF,
+    CheckedFile,
+    Upload,
+    attachment_dir,
+    check_file,
+)
 from tests.plugins.inbox.conftest import pdf_bytes, send
 
 ACTIVE = "ce PDF contient du contenu actif"

@@ -12,8 +12,8 @@ from sqlalchemy import Engine
 
 from famille_core import FixedClock, Portal
 from famille_core.entities import Actor, Family, Role, Thread
-from famille_plugins.inbox import services
-from famille_plugins.inbox.attachments import Upload
+from famille_plugins.inbox.services import sending
+from famille_plugins.inbox.services.attachments import Upload
 from tests.plugins.inbox.conftest import png_bytes
 from tests.sql_counting import counting
 
@@ -35,7 +35,7 @@ def add_exchanges(portal: Portal, clock: FixedClock, count: int) -> None:
         )
         agent = Actor(user_id=None, role=Role.AGENT, service="ENFANCE", display_name="Magnus")
         for number in range(count):
-            message = services.send_message(
+            message = sending.send_message(
                 portal,
                 uow,
                 family,
@@ -43,7 +43,7 @@ def add_exchanges(portal: Portal, clock: FixedClock, count: int) -> None:
                 "Texte",
                 [Upload("plan.png", png_bytes())],
             )
-            services.reply(portal, uow, agent, message.thread_id, f"Réponse {number}")
+            sending.reply(portal, uow, agent, message.thread_id, f"Réponse {number}")
             clock.advance(timedelta(seconds=1))
         uow.commit()
 
@@ -84,7 +84,7 @@ def test_home_panel_and_conversation_and_mailbox_are_constant_too(
     short = queries(engine, lambda: agent_client.get(path))
     with demo.unit_of_work() as uow:
         for number in range(15):
-            services.reply(
+            sending.reply(
                 demo,
                 uow,
                 agent,

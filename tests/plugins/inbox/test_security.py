@@ -17,8 +17,9 @@ from PIL import Image
 
 from famille_core import Portal
 from famille_core.entities import Actor, Attachment, Family, Message, Role, Thread
-from famille_plugins.inbox import services
-from famille_plugins.inbox.attachments import Upload, attachment_dir
+from famille_core.errors import NotFound
+from famille_plugins.inbox.services import conversations, sending
+from famille_plugins.inbox.services.attachments import Upload, attachment_dir
 from tests.conftest import csrf_token
 from tests.plugins.inbox.conftest import (
     jpeg_with_gps,
@@ -235,16 +236,16 @@ def test_families_cannot_use_agent_pages_and_anonymous_is_sent_to_login(
 def test_service_layer_refuses_other_households_too(demo: Portal) -> None:
     dupont, martin = family_actor(demo, "DUPONT"), family_actor(demo, "MARTIN")
     with demo.unit_of_work() as uow:
-        message = services.send_message(demo, uow, dupont, "Question", "Texte", [Upload("a.png", png_bytes())])
+        message = sending.send_message(demo, uow, dupont, "Question", "Texte", [Upload("a.png", png_bytes())])
         uow.commit()
         (item,) = uow.find(Attachment)
         assert item.id is not None
-        with pytest.raises(services.NotFound):
-            services.attachment_for(demo, uow, martin, item.id)
-        with pytest.raises(services.NotFound):
-            services.reply(demo, uow, martin, message.thread_id, "intrus")
-        with pytest.raises(services.NotFound):
-            services.conversation(demo, uow, martin, message.thread_id)
+        with pytest.raises(NotFound):
+            conversations.attachment_for(demo, uow, martin, item.id)
+        with pytest.raises(NotFound):
+            sending.reply(demo, uow, martin, message.thread_id, "intrus")
+        with pytest.raises(NotFound):
+            conversations.conversation(demo, uow, martin, message.thread_id)
 
 
 def test_inbox_clean_removes_only_old_orphan_files(
@@ -252,7 +253,7 @@ def test_inbox_clean_removes_only_old_orphan_files(
 ) -> None:
     dupont = family_actor(demo, "DUPONT")
     with demo.unit_of_work() as uow:
-        services.send_message(demo, uow, dupont, "Question", "Texte", [Upload("a.png", png_bytes())])
+        sending.send_message(demo, uow, dupont, "Question", "Texte", [Upload("a.png", png_bytes())])
         uow.commit()
     (kept,) = attachments_of(demo)
     folder = attachment_dir(demo)

@@ -14,7 +14,7 @@ from collections.abc import Collection
 from famille_core.entities import Actor, Message, Thread
 from famille_core.portal import Portal
 from famille_core.uow import UnitOfWork
-from famille_plugins.inbox.services import incoming_direction, thread_for
+from famille_plugins.inbox.services.mailboxes import incoming_direction, thread_for
 
 
 def mark(

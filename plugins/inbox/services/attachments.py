@@ -2,7 +2,7 @@
 
 The declared type and the file name's extension are never trusted: a PDF must start with the
 PDF header, be readable by pypdf and carry no active content (scripts, launch actions, embedded
-files, XFA: see :mod:`famille_plugins.inbox.pdfs`); an image must be a JPEG or PNG that Pillow decodes, under a
+files, XFA: see :mod:`famille_plugins.inbox.services.pdfs`); an image must be a JPEG or PNG that Pillow decodes, under a
 pixel cap checked from the header before any decoding. Images are re-encoded, which drops their
 metadata (EXIF, GPS position) and whatever a polyglot file hid around the picture.
 
@@ -26,7 +26,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from famille_core.convert import CONTROL_CHARACTERS
 from famille_core.errors import Issue
 from famille_core.portal import Portal
-from famille_plugins.inbox import pdfs
+from famille_plugins.inbox.services import pdfs
 
 FIELD = "attachments"
 FOLDER = "attachments"
