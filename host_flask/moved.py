@@ -29,13 +29,20 @@ def moved_pages(name: str, old_prefix: str, new_prefix: str, audience: Audience 
     old_prefix, new_prefix = old_prefix.rstrip("/"), new_prefix.rstrip("/")
     bp = Blueprint(name, __name__, url_prefix=old_prefix)
 
-    @bp.route("/", defaults={"rest": ""}, methods=["GET", "POST"])
-    @bp.route("/<path:rest>", methods=["GET", "POST"])
-    @audience
-    def moved(rest: str) -> ResponseReturnValue:
+    def answer(rest: str) -> ResponseReturnValue:
         target = f"{new_prefix}/{quote(rest, safe='/')}"
         if request.query_string:
             target += "?" + request.query_string.decode("latin-1")
         return redirect(target, 308)
+
+    @bp.route("/", methods=["GET", "POST"])
+    @audience
+    def moved_root() -> ResponseReturnValue:
+        return answer("")
+
+    @bp.route("/<path:rest>", methods=["GET", "POST"])
+    @audience
+    def moved(rest: str) -> ResponseReturnValue:
+        return answer(rest)
 
     return bp
