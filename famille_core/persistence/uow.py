@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from famille_core.errors import Conflict
+from famille_core.errors import Conflict, ValidationFailed
 from famille_core.persistence.tables import named_lock
 from famille_core.uow import Between, Contains, Gte, In, Lte, Not
 
@@ -32,6 +32,18 @@ RACED = (
 LOST_RACE_STATES = {"40001", "40P01", "55P03"}
 """PostgreSQL's serialization_failure, deadlock_detected and lock_not_available: the database
 gave up one transaction so that others could go on; nothing it did is kept."""
+
+
+VALUE_REFUSED = (
+    "Une valeur dépasse ce que la base de données accepte (texte trop long ou nombre trop "
+    "grand) : rien n'a été enregistré."
+)
+
+
+def _value_refused(exc: DBAPIError) -> bool:
+    """True when the database refused a value (PostgreSQL's class 22, "data exception": a text
+    longer than its column, a number out of range); SQLite stores such values as they are."""
+    return str(getattr(exc.orig, "sqlstate", "") or "").startswith("22")
 
 
 def _lost_race(exc: DBAPIError) -> bool:
@@ -100,7 +112,7 @@ class SqlUnitOfWork:
         return statement
 
     def get(self, cls: type[T], ident: int, *, for_update: bool = False) -> T | None:
-        with self._races_as_conflicts():
+        with self._translated_errors():
             return self.session.get(cls, ident, with_for_update=for_update or None)
 
     def find(
@@ -120,7 +132,7 @@ class SqlUnitOfWork:
             statement = statement.offset(offset)
         if for_update:
             statement = statement.with_for_update()
-        with self._races_as_conflicts():
+        with self._translated_errors():
             return list(self.session.scalars(statement))
 
     def first(self, cls: type[T], *, order_by: Sequence[str] = (), **criteria: Any) -> T | None:
@@ -131,7 +143,7 @@ class SqlUnitOfWork:
         statement = select(func.count()).select_from(cls)
         for name, value in criteria.items():
             statement = statement.where(_condition(getattr(cls, name), value))
-        with self._races_as_conflicts():
+        with self._translated_errors():
             return int(self.session.scalar(statement) or 0)
 
     def count_by(
@@ -141,7 +153,7 @@ class SqlUnitOfWork:
         statement = select(*columns, func.count()).group_by(*columns)
         for name, value in criteria.items():
             statement = statement.where(_condition(getattr(cls, name), value))
-        with self._races_as_conflicts():
+        with self._translated_errors():
             rows = list(self.session.execute(statement))
         return {tuple(row[:-1]): int(row[-1]) for row in rows}
 
@@ -160,18 +172,23 @@ class SqlUnitOfWork:
             return Conflict(ALREADY_EXISTS)
         if isinstance(exc, DBAPIError) and _lost_race(exc):
             return Conflict(RACED)
+        if isinstance(exc, DBAPIError) and _value_refused(exc):
+            return ValidationFailed.single("value_refused", VALUE_REFUSED)
         return exc
 
     @contextmanager
-    def _races_as_conflicts(self) -> Iterator[None]:
+    def _translated_errors(self) -> Iterator[None]:
         """A statement that lost a race (a unique key taken meanwhile, a stale version, a
         deadlock or serialization failure — on any statement, autoflush included) rolls the
-        unit back and raises :class:`Conflict` with a French message; never a server error."""
+        unit back and raises :class:`Conflict` with a French message; a value the database
+        refuses (a text too long for its column) raises :class:`ValidationFailed`. Never a
+        server error: the service that should have checked it is still at fault, but the person
+        gets a message and nothing is written."""
         try:
             yield
         except (StaleDataError, DBAPIError) as exc:
             other = isinstance(exc, DBAPIError) and not isinstance(exc, IntegrityError)
-            if other and not _lost_race(exc):  # type: ignore[arg-type]
+            if other and not (_lost_race(exc) or _value_refused(exc)):  # type: ignore[arg-type]
                 raise  # a real failure: the host's error page rolls back and logs it
             translated = self._translate(exc)
             if translated is exc:
@@ -179,11 +196,11 @@ class SqlUnitOfWork:
             raise translated from exc
 
     def flush(self) -> None:
-        with self._races_as_conflicts():
+        with self._translated_errors():
             self.session.flush()
 
     def commit(self) -> None:
-        with self._races_as_conflicts():
+        with self._translated_errors():
             self.session.commit()
         callbacks, self._after_commit = self._after_commit, []
         for callback in callbacks:
@@ -202,7 +219,7 @@ class SqlUnitOfWork:
         self._after_commit.append(callback)
 
     def lock(self, name: str) -> None:
-        with self._races_as_conflicts():
+        with self._translated_errors():
             self._lock(name)
 
     def _lock(self, name: str) -> None:

@@ -29,6 +29,7 @@ from famille_core.entities import (
 from famille_core.errors import Issue, ValidationFailed, raise_if
 from famille_core.money import to_money
 from famille_core.services.payments import refuse_change_while_paying
+from famille_core.services.record_limits import too_long
 from famille_core.uow import In, UnitOfWork
 
 
@@ -142,7 +143,8 @@ def _family_by_external_id(uow: UnitOfWork, external_id: str, field_name: str = 
 def upsert_family(uow: UnitOfWork, record: FamilyRecord) -> tuple[Family, Outcome]:
     """Create or update a household and its guardians."""
     raise_if(
-        _required(record.external_id, "external_id", "L'identifiant ERP")
+        too_long(record)
+        + _required(record.external_id, "external_id", "L'identifiant ERP")
         + _required(record.family_number, "family_number", "Le numéro de famille")
         + _required(record.name, "name", "Le nom")
     )
@@ -192,7 +194,8 @@ def upsert_family(uow: UnitOfWork, record: FamilyRecord) -> tuple[Family, Outcom
 def upsert_child(uow: UnitOfWork, record: ChildRecord) -> tuple[Child, Outcome]:
     """Create or update a child and its links to one or two households."""
     issues = (
-        _required(record.external_id, "external_id", "L'identifiant ERP")
+        too_long(record)
+        + _required(record.external_id, "external_id", "L'identifiant ERP")
         + _required(record.first_name, "first_name", "Le prénom")
         + _required(record.last_name, "last_name", "Le nom")
     )
@@ -235,6 +238,7 @@ def upsert_child(uow: UnitOfWork, record: ChildRecord) -> tuple[Child, Outcome]:
 
 def upsert_enrolment(uow: UnitOfWork, record: EnrolmentRecord) -> tuple[Enrollment, Outcome]:
     """Create or update an enrolment."""
+    raise_if(too_long(record))
     if record.end_date < record.start_date:
         raise ValidationFailed.single(
             "dates", "La date de fin précède la date de début.", "end_date"
@@ -294,8 +298,10 @@ def upsert_invoice(uow: UnitOfWork, record: InvoiceRecord) -> tuple[Invoice, Out
     :raises PaymentInProgress: a payment of the invoice is pending and the record would change
         it (docs/security.md point 33); nothing is changed.
     """
-    issues = _required(record.number, "number", "Le numéro") + _required(
-        record.reference, "reference", "La référence"
+    issues = (
+        too_long(record)
+        + _required(record.number, "number", "Le numéro")
+        + _required(record.reference, "reference", "La référence")
     )
     if record.due_date < record.issue_date:
         issues.append(Issue("dates", "L'échéance précède la date d'émission.", "due_date"))

@@ -272,7 +272,19 @@ def test_brackets_inside_strings_do_not_count_as_nesting(
 ) -> None:
     response = client.post(
         "/api/v1/families",
-        json={**FAMILY, "name": "[" * 100 + '\\"{' * 50},
+        json={**FAMILY, "name": "[" * 60 + '\\"{' * 40},
         headers=auth,
     )
     assert response.status_code == 200, response.json
+
+
+def test_a_text_longer_than_its_column_is_a_422_on_every_database(
+    demo, client: FlaskClient, auth: dict[str, str]
+) -> None:
+    """The API fuzzer found it on PostgreSQL: a long postal code was a 500 there."""
+    family = {**FAMILY, "conjoint": {"last_name": "L", "first_name": "F", "postal_code": "7" * 11}}
+    response = client.post("/api/v1/families", json=family, headers=auth)
+    assert response.status_code == 422
+    assert [(e["field"], e["message"]) for e in response.json["errors"]] == [
+        ("conjoint.postal_code", "Ce champ dépasse 10 caractères.")
+    ]

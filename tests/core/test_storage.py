@@ -332,3 +332,17 @@ def test_a_deadlock_is_a_french_conflict_and_the_other_transaction_goes_on(porta
     winner = next(name for name, outcome in outcomes.items() if outcome == "committed")
     with portal.unit_of_work() as uow:
         assert [f.family_number for f in uow.find(Family)] == [winner]
+
+
+@pytest.mark.postgres
+def test_a_value_the_database_refuses_is_a_validation_error_not_a_server_error(portal) -> None:  # type: ignore[no-untyped-def]
+    """A service that forgot to check a length still gives a French message, and nothing is
+    written (SQLite would have stored the text whole)."""
+    from famille_core.errors import ValidationFailed
+
+    with portal.unit_of_work() as uow:
+        uow.add(Family(family_number="1" * 41, name="TROP LONG"))
+        with pytest.raises(ValidationFailed, match="rien n'a été enregistré"):
+            uow.commit()
+    with portal.unit_of_work() as uow:
+        assert uow.count(Family) == 0
