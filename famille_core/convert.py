@@ -12,6 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
+import attrs
 import cattrs
 from cattrs.errors import ForbiddenExtraKeysError
 from cattrs.preconf.json import make_converter as make_json_converter
@@ -142,3 +143,20 @@ def structure(converter: cattrs.Converter, data: Any, cls: type[T]) -> T:
         if isinstance(exc, cattrs.BaseValidationError):
             raise ValidationFailed(issues_from(exc)) from exc
         raise ValidationFailed([Issue(code="invalid", message=_french(exc, cls))]) from exc
+
+
+def shape(converter: cattrs.Converter, source: object, cls: type[T], **values: Any) -> T:
+    """An instance of the attrs class ``cls`` made from the attributes of ``source`` with the
+    same names (an entity shaped for the API or an export), ``values`` taking precedence.
+
+    The values go through ``converter`` both ways, so the result is what a client of ``cls``
+    reads: enumerations as their values, exact decimals, aware datetimes; a value that does not
+    fit ``cls`` is a programming error (:class:`cattrs.BaseValidationError`), never a client's.
+    """
+    data = {
+        attribute.name: values[attribute.name]
+        if attribute.name in values
+        else getattr(source, attribute.name)
+        for attribute in attrs.fields(cls)  # type: ignore[arg-type]
+    }
+    return converter.structure(converter.unstructure(data), cls)

@@ -123,11 +123,10 @@ def create_app(
     errors.init_app(app)
     home.init_app(app)
     pages.init_app(app)
-    from host_flask.api import bp as api_bp
+    from host_flask import api
     from host_flask.security import csrf
 
-    app.register_blueprint(api_bp)
-    csrf.exempt(api_bp)  # token-authenticated: no cookie, so no CSRF
+    csrf.exempt(api.init_app(app, portal))  # token-authenticated: no cookie, so no CSRF
     _register_plugin_blueprints(app, portal)
     _install_theme(app, settings.portal.theme_dir)
     _start_mail_sender(app, portal)

@@ -166,19 +166,28 @@ def purge_command(dry_run: bool) -> None:
     )
 
 
-@cli.command("export", help="Exporte réservations, absences ou paiements pour l'ERP.")
-@click.argument("kind", type=click.Choice(["reservations", "absences", "payments"]))
+@cli.command(
+    "export",
+    help="Exporte pour l'ERP ce que les familles ont fait pendant une période. KIND : "
+    "reservations, absences, payments… selon les plugins activés.",
+)
+@click.argument("kind")
 @click.option("--from", "start", required=True, type=click.DateTime(["%Y-%m-%d"]))
 @click.option("--to", "end", required=True, type=click.DateTime(["%Y-%m-%d"]))
 @click.option(
     "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
 )
 def export_command(kind: str, start: Any, end: Any, fmt: str) -> None:
-    from famille_core.services.imports import export_rows, write_export
+    from famille_core.services.imports import export_kinds_of, write_export
 
     portal = current_portal()
+    kinds = export_kinds_of(portal)
+    if kind not in kinds:
+        known = ", ".join(sorted(kinds)) or "aucun"
+        raise click.BadParameter(f"« {kind} » inconnu (exports : {known}).", param_hint="KIND")
     with portal.unit_of_work() as uow:
-        click.echo(write_export(export_rows(uow, kind, start.date(), end.date()), fmt), nl=False)
+        rows = kinds[kind].rows(uow, start.date(), end.date())
+        click.echo(write_export(rows, fmt), nl=False)
 
 
 @cli.group("api-client", help="Clients de l'API JSON (ERP).")

@@ -16,6 +16,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from famille_core.errors import Conflict, NotFound, PermissionDenied, ReauthenticationRequired
+from host_flask.api.views import PREFIX as API_PREFIX
 from host_flask.context import discard_request_uow
 from host_flask.problems import FieldError, problem, problem_response, wants_json
 
@@ -51,9 +52,10 @@ def _messages() -> dict[int, str]:
 def _render(code: int, message: str | None = None, **context: object) -> ResponseReturnValue:
     title = _(TITLES.get(code, "Erreur"))
     message = message or _messages().get(code, _messages()[500])
-    if request.blueprint == "api" or wants_json():
-        # Refused before the API's own views ran (NUL byte, unknown route, 413…), or a page
-        # asked for by a machine: the RFC 9457 problem the API documents.
+    if request.blueprint == "api" or request.path.startswith(API_PREFIX + "/") or wants_json():
+        # Refused before the API's own views ran (NUL byte, unknown route — a disabled plugin's
+        # operation —, 413…), or a page asked for by a machine: the RFC 9457 problem the API
+        # documents.
         slug = {
             400: "requete-invalide",
             404: "introuvable",

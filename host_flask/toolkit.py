@@ -26,6 +26,11 @@ The names, by use:
 * pages that moved: :func:`moved_pages`;
 * forms: :func:`form_action` and :class:`Refusal` (one answer for a refused form), :func:`form_id`,
   :func:`optional_form_id`, :func:`form_day`, :func:`query_day`, :data:`MAX_ID`;
+* the JSON API (``/api/v1``, hook ``api_operations``): :func:`api_operation` and the
+  :class:`Operation` it makes; in the view, :func:`body_as`, :func:`api_page`, :func:`api_period`,
+  :func:`query_filters`, :func:`page_of`, :class:`ApiError` and :class:`FieldError`; the query
+  parameters :data:`PAGE_PARAMS`, :data:`DATE_RANGE`, :data:`FAMILY_FILTER`,
+  :data:`EXTERNAL_FILTER` and :class:`QueryParam`;
 * outside a request: :func:`portal_from_configuration`.
 """
 
@@ -39,18 +44,42 @@ from host_flask.access import (
     public,
     recent_login_required,
 )
+from host_flask.api.framework import ApiError, Operation, QueryParam, api_operation, body_as
+from host_flask.api.queries import (
+    DATE_RANGE,
+    EXTERNAL_FILTER,
+    FAMILY_FILTER,
+    PAGE_PARAMS,
+    api_page,
+    api_period,
+    page_of,
+    query_filters,
+)
 from host_flask.context import get_portal, request_uow
 from host_flask.forms import Refusal, form_action
 from host_flask.instance import current_portal as portal_from_configuration
 from host_flask.moved import moved_pages
 from host_flask.params import MAX_ID, form_day, form_id, optional_form_id, query_day
+from host_flask.problems import FieldError
 from host_flask.security import add_csp_source, csrf, csrf_exempt
 
 __all__ = [
+    "DATE_RANGE",
+    "EXTERNAL_FILTER",
+    "FAMILY_FILTER",
     "MAX_ID",
+    "PAGE_PARAMS",
+    "ApiError",
+    "FieldError",
+    "Operation",
+    "QueryParam",
     "Refusal",
     "add_csp_source",
     "agents_only",
+    "api_operation",
+    "api_page",
+    "api_period",
+    "body_as",
     "csrf",
     "csrf_exempt",
     "current_actor",
@@ -62,9 +91,11 @@ __all__ = [
     "get_portal",
     "moved_pages",
     "optional_form_id",
+    "page_of",
     "portal_from_configuration",
     "public",
     "query_day",
+    "query_filters",
     "recent_login_required",
     "request_uow",
 ]

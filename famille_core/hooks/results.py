@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from attrs import field, frozen
+
+if TYPE_CHECKING:
+    from famille_core.uow import UnitOfWork
 
 
 @frozen(kw_only=True)
@@ -108,3 +111,49 @@ class Notification:
     subject: str
     body: str
     kind: str = "message"
+
+
+# --------------------------------------------------------------------------- data surfaces
+
+
+@frozen(kw_only=True)
+class ExportKind:
+    """Something ``famille export KIND --from … --to …`` writes for the ERP (CSV or JSON).
+
+    :param name: the ``KIND`` of the command line (``"reservations"``).
+    :param description: one French line for ``famille export --help``-like listings.
+    :param rows: ``rows(uow, start, end)`` gives the period's rows, each a flat mapping of
+        column → text or number; every row has the same columns, in the same order.
+    """
+
+    name: str
+    description: str
+    rows: Callable[[UnitOfWork, date, date], Iterable[Mapping[str, Any]]]
+
+
+@frozen(kw_only=True)
+class FeedEvent:
+    """An event of the domain feed an entity change makes: its ``kind`` (``"absence.declared"``)
+    and ``payload`` (identifiers and states only, never personal data)."""
+
+    kind: str
+    payload: Mapping[str, Any] = field(factory=dict)
+
+
+@frozen(kw_only=True)
+class EventPolicy:
+    """Which events of the domain feed the changes of one entity type make.
+
+    Each callable receives the entity as written by the transaction and returns the event, or
+    ``None`` for a change the feed does not tell. ``changed`` also receives ``changed(name)``,
+    true when attribute ``name`` changed in the transaction.
+
+    :param entity_type: the attrs entity class watched (exactly this class).
+    :param entity: its name in the feed (``"reservation"``).
+    """
+
+    entity_type: type
+    entity: str
+    created: Callable[[Any], FeedEvent | None] | None = None
+    changed: Callable[[Any, Callable[[str], bool]], FeedEvent | None] | None = None
+    deleted: Callable[[Any], FeedEvent | None] | None = None

@@ -18,7 +18,7 @@ Every hook a plugin may implement is declared here, grouped by section. Conventi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from famille_core.errors import Issue
     from famille_core.hooks.results import (
         ClosedDay,
+        EventPolicy,
+        ExportKind,
         FamilyNotice,
         HomePanel,
         MenuItem,
@@ -318,3 +320,50 @@ def purge_child_data(portal: Portal, uow: UnitOfWork, child: Child) -> None:
     the purge's transaction, before the core clears ``child.photo_key`` and the health record;
 delete files with ``uow.after_commit(...)`` so that a failed purge leaves them in place.
     Collected."""
+
+
+# --------------------------------------------------------------------------- data surfaces
+
+
+@hookspec
+def family_data_sections(
+    portal: Portal, uow: UnitOfWork, actor: Actor, family_id: int
+) -> Mapping[str, Any]:
+    """The plugin's sections of a household's data export ("Mes données", GDPR art. 15 and
+    20): what the plugin keeps about household ``family_id``, which ``actor`` asked for.
+
+    :return: section name → JSON-ready data (lists of records made with
+        :func:`famille_core.services.export.records`, which leaves secrets out). Return the
+        sections of the plugin's own records only.
+
+    Collected: :func:`famille_core.services.export.family_data` puts the core's records and
+    every enabled plugin's sections together; two plugins may not name the same section.
+    """
+
+
+@hookspec
+def api_operations(portal: Portal) -> Sequence[Any]:
+    """The plugin's operations of the JSON API (``/api/v1``), built with
+    ``host_flask.toolkit.api_operation``. Import them **inside** the implementation (they are
+    web code).
+
+    Collected: the host registers the enabled plugins' operations next to its own and describes
+    them in ``/api/v1/openapi.json``; a disabled plugin's paths do not exist (404).
+    """
+
+
+@hookspec
+def export_kinds(portal: Portal) -> Sequence[ExportKind]:
+    """What ``famille export KIND`` can write for the ERP from the plugin's records.
+
+    Collected: a kind's ``name`` is unique among the enabled plugins.
+    """
+
+
+@hookspec
+def domain_event_policies(portal: Portal) -> Sequence[EventPolicy]:
+    """Which changes of the plugin's entities make events in the domain feed (``/api/v1/events``).
+
+    Collected, read once when the portal's storage is built: the storage writes the events in
+    the transaction of the change (docs/api.md, "The event feed"); one policy per entity type.
+    """

@@ -115,6 +115,10 @@ def build_sql_portal(
         instance_path=instance_path,
     )
     portal.storage = engine
+    events.configure(
+        factory,
+        [policy for policies in portal.hook.domain_event_policies(portal=portal) for policy in policies],
+    )
     return portal
 
 

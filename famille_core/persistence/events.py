@@ -2,7 +2,10 @@
 
 A ``before_flush`` listener looks at what the unit of work is about to write and adds one
 :class:`~famille_core.entities.DomainEvent` per meaningful change — no service has to remember to
-publish. Payloads hold identifiers and states only, never personal data.
+publish. Which changes are meaningful is each feature's word: the enabled plugins'
+``domain_event_policies`` (:class:`~famille_core.hooks.results.EventPolicy`), given to the
+sessions by :func:`configure`; this module is only the mechanism. Payloads hold identifiers and
+states only, never personal data.
 
 Ordering: a reader that has seen id N never later finds an event < N (docs/api.md, "The event
 feed"). Ids come from a sequence, and transactions commit in any order, so the events are not
@@ -17,42 +20,18 @@ serialises writers anyway.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import event, func, inspect, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from famille_core import entities as e
+from famille_core.hooks.results import EventPolicy, FeedEvent
 
-PROFILE_ENTITIES: dict[type, str] = {
-    e.Family: "family",
-    e.Guardian: "guardian",
-    e.FiscalData: "fiscal_data",
-    e.CafInfo: "caf_info",
-    e.BankDetails: "bank_details",
-    e.Child: "child",
-    e.ChildDetails: "child_details",
-    e.HealthRecord: "health_record",
-    e.AuthorizedPerson: "authorized_person",
-    e.ProfileExtraValue: "profile_extra_value",
-}
-
-
-def _state(value: Any) -> str:
-    return str(getattr(value, "value", value))
-
-
-def _family_of(obj: Any) -> int | None:
-    if isinstance(obj, e.Family):
-        return obj.id
-    return getattr(obj, "family_id", None)
-
-
-def _changed(obj: object, attribute: str) -> bool:
-    return bool(inspect(obj).attrs[attribute].history.has_changes())
-
+POLICIES = "famille_event_policies"
+"""``session.info`` key: the event policies by entity type (set by :func:`configure`)."""
 
 QUEUED = "famille_events_queued"
 """``session.info`` key: the events of this transaction not yet written, with their source."""
@@ -61,92 +40,59 @@ FEED_LOCK = 0x46414D494C4C45
 """The advisory lock key of the event feed, held from the events' insertion to the commit."""
 
 
+def _family_of(obj: Any) -> int | None:
+    if isinstance(obj, e.Family):
+        return obj.id
+    return getattr(obj, "family_id", None)
+
+
+def _changed(obj: object) -> Any:
+    def changed(attribute: str) -> bool:
+        return bool(inspect(obj).attrs[attribute].history.has_changes())
+
+    return changed
+
+
+def _event(policy: EventPolicy, obj: Any, feed_event: FeedEvent, now: datetime) -> e.DomainEvent:
+    return e.DomainEvent(
+        at=now,
+        kind=feed_event.kind,
+        entity=policy.entity,
+        entity_id=getattr(obj, "id", None),
+        family_id=_family_of(obj),
+        payload={
+            k: (v.isoformat() if hasattr(v, "isoformat") else v)
+            for k, v in feed_event.payload.items()
+        },
+    )
+
+
 def _events_for(session: Session) -> Iterable[tuple[e.DomainEvent, Any]]:
+    policies: dict[type, EventPolicy] = session.info.get(POLICIES, {})
+    if not policies:
+        return
     now = datetime.now(UTC)
-
-    def make(kind: str, obj: Any, entity: str, **payload: Any) -> tuple[e.DomainEvent, Any]:
-        domain_event = e.DomainEvent(
-            at=now,
-            kind=kind,
-            entity=entity,
-            entity_id=getattr(obj, "id", None),
-            family_id=_family_of(obj),
-            payload={
-                k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in payload.items()
-            },
-        )
-        return domain_event, obj
-
     for obj in list(session.new):
-        if isinstance(obj, e.Reservation):
-            yield make(
-                f"reservation.{_state(obj.state)}",
-                obj,
-                "reservation",
-                child_id=obj.child_id,
-                activity_id=obj.activity_id,
-                day=obj.day,
-                state=_state(obj.state),
-            )
-        elif isinstance(obj, e.Absence):
-            yield make(
-                "absence.declared",
-                obj,
-                "absence",
-                child_id=obj.child_id,
-                activity_id=obj.activity_id,
-                day=obj.day,
-                reason_code=obj.reason_code,
-            )
-        elif isinstance(obj, e.Message):
-            yield make(
-                "message.sent",
-                obj,
-                "message",
-                thread_id=obj.thread_id,
-                direction=_state(obj.direction),
-                is_system=obj.is_system,
-            )
-        elif type(obj) in PROFILE_ENTITIES:
-            yield make("profile.created", obj, PROFILE_ENTITIES[type(obj)])
+        policy = policies.get(type(obj))
+        if policy is not None and policy.created is not None:
+            feed_event = policy.created(obj)
+            if feed_event is not None:
+                yield _event(policy, obj, feed_event, now), obj
     for obj in list(session.dirty):
+        policy = policies.get(type(obj))
+        if policy is None or policy.changed is None:
+            continue
         if not session.is_modified(obj, include_collections=False):
             continue
-        if isinstance(obj, e.Reservation) and _changed(obj, "state"):
-            yield make(
-                f"reservation.{_state(obj.state)}",
-                obj,
-                "reservation",
-                child_id=obj.child_id,
-                activity_id=obj.activity_id,
-                day=obj.day,
-                state=_state(obj.state),
-            )
-        elif isinstance(obj, e.ChangeRequest) and _changed(obj, "state"):
-            yield make(
-                "change_request.decided",
-                obj,
-                "change_request",
-                section=obj.section,
-                state=obj.state,
-            )
-        elif isinstance(obj, e.PaymentTransaction) and _changed(obj, "state"):
-            kind = "payment.made" if _state(obj.state) == "paid" else f"payment.{_state(obj.state)}"
-            yield make(kind, obj, "payment", invoice_id=obj.invoice_id, state=_state(obj.state))
-        elif type(obj) in PROFILE_ENTITIES:
-            yield make("profile.changed", obj, PROFILE_ENTITIES[type(obj)])
+        feed_event = policy.changed(obj, _changed(obj))
+        if feed_event is not None:
+            yield _event(policy, obj, feed_event, now), obj
     for obj in list(session.deleted):
-        if isinstance(obj, e.Absence):
-            yield make(
-                "absence.withdrawn",
-                obj,
-                "absence",
-                child_id=obj.child_id,
-                activity_id=obj.activity_id,
-                day=obj.day,
-            )
-        elif type(obj) in PROFILE_ENTITIES:
-            yield make("profile.deleted", obj, PROFILE_ENTITIES[type(obj)])
+        policy = policies.get(type(obj))
+        if policy is not None and policy.deleted is not None:
+            feed_event = policy.deleted(obj)
+            if feed_event is not None:
+                yield _event(policy, obj, feed_event, now), obj
 
 
 def _record(session: Session, _context: Any, _instances: Any) -> None:
@@ -155,9 +101,11 @@ def _record(session: Session, _context: Any, _instances: Any) -> None:
 
 
 def _write_queued(session: Session) -> None:
-    """Just before the commit: insert the transaction's events under the feed lock."""
-    if not session.info.get(QUEUED):
-        return
+    """Just before the commit: insert the transaction's events under the feed lock.
+
+    SQLAlchemy calls this *before* the commit's own flush: the changes not flushed yet are
+    flushed first, or a change committed without an earlier flush would make no event.
+    """
     session.flush()  # the last changes, which may queue more events and give rows their ids
     queued = session.info.pop(QUEUED, [])
     if not queued:
@@ -181,7 +129,22 @@ def _forget_queued(session: Session, transaction: Any) -> None:
 
 
 def install(session_class: Any) -> None:
-    """Record events for every session made by ``session_class`` (a sessionmaker)."""
+    """Record events for every session made by ``session_class`` (a sessionmaker), once
+    :func:`configure` has given it the policies."""
     event.listen(session_class, "before_flush", _record)
     event.listen(session_class, "before_commit", _write_queued)
     event.listen(session_class, "after_transaction_end", _forget_queued)
+
+
+def configure(session_class: sessionmaker[Session], policies: Sequence[EventPolicy]) -> None:
+    """The policies that say which changes make events in the sessions of ``session_class``
+    (the enabled plugins' ``domain_event_policies``).
+
+    :raises ValueError: two policies watch the same entity type.
+    """
+    by_type: dict[type, EventPolicy] = {}
+    for policy in policies:
+        if policy.entity_type in by_type:
+            raise ValueError(f"two event policies for {policy.entity_type.__name__}")
+        by_type[policy.entity_type] = policy
+    session_class.configure(info={POLICIES: by_type})

@@ -1,4 +1,5 @@
-"""Bulk import from the ERP (CSV or JSON) and export of what families did.
+"""Bulk import from the ERP (CSV or JSON) and the writing of ``famille export``'s rows (each kind
+comes from the plugin that owns the records, through ``export_kinds``).
 
 CSV columns are the record's field names; nested fields use dots (``responsable.last_name``);
 list fields use ``|`` (``families``: ``ERP-1|ERP-2``); invoice lines are one CSV row each
@@ -10,29 +11,27 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from attrs import define, field
 
 from famille_core.convert import structure
 from famille_core.entities import (
-    Absence,
-    Activity,
-    Child,
-    Family,
     Invoice,
     PaymentTransaction,
-    Reservation,
 )
-from famille_core.errors import Conflict, ValidationFailed
-from famille_core.portal import Portal
+from famille_core.errors import ConfigurationError, Conflict, ValidationFailed
+from famille_core.hooks.results import ExportKind
 from famille_core.services.payments import PaymentInProgress
 from famille_core.services.sync import UPSERTS, Outcome
 from famille_core.spreadsheet import csv_text
 from famille_core.uow import Between, In, UnitOfWork
+
+if TYPE_CHECKING:
+    from famille_core.portal import Portal
 
 
 @define
@@ -208,75 +207,55 @@ def import_file(
     return import_batches(portal, kind, rows, dry_run=dry_run, progress=progress)
 
 
-def _names(
-    uow: UnitOfWork, rows: list[Any]
-) -> tuple[dict[int, Child], dict[int, Activity], dict[int, Family]]:
-    children = {c.id: c for c in uow.find(Child, id=In({r.child_id for r in rows}))} if rows else {}
-    activities = (
-        {a.id: a for a in uow.find(Activity, id=In({r.activity_id for r in rows}))} if rows else {}
+def payment_rows(uow: UnitOfWork, start: date, end: date) -> Iterator[dict[str, Any]]:
+    """``famille export payments``: the payments whose state changed in the period, by date
+    (a constant number of queries)."""
+    from datetime import datetime, time
+
+    from famille_core.clock import PARIS
+
+    low = datetime.combine(start, time.min, tzinfo=PARIS)
+    high = datetime.combine(end, time.max, tzinfo=PARIS)
+    payments = uow.find(
+        PaymentTransaction, updated_at=Between(low, high), order_by=("updated_at", "id")
     )
-    families = (
-        {f.id: f for f in uow.find(Family, id=In({r.family_id for r in rows}))} if rows else {}
+    invoices = (
+        {i.id: i for i in uow.find(Invoice, id=In({p.invoice_id for p in payments}))}
+        if payments
+        else {}
     )
-    return children, activities, families  # type: ignore[return-value]
+    for payment in payments:
+        invoice = invoices[payment.invoice_id]
+        yield {
+            "id": payment.id,
+            "invoice": invoice.external_id or invoice.number,
+            "reference": invoice.reference,
+            "provider": payment.provider,
+            "amount": str(payment.amount),
+            "state": payment.state.value,
+            "updated_at": payment.updated_at.isoformat(),
+        }
 
 
-def export_rows(uow: UnitOfWork, kind: str, start: date, end: date) -> Iterator[dict[str, Any]]:
-    """Rows for the ERP: reservations and absences by day, payments by date (constant queries)."""
-    if kind in ("reservations", "absences"):
-        cls = Reservation if kind == "reservations" else Absence
-        rows: list[Any] = uow.find(cls, day=Between(start, end), order_by=("day", "id"))
-        children, activities, families = _names(uow, rows)
-        for row in rows:
-            item = {
-                "id": row.id,
-                "day": row.day.isoformat(),
-                "family": families[row.family_id].external_id
-                or families[row.family_id].family_number,
-                "child": children[row.child_id].external_id or str(row.child_id),
-                "activity": activities[row.activity_id].code,
-            }
-            if isinstance(row, Reservation):
-                item["state"] = row.state.value
-            else:
-                item |= {"reason": row.reason_code, "billable": row.billable}
-            yield item
-        return
-    if kind == "payments":
-        from datetime import datetime, time
+def export_kinds_of(portal: Portal) -> dict[str, ExportKind]:
+    """What ``famille export`` can write: the enabled plugins' ``export_kinds``, by name.
 
-        from famille_core.clock import PARIS
-
-        low = datetime.combine(start, time.min, tzinfo=PARIS)
-        high = datetime.combine(end, time.max, tzinfo=PARIS)
-        payments = uow.find(
-            PaymentTransaction, updated_at=Between(low, high), order_by=("updated_at", "id")
-        )
-        invoices = (
-            {i.id: i for i in uow.find(Invoice, id=In({p.invoice_id for p in payments}))}
-            if payments
-            else {}
-        )
-        for payment in payments:
-            invoice = invoices[payment.invoice_id]
-            yield {
-                "id": payment.id,
-                "invoice": invoice.external_id or invoice.number,
-                "reference": invoice.reference,
-                "provider": payment.provider,
-                "amount": str(payment.amount),
-                "state": payment.state.value,
-                "updated_at": payment.updated_at.isoformat(),
-            }
-        return
-    raise ValueError(f"unknown export: {kind}")
+    :raises ConfigurationError: two plugins give the same kind.
+    """
+    kinds: dict[str, ExportKind] = {}
+    for contributed in portal.hook.export_kinds(portal=portal):
+        for kind in contributed:
+            if kind.name in kinds:
+                raise ConfigurationError(f"Deux plugins exportent « {kind.name} ».")
+            kinds[kind.name] = kind
+    return kinds
 
 
-def write_export(rows: Iterable[dict[str, Any]], fmt: str) -> str:
+def write_export(rows: Iterable[Mapping[str, Any]], fmt: str) -> str:
     """Rows as CSV (safe to open in a spreadsheet) or JSON text."""
-    rows = list(rows)
+    table = [dict(row) for row in rows]
     if fmt == "json":
-        return json.dumps(rows, ensure_ascii=False, indent=2)
-    if not rows:
+        return json.dumps(table, ensure_ascii=False, indent=2)
+    if not table:
         return ""
-    return csv_text(list(rows[0]), ([row[name] for name in rows[0]] for row in rows))
+    return csv_text(list(table[0]), ([row[name] for name in table[0]] for row in table))

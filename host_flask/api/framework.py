@@ -1,4 +1,9 @@
-"""A thin layer that registers each API operation once, for Flask and for OpenAPI together."""
+"""A thin layer that describes each API operation once, for Flask and for OpenAPI together.
+
+:func:`api_operation` turns a view into an :class:`Operation`; the host registers the core's
+operations and the enabled plugins' (hook ``api_operations``) on the ``/api/v1`` blueprint of
+each application (:mod:`host_flask.api.views`), and describes the same list in OpenAPI.
+"""
 
 from __future__ import annotations
 
@@ -48,7 +53,13 @@ class QueryParam:
 
 @frozen(kw_only=True)
 class Operation:
-    """One API operation, as registered."""
+    """One API operation: its route, its contract, and its view.
+
+    :param view: the function answering the request; it returns what ``response`` describes
+        (an attrs instance, a list of them…), unstructured by the portal's converter.
+    :param problems: responses other than the usual 400/401/403 (and 422 with a body) that the
+        operation may give, as ``(status, description)``, for the OpenAPI document.
+    """
 
     method: str
     path: str
@@ -58,22 +69,13 @@ class Operation:
     response: Any
     status: int
     params: tuple[QueryParam, ...]
-    endpoint: str
+    view: Callable[..., Any]
+    problems: tuple[tuple[int, str], ...] = ()
 
-
-OPERATIONS: list[Operation] = []
-PAGE_PARAMS = (
-    QueryParam(
-        name="page",
-        schema={"type": "integer", "minimum": 1, "maximum": 1_000_000, "default": 1},
-        description="Page (1 = la première).",
-    ),
-    QueryParam(
-        name="per_page",
-        schema={"type": "integer", "minimum": 1, "maximum": 500, "default": 100},
-        description="Éléments par page.",
-    ),
-)
+    @property
+    def endpoint(self) -> str:
+        """The Flask endpoint and the OpenAPI ``operationId``: the view's name."""
+        return self.view.__name__
 
 
 def current_client() -> ApiClient:
@@ -178,8 +180,7 @@ def body_as(cls: type) -> Any:
         ) from exc
 
 
-def operation(
-    bp: Blueprint,
+def api_operation(
     method: str,
     path: str,
     *,
@@ -189,45 +190,63 @@ def operation(
     request_body: type | None = None,
     status: int = 200,
     params: tuple[QueryParam, ...] = (),
-) -> Callable[[Callable[..., Any]], Callable[..., ResponseReturnValue]]:
-    """Register an operation: Flask route, token check, JSON output, OpenAPI entry."""
+    problems: tuple[tuple[int, str], ...] = (),
+) -> Callable[[Callable[..., Any]], Operation]:
+    """Describe an operation of the JSON API (``/api/v1``): the decorated view becomes an
+    :class:`Operation`, which a plugin returns from ``api_operations``.
 
-    def decorator(view: Callable[..., Any]) -> Callable[..., ResponseReturnValue]:
-        endpoint = view.__name__
+    ::
 
-        @public  # authentication is the token, checked below; the session cookie is ignored
-        def wrapped(**kwargs: Any) -> ResponseReturnValue:
-            try:
-                _authenticate(scope)
-                result = view(**kwargs)
-                request_uow().commit()
-            except ApiError as exc:
-                return problem_response(
-                    exc.problem,
-                    {"WWW-Authenticate": "Bearer"} if exc.problem.status == 401 else None,
-                )
-            except (ValidationFailed, Conflict, NotFound) as exc:
-                return problem_response(problem_for(exc))
-            body = get_portal().converter.unstructure(result, response)
-            return Response(json.dumps(body), status=status, mimetype="application/json")
+        @tk.api_operation("GET", "/reservations", summary="Réservations d'une période (paginé)",
+                          scope=Scope.AGENDA_READ, response=tk.page_of(ReservationOut),
+                          params=tk.DATE_RANGE + tk.PAGE_PARAMS)
+        def list_reservations() -> Any:
+            return tk.api_page(ReservationOut, Reservation, ("day", "id"), **tk.api_period())
 
-        wrapped.__name__ = endpoint
-        wrapped.__doc__ = view.__doc__
-        flask_path = path.replace("{", "<").replace("}", ">")
-        bp.add_url_rule(flask_path, endpoint, wrapped, methods=[method])
-        OPERATIONS.append(
-            Operation(
-                method=method,
-                path=path,
-                summary=summary,
-                scope=scope,
-                request=request_body,
-                response=response,
-                status=status,
-                params=params,
-                endpoint=endpoint,
-            )
+    The host checks the token and its ``scope``, commits the request's unit of work after the
+    view, answers ``ApiError``, ``ValidationFailed``, ``Conflict`` and ``NotFound`` with an RFC
+    9457 problem, and shapes the result as ``response`` in JSON. ``path`` uses OpenAPI's
+    ``{name}`` for path parameters, passed to the view by name.
+    """
+
+    def decorator(view: Callable[..., Any]) -> Operation:
+        return Operation(
+            method=method,
+            path=path,
+            summary=summary,
+            scope=scope,
+            request=request_body,
+            response=response,
+            status=status,
+            params=params,
+            view=view,
+            problems=problems,
         )
-        return wrapped
 
     return decorator
+
+
+def register(bp: Blueprint, operation: Operation) -> None:
+    """Add ``operation`` to the API blueprint ``bp``: token check, commit, JSON or problem."""
+    view, response, status = operation.view, operation.response, operation.status
+
+    @public  # authentication is the token, checked below; the session cookie is ignored
+    def wrapped(**kwargs: Any) -> ResponseReturnValue:
+        try:
+            _authenticate(operation.scope)
+            result = view(**kwargs)
+            request_uow().commit()
+        except ApiError as exc:
+            return problem_response(
+                exc.problem,
+                {"WWW-Authenticate": "Bearer"} if exc.problem.status == 401 else None,
+            )
+        except (ValidationFailed, Conflict, NotFound) as exc:
+            return problem_response(problem_for(exc))
+        body = get_portal().converter.unstructure(result, response)
+        return Response(json.dumps(body), status=status, mimetype="application/json")
+
+    wrapped.__name__ = operation.endpoint
+    wrapped.__doc__ = view.__doc__
+    flask_path = operation.path.replace("{", "<").replace("}", ">")
+    bp.add_url_rule(flask_path, operation.endpoint, wrapped, methods=[operation.method])

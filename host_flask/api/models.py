@@ -8,10 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-import attrs
 from attrs import frozen
-
-from famille_core import entities as e
 
 
 @frozen(kw_only=True)
@@ -79,35 +76,6 @@ class EnrolmentOut:
 
 
 @frozen(kw_only=True)
-class ReservationOut:
-    """A day reservation."""
-
-    id: int
-    child_id: int
-    family_id: int
-    activity_id: int
-    day: date
-    state: str
-    created_at: datetime
-    decided_at: datetime | None
-
-
-@frozen(kw_only=True)
-class AbsenceOut:
-    """An absence."""
-
-    id: int
-    child_id: int
-    family_id: int
-    activity_id: int
-    day: date
-    reason_code: str
-    reason_label: str
-    billable: bool
-    created_at: datetime
-
-
-@frozen(kw_only=True)
 class InvoiceLineOut:
     """An invoice line."""
 
@@ -163,17 +131,6 @@ class EventOut:
 
 
 @frozen(kw_only=True)
-class MessageIn:
-    """A system message for a household."""
-
-    family: str
-    """The household's ERP identifier."""
-    subject: str
-    body: str
-    service: str | None = None
-
-
-@frozen(kw_only=True)
 class UpsertResult:
     """What an upsert did."""
 
@@ -182,58 +139,8 @@ class UpsertResult:
 
 
 @frozen(kw_only=True)
-class Created:
-    """The identifier of what was created."""
-
-    id: int
-
-
-_PAGES: dict[type, type] = {}
-
-
-def page_of(item: type) -> type:
-    """The paginated envelope of ``item`` (one class per item type, named ``<Item>Page``)."""
-    if item not in _PAGES:
-        _PAGES[item] = attrs.make_class(
-            item.__name__.removesuffix("Out") + "Page",
-            {
-                "items": attrs.field(type=list[item]),  # type: ignore[valid-type]
-                "page": attrs.field(type=int),
-                "per_page": attrs.field(type=int),
-                "total": attrs.field(type=int),
-            },
-            frozen=True,
-            kw_only=True,
-        )
-        _PAGES[item].__doc__ = f"A page of {item.__name__.removesuffix('Out').lower()} items."
-    return _PAGES[item]
-
-
-@frozen(kw_only=True)
 class EventFeed:
     """Events after a cursor; pass ``next_cursor`` as ``after`` to read on."""
 
     items: list[EventOut]
     next_cursor: int
-
-
-def family_out(family: e.Family, guardians: list[e.Guardian]) -> FamilyOut:
-    """Shape a household for the API."""
-    assert family.id is not None
-    return FamilyOut(
-        id=family.id,
-        external_id=family.external_id,
-        family_number=family.family_number,
-        name=family.name,
-        guardians=[
-            GuardianOut(
-                role=g.role.value,
-                civility=g.civility,
-                last_name=g.last_name,
-                first_name=g.first_name,
-                email=g.email,
-                phone_mobile=g.phone_mobile,
-            )
-            for g in guardians
-        ],
-    )

@@ -1,21 +1,23 @@
-"""The OpenAPI 3.1 document, built from the registered operations and their attrs classes."""
+"""The OpenAPI 3.1 document, built from an application's operations and their attrs classes:
+the core's and the enabled plugins' (a disabled plugin's paths are absent)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from host_flask.api.framework import OPERATIONS
+from host_flask.api.framework import Operation
 from host_flask.api.schema import SchemaRegistry
 from host_flask.context import get_portal
 from host_flask.problems import Problem
 
 
-def openapi_document() -> dict[str, Any]:
-    """The document served at ``/api/v1/openapi.json``."""
+def openapi_document(operations: Iterable[Operation]) -> dict[str, Any]:
+    """The document served at ``/api/v1/openapi.json``, describing ``operations``."""
     registry = SchemaRegistry()
     problem = {"application/problem+json": {"schema": registry.describe(Problem)}}
     paths: dict[str, dict[str, Any]] = {}
-    for op in OPERATIONS:
+    for op in operations:
         responses: dict[str, Any] = {
             str(op.status): {
                 "description": "Succès",
@@ -47,8 +49,8 @@ def openapi_document() -> dict[str, Any]:
                 "content": {"application/json": {"schema": registry.describe(op.request)}},
             }
             responses["422"] = {"description": "Données invalides", "content": problem}
-        if op.endpoint == "post_message":
-            responses["409"] = {"description": "Boîte de réception désactivée", "content": problem}
+        for status, description in op.problems:
+            responses[str(status)] = {"description": description, "content": problem}
         paths.setdefault(op.path, {})[op.method.lower()] = entry
     return {
         "openapi": "3.1.0",

@@ -12,6 +12,7 @@ from famille_plugins.calendar.settings import NAME, CalendarSettings, settings_o
 
 if TYPE_CHECKING:
     from famille_core.entities import AbsenceReason, Activity, Actor, Child
+    from famille_core.hooks.results import EventPolicy, ExportKind
     from famille_core.portal import Portal
     from famille_core.uow import UnitOfWork
 
@@ -116,3 +117,35 @@ def populate_demo(portal: Portal, uow: UnitOfWork) -> None:
 
     populate(portal, uow)
 
+
+
+@hookimpl
+def family_data_sections(portal: Portal, uow: UnitOfWork, family_id: int) -> dict[str, Any]:
+    """"Mes données": the household's bookings, absences and calendar subscriptions."""
+    from famille_plugins.calendar.services.data import family_sections
+
+    return family_sections(uow, family_id)
+
+
+@hookimpl
+def export_kinds(portal: Portal) -> Sequence[ExportKind]:
+    """``famille export reservations`` and ``famille export absences``."""
+    from famille_plugins.calendar.services.data import EXPORT_KINDS
+
+    return EXPORT_KINDS
+
+
+@hookimpl
+def domain_event_policies(portal: Portal) -> Sequence[EventPolicy]:
+    """Reservations requested, accepted, refused, cancelled; absences declared, withdrawn."""
+    from famille_plugins.calendar.services.data import EVENT_POLICIES
+
+    return EVENT_POLICIES
+
+
+@hookimpl
+def api_operations(portal: Portal) -> Sequence[Any]:
+    """``GET /reservations`` and ``GET /absences`` of a period, for the ERP."""
+    from famille_plugins.calendar.api import OPERATIONS
+
+    return OPERATIONS

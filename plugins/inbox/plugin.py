@@ -12,7 +12,7 @@ from famille_core.hooks.results import HomePanel, MenuItem
 
 if TYPE_CHECKING:
     from famille_core.entities import Actor, Message, Thread
-    from famille_core.hooks.results import FamilyNotice
+    from famille_core.hooks.results import EventPolicy, FamilyNotice
     from famille_core.portal import Portal, PortalFactory
     from famille_core.uow import UnitOfWork
 
@@ -89,3 +89,27 @@ def register_commands(cli: Any, portal_factory: PortalFactory) -> None:
     from famille_plugins.inbox.commands import register
 
     register(cli, portal_factory)
+
+
+@hookimpl
+def family_data_sections(portal: Portal, uow: UnitOfWork, family_id: int) -> dict[str, Any]:
+    """"Mes données": the household's conversations with the municipality."""
+    from famille_plugins.inbox.services.data import family_sections
+
+    return family_sections(uow, family_id)
+
+
+@hookimpl
+def domain_event_policies(portal: Portal) -> Sequence[EventPolicy]:
+    """``message.sent``."""
+    from famille_plugins.inbox.services.data import EVENT_POLICIES
+
+    return EVENT_POLICIES
+
+
+@hookimpl
+def api_operations(portal: Portal) -> Sequence[Any]:
+    """``POST /messages``: a system message to a household from the ERP."""
+    from famille_plugins.inbox.api import OPERATIONS
+
+    return OPERATIONS

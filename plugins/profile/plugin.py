@@ -11,6 +11,7 @@ from famille_core.hooks.results import HomePanel, MenuItem
 
 if TYPE_CHECKING:
     from famille_core.entities import Actor, Child
+    from famille_core.hooks.results import EventPolicy
     from famille_core.portal import Portal
     from famille_core.uow import UnitOfWork
 
@@ -70,3 +71,19 @@ def home_panels(portal: Portal, uow: UnitOfWork, actor: Actor) -> Sequence[HomeP
     count = uow.count(ChangeRequest, family_id=actor.family_id, state="pending")
     return [HomePanel(title="Mon compte", template="profile/home_panel.html",
                       context={"pending_count": count}, order=10)]
+
+
+@hookimpl
+def family_data_sections(portal: Portal, uow: UnitOfWork, family_id: int) -> dict[str, Any]:
+    """"Mes données": the household's records of "Mon compte" and "Mes enfants"."""
+    from famille_plugins.profile.services.data import family_sections
+
+    return family_sections(uow, family_id)
+
+
+@hookimpl
+def domain_event_policies(portal: Portal) -> Sequence[EventPolicy]:
+    """The profile's records and the change requests' decisions."""
+    from famille_plugins.profile.services.data import EVENT_POLICIES
+
+    return EVENT_POLICIES

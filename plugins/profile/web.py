@@ -15,8 +15,8 @@ from flask_babel import gettext as _
 
 from famille_core.entities import Child
 from famille_core.errors import Conflict, ValidationFailed
+from famille_core.services.export import family_data
 from famille_plugins.profile.services import account, changes, fields, photos, records, sections
-from famille_plugins.profile.services.export import export_family_data
 from famille_plugins.profile.services.fields import (
     BOOL,
     DATE,
@@ -356,7 +356,7 @@ def my_data() -> ResponseReturnValue:
 def my_data_json() -> ResponseReturnValue:
     """All the household's data as JSON (GDPR art. 15 and 20)."""
     account.family_id_of(current_actor())
-    data = export_family_data(get_portal(), request_uow(), current_actor())
+    data = family_data(get_portal(), request_uow(), current_actor())
     body = json.dumps(data, ensure_ascii=False, indent=2, default=str)
     return Response(
         body,

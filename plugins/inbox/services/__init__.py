@@ -15,5 +15,6 @@ are loaded with one ``In(...)`` query.
 * :mod:`.paging` — pages of a list;
 * :mod:`.attachments`, :mod:`.pdfs` — attachments checked by content, stored outside the web root;
 * :mod:`.notifications` — the e-mails about new messages;
-* :mod:`.maintenance` — ``famille inbox-clean``.
+* :mod:`.maintenance` — ``famille inbox-clean``;
+* :mod:`.data` — what the inbox gives out: its sections of Mes données, its feed events.
 """

@@ -15,5 +15,5 @@ functions, commit and render. A change is either applied at once or stored as a
 * :mod:`.photos` — the child's photo: checked, re-encoded, stored outside the web root;
 * :mod:`.shared` — a child shared by two households;
 * :mod:`.decisions` — the agents' side: search, change requests to decide;
-* :mod:`.export` — Mes données (the household's data export).
+* :mod:`.data` — what the profile gives out: its sections of Mes données, its feed events.
 """
