@@ -1,7 +1,9 @@
 """Demo data (``famille demo``): the DUPONT family of the user guide, a few more households,
-activities for the current school year, invoices and a municipal agent.
+activities for the current school year, enrolments, invoices and a municipal agent.
 
-Plugins add their own demo data through the ``populate_demo`` hook.
+The core creates what every portal has; each plugin adds its own data (bookings, records, …)
+through the ``populate_demo`` hook, in its ``demo.py``, finding the core's rows by their natural
+keys (:data:`HOUSEHOLDS`, a child's names, an activity's code).
 """
 
 from __future__ import annotations
@@ -14,24 +16,17 @@ from attrs import frozen
 from famille_core.clock import today_in_paris
 from famille_core.entities import (
     Activity,
-    BankDetails,
     BookingPolicy,
-    CafInfo,
-    CafRegime,
     Child,
-    ChildDetails,
     Enrollment,
     Family,
     FamilyChild,
-    FiscalData,
     Guardian,
     GuardianRole,
-    HealthRecord,
     Invoice,
     InvoiceLine,
     InvoiceStatus,
     Role,
-    Vaccination,
 )
 from famille_core.portal import Portal
 from famille_core.services.accounts import create_user
@@ -64,6 +59,34 @@ DEMO_LOGINS = (
 )
 
 
+HOUSEHOLDS = {
+    "DUPONT": "694504900001",
+    "MARTIN": "694504900002",
+    "BERNARD": "694504900003",
+    "PETIT": "694504900004",
+}
+"""The demo households' family numbers, by name."""
+
+ACTIVITIES = (
+    # code, label, weekdays, capacity, policy, unit price
+    ("CANTINE", "Cantine", "0,1,3,4", 120, BookingPolicy.AUTO, "4.15"),
+    ("MATIN", "Accueil du matin", "0,1,3,4", 40, BookingPolicy.AUTO, "1.80"),
+    ("SOIR", "Accueil du soir", "0,1,3,4", 40, BookingPolicy.REQUEST, "2.50"),
+    ("MERCREDI", "Accueil de loisirs du mercredi", "2", 30, BookingPolicy.REQUEST, "9.00"),
+)
+"""The ENFANCE service's activities."""
+
+ENROLMENTS = {
+    ("Lucas", "DUPONT"): ("CANTINE", "MATIN", "SOIR"),
+    ("Emma", "DUPONT"): ("CANTINE", "SOIR"),
+    ("Léa", "MARTIN"): ("CANTINE", "SOIR"),
+    ("Léa", "BERNARD"): ("CANTINE",),
+    ("Hugo", "PETIT"): ("CANTINE", "MATIN"),
+}
+"""``(child's first name, household) -> activity codes`` (Léa is enrolled by each of her two
+households)."""
+
+
 def school_year(today: date) -> tuple[date, date]:
     """The school year containing ``today`` (1 September to 5 July)."""
     start_year = today.year if today.month >= 8 else today.year - 1
@@ -72,7 +95,7 @@ def school_year(today: date) -> tuple[date, date]:
 
 def has_demo(uow: UnitOfWork) -> bool:
     """True when the demo families already exist."""
-    return uow.first(Family, family_number="694504900001") is not None
+    return uow.first(Family, family_number=HOUSEHOLDS["DUPONT"]) is not None
 
 
 def _family(uow: UnitOfWork, number: str, name: str) -> Family:
@@ -91,234 +114,173 @@ def _guardian(uow: UnitOfWork, family: Family, role: GuardianRole, **fields: obj
 
 
 def _child(uow: UnitOfWork, families: list[Family], **fields: object) -> Child:
-    child = Child(**fields)  # type: ignore[arg-type]
+    child = Child(school="École Jules Ferry", **fields)  # type: ignore[arg-type]
     uow.add(child)
     uow.flush()
     assert child.id is not None
     for family in families:
         assert family.id is not None
         uow.add(FamilyChild(family_id=family.id, child_id=child.id))
-    uow.add(ChildDetails(child_id=child.id))
-    uow.add(HealthRecord(child_id=child.id))
     return child
 
 
 def populate(portal: Portal, uow: UnitOfWork) -> tuple[DemoLogin, ...]:
-    """Create the demo data (once) and return the demo logins."""
+    """Create the demo data (once) and return the demo logins.
+
+    The core creates what every portal has — activities, households, guardians, children,
+    enrolments and logins; each plugin then adds its own data through ``populate_demo``.
+    """
     if has_demo(uow):
         return DEMO_LOGINS
     start, end = school_year(today_in_paris(portal.clock))
-    activities = [
-        Activity(
-            code="CANTINE",
-            label="Cantine",
+    activities = _activities(uow)
+    households = _households(uow)
+    for (first_name, family_name), codes in ENROLMENTS.items():
+        _enrol(uow, households, first_name, family_name, [activities[code] for code in codes], start, end)
+    _invoices(portal, uow, households, start)
+    _logins(portal, uow, households)
+    uow.flush()
+    portal.hook.populate_demo(portal=portal, uow=uow)
+    return DEMO_LOGINS
+
+
+def _activities(uow: UnitOfWork) -> dict[str, Activity]:
+    activities = {
+        code: Activity(
+            code=code,
+            label=label,
             service="ENFANCE",
-            weekdays="0,1,3,4",
-            capacity=120,
-            policy=BookingPolicy.AUTO,
-            unit_price=Decimal("4.15"),
-        ),
-        Activity(
-            code="MATIN",
-            label="Accueil du matin",
-            service="ENFANCE",
-            weekdays="0,1,3,4",
-            capacity=40,
-            policy=BookingPolicy.AUTO,
-            unit_price=Decimal("1.80"),
-        ),
-        Activity(
-            code="SOIR",
-            label="Accueil du soir",
-            service="ENFANCE",
-            weekdays="0,1,3,4",
-            capacity=40,
-            policy=BookingPolicy.REQUEST,
-            unit_price=Decimal("2.50"),
-        ),
-        Activity(
-            code="MERCREDI",
-            label="Accueil de loisirs du mercredi",
-            service="ENFANCE",
-            weekdays="2",
-            capacity=30,
-            policy=BookingPolicy.REQUEST,
-            unit_price=Decimal("9.00"),
-        ),
-    ]
-    for activity in activities:
+            weekdays=weekdays,
+            capacity=capacity,
+            policy=policy,
+            unit_price=Decimal(price),
+        )
+        for code, label, weekdays, capacity, policy, price in ACTIVITIES
+    }
+    for activity in activities.values():
         uow.add(activity)
     uow.flush()
-    cantine, matin, soir, _mercredi = activities
+    return activities
 
-    dupont = _family(uow, "694504900001", "DUPONT")
-    assert dupont.id is not None
+
+@frozen
+class _Household:
+    family: Family
+    guardians: tuple[Guardian, ...]
+    children: dict[str, Child]
+
+
+def _households(uow: UnitOfWork) -> dict[str, _Household]:
+    """DUPONT (two parents, two children), MARTIN and BERNARD (separated parents sharing Léa),
+    PETIT (no login)."""
+    dupont = _family(uow, HOUSEHOLDS["DUPONT"], "DUPONT")
+    home = {"address": "12 rue des Écoles", "postal_code": "69000", "city": "Harmonie"}
     marie = _guardian(
-        uow,
-        dupont,
-        GuardianRole.PRIMARY,
-        civility="Madame",
-        last_name="DUPONT",
-        first_name="Marie",
-        birth_date=date(1984, 3, 14),
-        address="12 rue des Écoles",
-        postal_code="69000",
-        city="Harmonie",
-        phone_mobile="06 12 34 56 78",
-        email="parent@example.org",
-        profession="Infirmière",
-        employer="Hôpital Nord",
+        uow, dupont, GuardianRole.PRIMARY, civility="Madame", last_name="DUPONT", first_name="Marie",
+        birth_date=date(1984, 3, 14), phone_mobile="06 12 34 56 78", email="parent@example.org",
+        profession="Infirmière", employer="Hôpital Nord", **home,
     )
     jean = _guardian(
-        uow,
-        dupont,
-        GuardianRole.SECOND,
-        civility="Monsieur",
-        last_name="DUPONT",
-        first_name="Jean",
-        birth_date=date(1982, 7, 2),
-        address="12 rue des Écoles",
-        postal_code="69000",
-        city="Harmonie",
-        phone_mobile="06 98 76 54 32",
-        email="conjoint@example.org",
-        profession="Technicien",
-        employer="Transports Harmonie",
-    )
-    uow.add(
-        FiscalData(
-            family_id=dupont.id,
-            year=start.year - 1,
-            reference_income=Decimal("42000.00"),
-            tax_shares=Decimal("3.00"),
-        )
-    )
-    uow.add(
-        CafInfo(
-            family_id=dupont.id,
-            regime=CafRegime.CAF,
-            allocataire_number="1234567",
-            quotient=Decimal("780.00"),
-            valid_from=date(start.year, 1, 1),
-        )
-    )
-    uow.add(
-        BankDetails(
-            family_id=dupont.id,
-            holder="Marie DUPONT",
-            iban="FR7630006000011234567890189",
-            bic="AGRIFRPP",
-            mandate_reference="RUM-694504900001",
-            mandate_date=date(start.year, 9, 1),
-        )
+        uow, dupont, GuardianRole.SECOND, civility="Monsieur", last_name="DUPONT", first_name="Jean",
+        birth_date=date(1982, 7, 2), phone_mobile="06 98 76 54 32", email="conjoint@example.org",
+        profession="Technicien", employer="Transports Harmonie", **home,
     )
     lucas = _child(
-        uow,
-        [dupont],
-        first_name="Lucas",
-        last_name="DUPONT",
-        birth_date=date(2017, 5, 21),
-        sex="M",
-        school="École Jules Ferry",
+        uow, [dupont], first_name="Lucas", last_name="DUPONT", birth_date=date(2017, 5, 21), sex="M",
         class_level="CE2",
     )
     emma = _child(
-        uow,
-        [dupont],
-        first_name="Emma",
-        last_name="DUPONT",
-        birth_date=date(2019, 10, 3),
-        sex="F",
-        school="École Jules Ferry",
+        uow, [dupont], first_name="Emma", last_name="DUPONT", birth_date=date(2019, 10, 3), sex="F",
         class_level="CP",
     )
-    health = uow.first(HealthRecord, child_id=emma.id)
-    if health is not None:
-        health.doctor_name = "Dr Lefèvre"
-        health.food_allergies = "Arachide"
-        health.has_pai = True
-        health.pai_details = (
-            "PAI alimentaire : éviction de l'arachide, trousse d'urgence à l'école."
-        )
-        health.vaccinations = [Vaccination("DTP", date(2020, 12, 1))]
-
-    martin = _family(uow, "694504900002", "MARTIN")
-    bernard = _family(uow, "694504900003", "BERNARD")
+    martin = _family(uow, HOUSEHOLDS["MARTIN"], "MARTIN")
+    bernard = _family(uow, HOUSEHOLDS["BERNARD"], "BERNARD")
     sophie = _guardian(
-        uow,
-        martin,
-        GuardianRole.PRIMARY,
-        civility="Madame",
-        last_name="MARTIN",
-        first_name="Sophie",
-        email="martin@example.org",
-        city="Harmonie",
+        uow, martin, GuardianRole.PRIMARY, civility="Madame", last_name="MARTIN", first_name="Sophie",
+        email="martin@example.org", city="Harmonie",
     )
     paul = _guardian(
-        uow,
-        bernard,
-        GuardianRole.PRIMARY,
-        civility="Monsieur",
-        last_name="BERNARD",
-        first_name="Paul",
-        email="bernard@example.org",
-        city="Harmonie",
+        uow, bernard, GuardianRole.PRIMARY, civility="Monsieur", last_name="BERNARD", first_name="Paul",
+        email="bernard@example.org", city="Harmonie",
     )
     lea = _child(
-        uow,
-        [martin, bernard],
-        first_name="Léa",
-        last_name="MARTIN",
-        birth_date=date(2018, 2, 9),
-        sex="F",
-        school="École Jules Ferry",
+        uow, [martin, bernard], first_name="Léa", last_name="MARTIN", birth_date=date(2018, 2, 9), sex="F",
         class_level="CE1",
     )
-
-    petit = _family(uow, "694504900004", "PETIT")
-    _guardian(
-        uow,
-        petit,
-        GuardianRole.PRIMARY,
-        civility="Madame",
-        last_name="PETIT",
-        first_name="Claire",
-        email="claire.petit@example.org",
-        city="Harmonie",
+    petit = _family(uow, HOUSEHOLDS["PETIT"], "PETIT")
+    claire = _guardian(
+        uow, petit, GuardianRole.PRIMARY, civility="Madame", last_name="PETIT", first_name="Claire",
+        email="claire.petit@example.org", city="Harmonie",
     )
     hugo = _child(
-        uow,
-        [petit],
-        first_name="Hugo",
-        last_name="PETIT",
-        birth_date=date(2016, 11, 30),
-        sex="M",
-        school="École Jules Ferry",
+        uow, [petit], first_name="Hugo", last_name="PETIT", birth_date=date(2016, 11, 30), sex="M",
         class_level="CM1",
     )
+    return {
+        "DUPONT": _Household(dupont, (marie, jean), {"Lucas": lucas, "Emma": emma}),
+        "MARTIN": _Household(martin, (sophie,), {"Léa": lea}),
+        "BERNARD": _Household(bernard, (paul,), {"Léa": lea}),
+        "PETIT": _Household(petit, (claire,), {"Hugo": hugo}),
+    }
 
-    enrolments = [
-        (lucas, dupont, [cantine, matin, soir]),
-        (emma, dupont, [cantine, soir]),
-        (lea, martin, [cantine, soir]),
-        (lea, bernard, [cantine]),
-        (hugo, petit, [cantine, matin]),
-    ]
-    for child, family, acts in enrolments:
-        for activity in acts:
-            assert child.id is not None and activity.id is not None and family.id is not None
-            uow.add(
-                Enrollment(
-                    child_id=child.id,
-                    activity_id=activity.id,
-                    family_id=family.id,
-                    start_date=start,
-                    end_date=end,
-                    site="École Jules Ferry",
-                )
+
+def _enrol(
+    uow: UnitOfWork,
+    households: dict[str, _Household],
+    first_name: str,
+    family_name: str,
+    activities: list[Activity],
+    start: date,
+    end: date,
+) -> None:
+    household = households[family_name]
+    child = household.children[first_name]
+    for activity in activities:
+        assert child.id is not None and activity.id is not None and household.family.id is not None
+        uow.add(
+            Enrollment(
+                child_id=child.id,
+                activity_id=activity.id,
+                family_id=household.family.id,
+                start_date=start,
+                end_date=end,
+                site="École Jules Ferry",
             )
+        )
 
+
+def _logins(portal: Portal, uow: UnitOfWork, households: dict[str, _Household]) -> None:
+    """A login for each guardian of DUPONT, MARTIN and BERNARD, and one for the agent."""
+    logins = {login.email: login for login in DEMO_LOGINS}
+    for name in ("DUPONT", "MARTIN", "BERNARD"):
+        household = households[name]
+        for guardian in household.guardians:
+            login = logins[guardian.email]
+            create_user(
+                portal,
+                uow,
+                email=login.email,
+                password=login.password,
+                role=Role.PARENT,
+                display_name=f"{guardian.first_name} {guardian.last_name}",
+                family_id=household.family.id,
+                guardian_id=guardian.id,
+            )
+    agent = logins["agent@example.org"]
+    create_user(
+        portal,
+        uow,
+        email=agent.email,
+        password=agent.password,
+        role=Role.AGENT,
+        display_name="Magnus",
+        service="ENFANCE",
+    )
+
+
+def _invoices(portal: Portal, uow: UnitOfWork, households: dict[str, _Household], start: date) -> None:
     today = today_in_paris(portal.clock)
+    dupont, martin, bernard = (households[name].family for name in ("DUPONT", "MARTIN", "BERNARD"))
     _invoice(
         uow,
         dupont,
@@ -355,33 +317,6 @@ def populate(portal: Portal, uow: UnitOfWork) -> tuple[DemoLogin, ...]:
         today - timedelta(days=10),
         [("Cantine — Léa (foyer BERNARD)", Decimal("6"), Decimal("4.15"))],
     )
-
-    logins = {login.email: login for login in DEMO_LOGINS}
-    for guardian, family in ((marie, dupont), (jean, dupont), (sophie, martin), (paul, bernard)):
-        login = logins[guardian.email]
-        create_user(
-            portal,
-            uow,
-            email=login.email,
-            password=login.password,
-            role=Role.PARENT,
-            display_name=f"{guardian.first_name} {guardian.last_name}",
-            family_id=family.id,
-            guardian_id=guardian.id,
-        )
-    agent = logins["agent@example.org"]
-    create_user(
-        portal,
-        uow,
-        email=agent.email,
-        password=agent.password,
-        role=Role.AGENT,
-        display_name="Magnus",
-        service="ENFANCE",
-    )
-    uow.flush()
-    portal.hook.populate_demo(portal=portal, uow=uow)
-    return DEMO_LOGINS
 
 
 def _invoice(

@@ -113,7 +113,7 @@ def absence_reasons_wrapper(
 @hookimpl
 def populate_demo(portal: Portal, uow: UnitOfWork) -> None:
     """A few days booked and one absence for the demo family, so the agenda is not empty."""
-    from famille_plugins.calendar.services.demo import populate
+    from famille_plugins.calendar.demo import populate
 
     populate(portal, uow)
 

@@ -87,3 +87,11 @@ def domain_event_policies(portal: Portal) -> Sequence[EventPolicy]:
     from famille_plugins.profile.services.data import EVENT_POLICIES
 
     return EVENT_POLICIES
+
+
+@hookimpl
+def populate_demo(portal: Portal, uow: UnitOfWork) -> None:
+    """The DUPONT household's tax, CAF and bank records, and the children's records."""
+    from famille_plugins.profile.demo import populate
+
+    populate(portal, uow)
