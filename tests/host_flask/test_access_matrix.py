@@ -66,6 +66,21 @@ def _all_refused(app: Flask, client: FlaskClient, audience: str) -> int:
     return tried
 
 
+def test_every_agents_page_lives_under_the_one_agents_root(app: Flask) -> None:
+    """``/gestion/…`` (docs/plugins.md, "The skeleton of a plugin"); the agents' old addresses
+    only answer a redirect there (tests/host_flask/test_agents_url_root.py)."""
+    rules = _rules(app, AGENTS)
+    moved = [url for endpoint, url, _methods in rules if app.view_functions[endpoint].__module__ == "host_flask.moved"]
+    elsewhere = [
+        (endpoint, url)
+        for endpoint, url, _methods in rules
+        if not url.startswith("/gestion/") and app.view_functions[endpoint].__module__ != "host_flask.moved"
+    ]
+    assert elsewhere == [], f"agents' pages outside /gestion/: {elsewhere}"
+    assert len(rules) - len(moved) >= 10, "the bundled plugins have agents' pages"
+    assert {url.split("/")[1] for url in moved} == {"agenda", "mairie"}
+
+
 def test_parents_never_reach_agents_pages(app: Flask, parent_client: FlaskClient) -> None:
     assert _all_refused(app, parent_client, AGENTS) >= 6, "the bundled plugins have agents' pages"
 
