@@ -56,6 +56,11 @@ class Refusal:
             grouped.setdefault(issue.field, []).append(_(issue.message))
         return grouped
 
+    @property
+    def messages(self) -> list[str]:
+        """Every message, in order, in the person's language (to flash before a redirect)."""
+        return [_(issue.message) for issue in self.issues]
+
     def has(self, code: str) -> bool:
         """True when one of the issues has ``code``."""
         return any(issue.code == code for issue in self.issues)

@@ -13,12 +13,13 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from famille_core.clock import today_in_paris
-from famille_core.errors import ValidationFailed
 from famille_plugins.calendar.services import agents
 from famille_plugins.calendar.services.deadlines import french_long_day
 from host_flask.toolkit import (
+    Refusal,
     agents_only,
     current_actor,
+    form_action,
     get_portal,
     moved_pages,
     query_day,
@@ -45,17 +46,15 @@ def decide(reservation_id: int) -> ResponseReturnValue:
     """Accept, or refuse with a reason."""
     uow = request_uow()
     accept = request.form.get("decision") == "accept"
-    try:
-        agents.decide(get_portal(), uow, current_actor(), reservation_id, accept, request.form.get("reason", ""))
-    except ValidationFailed as exc:
-        uow.rollback()
+
+    def refused(refusal: Refusal) -> ResponseReturnValue:
         rows = agents.pending_requests(uow, current_actor())
-        errors = {f"reason-{reservation_id}" if issue.field else None: [issue.message] for issue in exc.issues}
-        return (
-            render_template("calendar/agents/requests.html", rows=rows, long_day=french_long_day, errors=errors),
-            422,
-        )
-    uow.commit()
+        errors = {f"reason-{reservation_id}" if i.field else None: [i.message] for i in refusal.issues}
+        page = render_template("calendar/agents/requests.html", rows=rows, long_day=french_long_day, errors=errors)
+        return page, refusal.status
+
+    with form_action(refused):
+        agents.decide(get_portal(), uow, current_actor(), reservation_id, accept, request.form.get("reason", ""))
     flash(_("Demande acceptée.") if accept else _("Demande refusée."), "success")
     return redirect(url_for("calendar_agents.requests"))
 

@@ -15,15 +15,16 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from famille_core.clock import today_in_paris
-from famille_core.errors import Conflict, ValidationFailed
 from famille_plugins.calendar.services import absences, agenda, booking, feeds
 from famille_plugins.calendar.services.context import LEGEND
 from famille_plugins.calendar.services.deadlines import french_long_day, french_month
 from famille_plugins.calendar.services.reasons import reasons_for
 from famille_plugins.calendar.settings import settings_of
 from host_flask.toolkit import (
+    Refusal,
     current_actor,
     families_only,
+    form_action,
     form_day,
     form_id,
     get_portal,
@@ -110,18 +111,6 @@ def index() -> ResponseReturnValue:
     return _render_agenda(child_id, month, selected)
 
 
-def _refused(exc: ValidationFailed, child_id: int | None, day: date | None) -> ResponseReturnValue:
-    """Nothing was written: the page again with the French messages (422), or, for a machine
-    client (``Accept: application/json``), the issues as data."""
-    request_uow().rollback()
-    if request.accept_mimetypes.best == "application/json":
-        issues = [{"code": i.code, "message": i.message, "field": i.field} for i in exc.issues]
-        return {"status": 422, "errors": issues}, 422
-    month = (day or today_in_paris(get_portal().clock)).replace(day=1)
-    form = {k: v for k, v in request.form.items() if k != "csrf_token"}
-    return _render_agenda(child_id, month, day, errors=exc.by_field(), form=form, status=422)
-
-
 Answer = Callable[[], ResponseReturnValue]
 
 
@@ -131,18 +120,20 @@ def _submit(
     act: Callable[[date | None], Answer],
 ) -> ResponseReturnValue:
     """Run one form action: parse its first date (``(field, form key, label)``), call the
-    service, commit, then answer. A refusal or a lost race writes nothing and shows why."""
-    day = None
-    try:
+    service, commit, then answer. A refusal or a lost race writes nothing and shows why: the
+    page again with the French messages (422), the problem document for a machine."""
+    day: date | None = None
+
+    def refused(refusal: Refusal) -> ResponseReturnValue:
+        month = (day or today_in_paris(get_portal().clock)).replace(day=1)
+        form = {k: v for k, v in request.form.items() if k != "csrf_token"}
+        return _render_agenda(child_id, month, day, errors=refusal.errors, form=form, status=422)
+
+    with form_action(refused):
         if first_date is not None:
             field, key, label = first_date
             day = form_day(field, request.form.get(key), label)
         answer = act(day)
-        request_uow().commit()
-    except Conflict as exc:
-        return _refused(ValidationFailed.single("conflict", exc.message), child_id, day)
-    except ValidationFailed as exc:
-        return _refused(exc, child_id, day)
     return answer()
 
 

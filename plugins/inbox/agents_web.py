@@ -7,7 +7,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from famille_core.errors import Conflict
 from famille_plugins.inbox.services import agents
 from famille_plugins.inbox.web import (
     attachment_response,
@@ -16,7 +15,15 @@ from famille_plugins.inbox.web import (
     page_number,
     reply_to,
 )
-from host_flask.toolkit import agents_only, current_actor, get_portal, moved_pages, request_uow
+from host_flask.toolkit import (
+    Refusal,
+    agents_only,
+    current_actor,
+    form_action,
+    get_portal,
+    moved_pages,
+    request_uow,
+)
 
 bp = Blueprint("inbox_agents", __name__, url_prefix="/gestion/messages", template_folder="templates")
 
@@ -86,14 +93,14 @@ def handled(thread_id: int) -> ResponseReturnValue:
     value = request.form.get("handled", "1")
     if value not in ("0", "1"):
         abort(400)
-    uow = request_uow()
-    try:
-        thread = agents.set_handled(get_portal(), uow, current_actor(), thread_id, value == "1")
-        uow.commit()
-    except Conflict as exc:
-        uow.rollback()
-        flash(exc.message, "error")
+
+    def refused(refusal: Refusal) -> ResponseReturnValue:
+        for message in refusal.messages:
+            flash(message, "error")
         return redirect(url_for("inbox_agents.conversation", thread_id=thread_id))
+
+    with form_action(refused):
+        thread = agents.set_handled(get_portal(), request_uow(), current_actor(), thread_id, value == "1")
     if thread.handled:
         flash(_("La conversation est marquée comme traitée."), "success")
     else:

@@ -15,11 +15,17 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 
 from famille_core.entities import Thread
-from famille_core.errors import ValidationFailed
 from famille_plugins.inbox.services import conversations, household, mailboxes, reading, sending
 from famille_plugins.inbox.services.attachments import Upload
 from famille_plugins.inbox.settings import settings_of
-from host_flask.toolkit import current_actor, families_only, get_portal, request_uow
+from host_flask.toolkit import (
+    Refusal,
+    current_actor,
+    families_only,
+    form_action,
+    get_portal,
+    request_uow,
+)
 
 bp = Blueprint(
     "inbox",
@@ -58,24 +64,26 @@ def index() -> ResponseReturnValue:
 @families_only
 def new() -> ResponseReturnValue:
     """Nouveau message: Titre, message, optional attachments, Envoyer."""
-    errors: dict[str | None, list[str]] = {}
     values = {"subject": "", "body": ""}
     if request.method == "POST":
         values = {key: request.form.get(key, "") for key in values}
-        uow = request_uow()
-        try:
+
+        def refused(refusal: Refusal) -> ResponseReturnValue:
+            return _new_page(values, refusal.errors, refusal.status)
+
+        with form_action(refused):
             message = sending.send_message(
-                get_portal(), uow, current_actor(), values["subject"], values["body"], uploads()
+                get_portal(), request_uow(), current_actor(), values["subject"], values["body"], uploads()
             )
-            uow.commit()
-        except ValidationFailed as exc:
-            errors = exc.by_field()
-        else:
-            flash(_("Votre message a été envoyé au service %(service)s.", service=_service_of(message.thread_id)), "success")
-            return redirect(url_for("inbox.show", message_id=message.id))
+        flash(_("Votre message a été envoyé au service %(service)s.", service=_service_of(message.thread_id)), "success")
+        return redirect(url_for("inbox.show", message_id=message.id))
+    return _new_page(values, {}, 200)
+
+
+def _new_page(values: dict[str, str], errors: dict[str | None, list[str]], status: int) -> ResponseReturnValue:
     return render_template(
         "inbox/new.html", values=values, errors=errors, limits=settings_of(get_portal())
-    ), (422 if errors else 200)
+    ), status
 
 
 def _service_of(thread_id: int) -> str:
@@ -132,9 +140,11 @@ def conversation_page(
     errors: dict[str | None, list[str]] | None = None,
     draft: str = "",
     read_action: str | None = None,
+    status: int | None = None,
     **extra: Any,
 ) -> ResponseReturnValue:
-    """Render a conversation; ``read_action`` is where its "Marquer comme lu / non lu" form posts."""
+    """Render a conversation; ``read_action`` is where its "Marquer comme lu / non lu" form
+    posts; ``status`` defaults to 422 with ``errors``, else 200."""
     view = conversations.conversation(get_portal(), request_uow(), current_actor(), thread_id)
     return render_template(
         "inbox/conversation.html",
@@ -146,7 +156,7 @@ def conversation_page(
         read_action=read_action,
         limits=settings_of(get_portal()),
         **extra,
-    ), (422 if errors else 200)
+    ), status or (422 if errors else 200)
 
 
 def reply_to(
@@ -158,21 +168,21 @@ def reply_to(
     **extra: Any,
 ) -> ResponseReturnValue:
     """Post a reply; on bad input show the conversation again with the errors and the draft."""
-    uow = request_uow()
     body = request.form.get("body", "")
-    try:
-        message = sending.reply(get_portal(), uow, current_actor(), thread_id, body, uploads())
-        uow.commit()
-    except ValidationFailed as exc:
-        uow.rollback()
+
+    def refused(refusal: Refusal) -> ResponseReturnValue:
         return conversation_page(
             thread_id,
             reply_endpoint=reply_endpoint,
             attachment_endpoint=attachment_endpoint,
-            errors=exc.by_field(),
+            errors=refusal.errors,
             draft=body,
+            status=refusal.status,
             **extra,
         )
+
+    with form_action(refused):
+        message = sending.reply(get_portal(), request_uow(), current_actor(), thread_id, body, uploads())
     flash(_("Votre réponse a été envoyée."), "success")
     assert message.id is not None
     return redirect(done(message.id) + f"#message-{message.id}")

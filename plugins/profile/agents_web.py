@@ -7,11 +7,10 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from famille_core.errors import Conflict, ValidationFailed
 from famille_plugins.profile.services import account, changes, decisions, fields, records, sections
 from famille_plugins.profile.services.fields import mask_iban
 from famille_plugins.profile.web import photo_response
-from host_flask.toolkit import agents_only, current_actor, get_portal, request_uow
+from host_flask.toolkit import agents_only, current_actor, form_action, get_portal, request_uow
 
 bp = Blueprint("profile_agents", __name__, url_prefix="/gestion/familles", template_folder="templates")
 
@@ -82,28 +81,21 @@ def decide(request_id: int) -> ResponseReturnValue:
     portal = get_portal()
     uow = request_uow()
     actor = current_actor()
-    errors: dict[str | None, list[str]] = {}
-    if request.method == "POST":
-        choice = request.form.get("decision")
-        if choice not in ("accepter", "refuser"):
-            errors = {"decision": [_("Choisissez d'accepter ou de refuser la demande.")]}
-        else:
-            try:
-                decisions.decide(portal, uow, actor, request_id, approve=choice == "accepter",
-                                 comment=request.form.get("comment", ""))
-                uow.commit()
-            except ValidationFailed as exc:
-                uow.rollback()
-                errors = exc.by_field()
-            except Conflict as exc:
-                uow.rollback()
-                errors = {None: [_(exc.message)]}
-            else:
-                flash(_("La demande est acceptée et appliquée.") if choice == "accepter" else _("La demande est refusée ; la famille est prévenue."), "success")
-                return redirect(url_for("profile_agents.requests"))
-    change = decisions.get_request(portal, uow, actor, request_id)
-    values = decisions.shown_values(portal, change)
-    uow.commit()  # keeps the audit record
-    return render_template("profile/agents/request.html", change=change, values=values, errors=errors,
-                           titles=sections.SECTION_TITLES), (422 if errors else 200)
 
+    def page(errors: dict[str | None, list[str]]) -> ResponseReturnValue:
+        change = decisions.get_request(portal, uow, actor, request_id)
+        values = decisions.shown_values(portal, change)
+        uow.commit()  # keeps the audit record
+        return render_template("profile/agents/request.html", change=change, values=values, errors=errors,
+                               titles=sections.SECTION_TITLES), (422 if errors else 200)
+
+    if request.method == "GET":
+        return page({})
+    choice = request.form.get("decision")
+    if choice not in ("accepter", "refuser"):
+        return page({"decision": [_("Choisissez d'accepter ou de refuser la demande.")]})
+    with form_action(lambda refusal: page(refusal.errors)):
+        decisions.decide(portal, uow, actor, request_id, approve=choice == "accepter",
+                         comment=request.form.get("comment", ""))
+    flash(_("La demande est acceptée et appliquée.") if choice == "accepter" else _("La demande est refusée ; la famille est prévenue."), "success")
+    return redirect(url_for("profile_agents.requests"))

@@ -14,7 +14,6 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from famille_core.entities import Child
-from famille_core.errors import Conflict, ValidationFailed
 from famille_core.services.export import family_data
 from famille_plugins.profile.services import account, changes, fields, photos, records, sections
 from famille_plugins.profile.services.fields import (
@@ -26,8 +25,10 @@ from famille_plugins.profile.services.fields import (
     mask_iban,
 )
 from host_flask.toolkit import (
+    Refusal,
     current_actor,
     families_only,
+    form_action,
     get_portal,
     recent_login_required,
     request_uow,
@@ -43,11 +44,16 @@ PHOTO_HEADERS = {
 }
 
 
-CONFLICT = records.CONFLICT_MESSAGE
+def _conflict_or(refusal: Refusal) -> dict[str | None, list[str]]:
+    """A refusal's messages by field; a lost race says the record changed meanwhile."""
+    if refusal.conflict:
+        return {None: [_(records.CONFLICT_MESSAGE)]}
+    return refusal.errors
 
 
 def wants_json() -> bool:
-    """True for a machine client (``Accept: application/json``): structured errors."""
+    """True for a machine client (``Accept: application/json``): the state of a saved change
+    (a refused one gets the problem document of :func:`host_flask.toolkit.form_action`)."""
     return request.accept_mimetypes.best == "application/json"
 
 
@@ -147,13 +153,18 @@ def _save(
     **extra: Any,
 ) -> ResponseReturnValue:
     """POST of a section form: save or ask for validation; on error show the form again."""
-    uow = request_uow()
     data = form_data()
     version = request.form.get("version", "")
-    try:
+
+    def refused(refusal: Refusal) -> ResponseReturnValue:
+        errors = _conflict_or(refusal)
+        return _render_form(section, action=action, back=back, values=data, version=version,
+                            errors=errors, status=refusal.status, child=child, title=title, **extra)
+
+    with form_action(refused):
         outcome = changes.update_section(
             get_portal(),
-            uow,
+            request_uow(),
             current_actor(),
             section,
             data,
@@ -161,19 +172,6 @@ def _save(
             child_id=child.id if child else None,
             item_id=item_id,
         )
-        uow.commit()
-    except ValidationFailed as exc:
-        if wants_json():
-            return {"code": exc.code, "errors": [
-                {"field": i.field, "code": i.code, "message": i.message} for i in exc.issues]}, 422
-        return _render_form(section, action=action, back=back, values=data, version=version,
-                            errors=exc.by_field(), status=422, child=child, title=title, **extra)
-    except Conflict as exc:
-        if wants_json():
-            return {"code": exc.code, "errors": [{"field": None, "code": exc.code, "message": CONFLICT}]}, 409
-        return _render_form(section, action=action, back=back, values=data, version=version,
-                            errors={None: [_(records.CONFLICT_MESSAGE)]}, status=409, child=child,
-                            title=title, **extra)
     if wants_json():
         return {"state": outcome.state}, 200
     if outcome.state == changes.PENDING:
@@ -289,15 +287,16 @@ def edit_person(child_id: int, person_id: int | None = None) -> ResponseReturnVa
 @recent_login_required
 def remove_person(child_id: int, person_id: int) -> ResponseReturnValue:
     """Remove an authorised person."""
-    uow = request_uow()
-    try:
-        outcome = changes.remove_authorized_person(
-            get_portal(), uow, current_actor(), child_id, person_id, request.form.get("version")
-        )
-        uow.commit()
-    except Conflict:
-        flash(_(records.CONFLICT_MESSAGE), "error")
+
+    def refused(refusal: Refusal) -> ResponseReturnValue:
+        for message in [_(records.CONFLICT_MESSAGE)] if refusal.conflict else refusal.messages:
+            flash(message, "error")
         return redirect(url_for("profile.child", child_id=child_id))
+
+    with form_action(refused):
+        outcome = changes.remove_authorized_person(
+            get_portal(), request_uow(), current_actor(), child_id, person_id, request.form.get("version")
+        )
     if outcome.state == changes.PENDING:
         flash(_("La suppression est en attente de validation par la mairie."), "info")
     else:
@@ -309,24 +308,20 @@ def remove_person(child_id: int, person_id: int) -> ResponseReturnValue:
 @families_only
 def photo_form(child_id: int) -> ResponseReturnValue:
     """Upload the child's photo (JPEG or PNG)."""
-    uow = request_uow()
-    kid = account.visible_child(uow, current_actor(), child_id)
-    errors: dict[str | None, list[str]] = {}
+    kid = account.visible_child(request_uow(), current_actor(), child_id)
     if request.method == "POST":
         upload = request.files.get("photo")
         data = upload.read() if upload is not None else b""
         extra_keys = [key for key in form_data() if key != "photo"]
-        try:
-            photos.set_photo(get_portal(), uow, current_actor(), child_id, data, request.form.get("version"), extra_keys)
-            uow.commit()
-        except ValidationFailed as exc:
-            errors = exc.by_field()
-        except Conflict:
-            errors = {None: [_(records.CONFLICT_MESSAGE)]}
-        else:
-            flash(_("La photo est enregistrée."), "success")
-            return redirect(url_for("profile.child", child_id=child_id))
-    return render_template("profile/photo.html", child=kid, errors=errors), (422 if errors else 200)
+
+        def refused(refusal: Refusal) -> ResponseReturnValue:
+            return render_template("profile/photo.html", child=kid, errors=_conflict_or(refusal)), 422
+
+        with form_action(refused):
+            photos.set_photo(get_portal(), request_uow(), current_actor(), child_id, data, request.form.get("version"), extra_keys)
+        flash(_("La photo est enregistrée."), "success")
+        return redirect(url_for("profile.child", child_id=child_id))
+    return render_template("profile/photo.html", child=kid, errors={}), 200
 
 
 @bp.get("/enfants/<int:child_id>/photo.jpg")

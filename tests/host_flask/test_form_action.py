@@ -60,7 +60,7 @@ class FormPlugin:
         @tk.public
         def back(mode: str) -> ResponseReturnValue:
             def refused(refusal: tk.Refusal) -> ResponseReturnValue:
-                for message in (m for messages in refusal.errors.values() for m in messages):
+                for message in refusal.messages:
                     flash(message, "error")
                 return redirect("/essai/messages", 303)
 

@@ -54,6 +54,6 @@ def test_machine_clients_get_structured_errors(parent_client: FlaskClient, demo:
     assert any(e["code"] == "unknown_field" for e in errors)
     stale = post_form(parent_client, path, {"last_name": "D", "first_name": "J", "version": "99"},
                       headers={"Accept": "application/json"})
-    assert stale.status_code == 409 and stale.get_json()["code"] == "conflict"
+    assert stale.status_code == 409 and stale.get_json()["errors"][0]["code"] == "conflict"
     with demo.unit_of_work() as uow:
         assert uow.first(Guardian, role=GuardianRole.SECOND).last_name == "DUPONT"  # type: ignore[union-attr]
