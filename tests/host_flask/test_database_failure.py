@@ -148,15 +148,17 @@ def test_a_lost_race_in_a_view_that_does_not_expect_it_is_a_french_409(
     with every security header, wherever it happens — not as a 500."""
     from famille_core.errors import Conflict
     from famille_core.persistence.uow import RACED
-    from famille_plugins.inbox.services import sending
+    from famille_plugins.inbox.services import mailboxes
 
     def loses_a_race(*_args: object, **_kwargs: object) -> None:
         raise Conflict(RACED)
 
-    monkeypatch.setattr(sending, "send_message", loses_a_race)
-    path = "/messages/nouveau"
+    # Marking a message read expects no refusal (its forms use no form_action): a lost race
+    # there is the generic conflict page.
+    monkeypatch.setattr(mailboxes, "thread_of_message", loses_a_race)
+    inbox = "/messages/"
     response = parent_client.post(
-        path, data={"csrf_token": csrf_token(parent_client, path), "subject": "S", "body": "B"}
+        "/messages/1/lu", data={"csrf_token": csrf_token(parent_client, inbox), "lu": "1"}
     )
     assert response.status_code == 409
     page = response.get_data(as_text=True).replace("&#39;", "'")
