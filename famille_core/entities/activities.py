@@ -118,10 +118,11 @@ class Absence:
 
 @define(slots=False, eq=False, kw_only=True)
 class CalendarFeed:
-    """A private, revocable iCalendar subscription for one child of one household."""
+    """A private, revocable iCalendar subscription for one child of one household, or for all
+    the household's children (``child_id`` is ``None``)."""
 
     id: int | None = None
-    child_id: int
+    child_id: int | None = None
     family_id: int
     token_hash: str
     created_at: datetime

@@ -361,7 +361,7 @@ calendar_feed = Table(
     "calendar_feed",
     metadata,
     _id(),
-    _fk("child_id", "child"),
+    _fk("child_id", "child", nullable=True),  # NULL: the whole household's calendar
     _fk("family_id", "family"),
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", UTCDateTime(), nullable=False),

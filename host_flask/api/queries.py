@@ -3,6 +3,7 @@ page of entities shaped for the answer through the portal's converter."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -125,9 +126,20 @@ def paginate(
     return rows, {"page": page, "per_page": per_page, "total": uow.count(cls, **criteria)}
 
 
-def api_page(out: type, entity: type, order: tuple[str, ...] = ("id",), **criteria: Any) -> Any:
+def api_page(
+    out: type,
+    entity: type,
+    order: tuple[str, ...] = ("id",),
+    *,
+    derived: Callable[[UnitOfWork, list[Any]], list[dict[str, Any]]] | None = None,
+    **criteria: Any,
+) -> Any:
     """A page of the ``entity`` rows matching ``criteria``, each shaped as ``out`` from the
-    entity's attributes of the same names (:func:`famille_core.convert.shape`)."""
-    rows, counts = paginate(request_uow(), entity, order, **criteria)
+    entity's attributes of the same names (:func:`famille_core.convert.shape`); ``derived``
+    gives, for the page's rows, the values of ``out``'s fields the entity does not hold."""
+    uow = request_uow()
+    rows, counts = paginate(uow, entity, order, **criteria)
     converter = get_portal().converter
-    return page_of(out)(items=[shape(converter, row, out) for row in rows], **counts)
+    extra = derived(uow, rows) if derived is not None else [{} for _ in rows]
+    items: list[Any] = [shape(converter, row, out, **values) for row, values in zip(rows, extra, strict=True)]
+    return page_of(out)(items=items, **counts)

@@ -9,6 +9,8 @@ from typing import Any
 from attrs import frozen
 
 from famille_core.entities import Absence, Reservation, Scope
+from famille_core.uow import Between, In, UnitOfWork
+from famille_plugins.calendar.services.timeline import superseded
 from host_flask import toolkit as tk
 
 
@@ -24,6 +26,9 @@ class ReservationOut:
     state: str
     created_at: datetime
     decided_at: datetime | None
+    absent: bool
+    """An absence of the same child, activity and day supersedes this booking: the day is
+    "absent", as in the Agenda, the home panel and the iCalendar feed."""
 
 
 @frozen(kw_only=True)
@@ -54,8 +59,25 @@ PERIOD_PARAMS = tk.DATE_RANGE + tk.PAGE_PARAMS + tk.FAMILY_FILTER
 )
 def list_reservations() -> Any:
     return tk.api_page(
-        ReservationOut, Reservation, ("day", "id"), **tk.api_period(), **tk.query_filters(family_id="int")
+        ReservationOut,
+        Reservation,
+        ("day", "id"),
+        derived=_absent,
+        **tk.api_period(),
+        **tk.query_filters(family_id="int"),
     )
+
+
+def _absent(uow: UnitOfWork, rows: list[Reservation]) -> list[dict[str, Any]]:
+    """``absent`` for a page of bookings (one query)."""
+    if not rows:
+        return []
+    days = [r.day for r in rows]
+    absences = uow.find(
+        Absence, child_id=In({r.child_id for r in rows}), day=Between(min(days), max(days))
+    )
+    gone = superseded(rows, absences)
+    return [{"absent": r.id in gone} for r in rows]
 
 
 @tk.api_operation(

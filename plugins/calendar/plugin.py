@@ -31,7 +31,8 @@ def menu_items(portal: Portal, actor: Actor) -> Sequence[MenuItem]:
 
 @hookimpl
 def home_panels(portal: Portal, uow: UnitOfWork, actor: Actor) -> Sequence[HomePanel]:
-    """Parents: the next booked days; agents: how many requests wait for a decision."""
+    """Parents: the next days booked, requested or declared absent (an absence supersedes the
+    booking, as in the Agenda); agents: how many requests wait for a decision."""
     from famille_plugins.calendar.services.agenda import upcoming
     from famille_plugins.calendar.services.agents import pending_count
     from famille_plugins.calendar.services.deadlines import french_long_day
@@ -48,8 +49,8 @@ def home_panels(portal: Portal, uow: UnitOfWork, actor: Actor) -> Sequence[HomeP
         ]
     if actor.family_id is None:
         return []
-    rows = [(french_long_day(u.day), u.child, u.activity, u.words) for u in upcoming(portal, uow, actor)]
-    return [HomePanel(title="Agenda", template="calendar/home_panel.html", context={"rows": rows}, order=40)]
+    days = [(french_long_day(u.day), u.lines) for u in upcoming(portal, uow, actor)]
+    return [HomePanel(title="Agenda", template="calendar/home_panel.html", context={"days": days}, order=40)]
 
 
 @hookimpl

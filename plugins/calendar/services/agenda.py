@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, timedelta
+from typing import Any
 
 from attrs import define, frozen
 
 from famille_core.clock import FIRST_DAY, LAST_DAY, today_in_paris
-from famille_core.entities import Activity, Actor, Child, Reservation, ReservationState
+from famille_core.entities import Absence, Activity, Actor, Child, Reservation
 from famille_core.errors import NotFound
 from famille_core.portal import Portal
 from famille_core.services.access import children_of, require_family
 from famille_core.uow import Gte, In, UnitOfWork
+from famille_plugins.calendar.services import timeline
 from famille_plugins.calendar.services.context import ChildDays, DayState, day_state, load_days
 
 
@@ -99,37 +101,75 @@ def month_view(portal: Portal, uow: UnitOfWork, actor: Actor, child_id: int | No
     )
 
 
-@frozen(kw_only=True)
-class Upcoming:
-    """A booked (or requested) day to come, for the home page."""
+UPCOMING_DAYS = 5
+"""How many days to come the home panel shows."""
+ROWS_PER_QUERY = 200
+"""A bound on the rows read per query for the home panel (far more than five days hold)."""
 
-    day: date
+
+@frozen(kw_only=True)
+class UpcomingLine:
+    """One child's activity on a day to come, in its one state (:mod:`.timeline`)."""
+
     child: str
     activity: str
     words: str
 
 
-def upcoming(portal: Portal, uow: UnitOfWork, actor: Actor, limit: int = 5) -> list[Upcoming]:
-    """The household's next booked or requested days (three queries)."""
+@frozen(kw_only=True)
+class UpcomingDay:
+    """A day to come with something booked, requested or declared absent."""
+
+    day: date
+    lines: tuple[UpcomingLine, ...]
+
+
+def _bounded(rows: list[Any]) -> tuple[list[Any], date | None]:
+    """Rows ordered by day, and the last day they tell everything about when the query hit its
+    bound (``None`` otherwise): the last day read may be partly read, so it is left out."""
+    if len(rows) < ROWS_PER_QUERY:
+        return rows, None
+    kept = [r for r in rows if r.day < rows[-1].day]
+    return kept, rows[-1].day - timedelta(days=1)
+
+
+def upcoming(portal: Portal, uow: UnitOfWork, actor: Actor, days: int = UPCOMING_DAYS) -> list[UpcomingDay]:
+    """The household's next ``days`` days with a booking, a request or an absence, each child's
+    activity once: an absence supersedes the booking, as in the Agenda (four queries)."""
     family_id = require_family(actor)
-    found = uow.find(
-        Reservation,
-        family_id=family_id,
-        day=Gte(today_in_paris(portal.clock)),
-        state=In([ReservationState.ACCEPTED, ReservationState.REQUESTED]),
-        order_by=("day", "child_id"),
-        limit=limit,
+    today = today_in_paris(portal.clock)
+    order = ("day", "child_id", "activity_id")
+    reservations, reservations_end = _bounded(
+        uow.find(
+            Reservation,
+            family_id=family_id,
+            day=Gte(today),
+            state=In(list(timeline.ACTIVE_STATES)),
+            order_by=order,
+            limit=ROWS_PER_QUERY,
+        )
     )
+    absences, absences_end = _bounded(
+        uow.find(Absence, family_id=family_id, day=Gte(today), order_by=order, limit=ROWS_PER_QUERY)
+    )
+    horizon = min((end for end in (reservations_end, absences_end) if end is not None), default=None)
+    found = [e for e in timeline.entries(reservations, absences) if horizon is None or e.day <= horizon]
+    chosen = sorted({e.day for e in found})[:days]
+    found = [e for e in found if e.day in chosen]
     if not found:
         return []
-    children = {c.id: c.first_name for c in uow.find(Child, id=In({r.child_id for r in found}))}
-    activities = {a.id: a.label for a in uow.find(Activity, id=In({r.activity_id for r in found}))}
+    children = {c.id: c.first_name for c in uow.find(Child, id=In({e.child_id for e in found}))}
+    activities = {a.id: a.label for a in uow.find(Activity, id=In({e.activity_id for e in found}))}
     return [
-        Upcoming(
-            day=r.day,
-            child=children.get(r.child_id, ""),
-            activity=activities.get(r.activity_id, ""),
-            words="réservé" if r.state == ReservationState.ACCEPTED else "demande en cours",
+        UpcomingDay(
+            day=day,
+            lines=tuple(
+                UpcomingLine(
+                    child=children.get(e.child_id, ""), activity=activities.get(e.activity_id, ""), words=e.words
+                )
+                for e in found
+                if e.day == day
+            ),
         )
-        for r in found
+        for day in chosen
     ]

@@ -160,8 +160,8 @@ def test_ical_feed_lists_reservations_and_absences_and_revoked_token_is_404(
     calendar = Calendar.from_ical(response.data)
     events = sorted((e.decoded("dtstart"), str(e.get("summary"))) for e in calendar.walk("VEVENT"))
     assert events == [
-        (FIRST_OPEN_DAY, "Cantine : réservé"),
-        (date(2026, 11, 20), "Cantine : absent (RAISON MEDICALE)"),
+        (FIRST_OPEN_DAY, "Emma — Cantine : réservé"),
+        (date(2026, 11, 20), "Emma — Cantine : absent (RAISON MEDICALE)"),
     ]
     parent_client.post("/agenda/abonnement", data={"csrf_token": token, "child_id": cal.emma, "action": "revoke"})
     assert client.get("/" + path).status_code == 404
