@@ -153,6 +153,39 @@ class PortalSettings:
     """Where uploaded files live, relative to the instance folder; never under static/."""
 
 
+def _bind(_inst: object, _attr: object, value: str) -> None:
+    host, _, port = value.rpartition(":")
+    if not value.startswith("unix:") and (not host or not port.isdigit() or not 0 < int(port) < 65536):
+        raise ValueError(f"bind : « {value} » n'est pas une adresse d'écoute (127.0.0.1:8000, unix:/run/famille.sock)")
+
+
+@frozen(kw_only=True)
+class ServerSettings:
+    """The production server, ``famille serve --production`` (gunicorn; docs/deployment.md)."""
+
+    bind: str = field(default="127.0.0.1:8000", validator=_bind)
+    """Where it listens: ``host:port`` or ``unix:/path``, behind the reverse proxy."""
+    workers: int = field(default=2, validator=validators.in_(range(1, 65)))
+    """Worker processes (each one request at a time): about two per processor core."""
+    timeout_seconds: int = field(default=60, validator=validators.in_(range(5, 3601)))
+    """A worker silent this long is killed and replaced."""
+    graceful_timeout_seconds: int = field(default=30, validator=validators.in_(range(1, 3601)))
+    """On a restart (``SIGHUP``) or stop (``SIGTERM``), how long workers may finish their requests."""
+    access_log: bool = True
+    """One line per request on the standard output, without secrets or cookies."""
+
+
+@frozen(kw_only=True)
+class LoggingSettings:
+    """What the portal's processes log (docs/deployment.md, "Logs")."""
+
+    format: str = field(default="text", validator=validators.in_(["text", "json"]))
+    """``json``: one JSON object per line (time, level, logger, message, request_id)."""
+    level: str = field(
+        default="INFO", validator=validators.in_(["DEBUG", "INFO", "WARNING", "ERROR"])
+    )
+
+
 @frozen(kw_only=True)
 class Settings:
     """The whole configuration."""
@@ -161,6 +194,8 @@ class Settings:
     regies: tuple[RegieSettings, ...] = (RegieSettings(),)
     portal: PortalSettings = PortalSettings()
     mail: MailSettings = MailSettings()
+    server: ServerSettings = ServerSettings()
+    logging: LoggingSettings = LoggingSettings()
     plugins: dict[str, dict[str, Any]] = field(factory=dict)
     """Raw per-plugin tables, validated by each enabled plugin's settings class."""
 

@@ -111,9 +111,21 @@ def create_app(
         hops = settings.portal.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
-    from host_flask import attempts, auth, context, errors, home, i18n, pages, security
+    from host_flask import (
+        attempts,
+        auth,
+        context,
+        errors,
+        health,
+        home,
+        i18n,
+        logs,
+        pages,
+        security,
+    )
 
     context.init_app(app, portal)
+    logs.init_app(app)  # first: every request gets its id (host_flask/logs.py)
     i18n.init_app(
         app, settings.portal.languages, portal.instance_path, list(portal.pm.get_plugins())
     )
@@ -123,6 +135,7 @@ def create_app(
     errors.init_app(app)
     home.init_app(app)
     pages.init_app(app)
+    health.init_app(app)
     from host_flask import api
     from host_flask.security import csrf
 

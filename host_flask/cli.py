@@ -11,7 +11,7 @@ import click
 from famille_core import ConfigurationError
 from famille_core.errors import ValidationFailed
 from famille_core.plugins import make_plugin_manager, plugin_version
-from host_flask import mail_commands
+from host_flask import backup_commands, mail_commands
 from host_flask.instance import config_path, current_portal, current_settings, instance_path
 
 
@@ -50,14 +50,43 @@ def demo_command() -> None:
         click.echo(f"  {login.email:<26} {login.password:<26} {login.who}")
 
 
-@cli.command("serve", help="Sert le portail (développement et démonstration).")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
-def serve_command(host: str, port: int) -> None:
+@cli.command(
+    "serve",
+    help="Sert le portail : serveur de développement, ou gunicorn avec --production "
+    "(réglages [server] ; docs/deployment.md).",
+)
+@click.option("--host", default=None, help="Adresse d'écoute (127.0.0.1 par défaut).")
+@click.option("--port", default=None, type=int, help="Port (5000 ; 8000 avec --production).")
+@click.option(
+    "--production",
+    is_flag=True,
+    help="gunicorn avec plusieurs processus, journal d'accès sans secrets, redémarrage en "
+    "douceur par SIGHUP.",
+)
+@click.option(
+    "--workers",
+    default=None,
+    type=click.IntRange(1, 64),
+    help="Processus de gunicorn (remplace [server] workers ; avec --production).",
+)
+def serve_command(host: str | None, port: int | None, production: bool, workers: int | None) -> None:
+    from host_flask import logs
+
+    if production:
+        from host_flask import production as server
+
+        bind = None
+        if host is not None or port is not None:
+            bind = [f"{host or '127.0.0.1'}:{port or 8000}"]
+        click.echo("Portail Famille (gunicorn) : arrêt par Ctrl+C ou SIGTERM, rechargement par SIGHUP.")
+        server.serve(current_settings, {"bind": bind, "workers": workers})
+        return
     from werkzeug.serving import run_simple
 
     from host_flask import create_app
 
+    host, port = host or "127.0.0.1", port or 5000
+    logs.configure(current_settings())
     app = create_app()
     click.echo(f"Portail Famille sur http://{host}:{port}")
     run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
@@ -232,6 +261,8 @@ def api_client_revoke(name: str) -> None:
 
 cli.add_command(mail_commands.send_mail_command)
 cli.add_command(mail_commands.mail_status_command)
+cli.add_command(backup_commands.backup_command)
+cli.add_command(backup_commands.restore_command)
 
 
 def build_cli() -> click.Group:

@@ -169,9 +169,9 @@ def _enforce_access() -> ResponseReturnValue | None:
 
 def _load_optional_user() -> None:
     """Public pages still show the menu when someone is logged in (never for the API, which
-    accepts no cookie)."""
-    if request.blueprint == "api":
-        return
+    accepts no cookie, nor for the health page)."""
+    if request.blueprint in ("api", "health"):
+        return  # the health page neither reads nor refreshes a session (host_flask/health.py)
     if "famille_user" not in g and session.get("uid") is not None:
         _load_user()
 

@@ -157,3 +157,19 @@ class EventPolicy:
     created: Callable[[Any], FeedEvent | None] | None = None
     changed: Callable[[Any, Callable[[str], bool]], FeedEvent | None] | None = None
     deleted: Callable[[Any], FeedEvent | None] | None = None
+
+
+# --------------------------------------------------------------------------- operations
+
+
+@frozen(kw_only=True)
+class HealthCheck:
+    """One check of the health page ``GET /sante`` (docs/deployment.md, "Monitoring").
+
+    :param name: what is checked, as the page names it (``"queue"``); unique among the checks.
+    :param run: ``run()`` returns when the check passes and raises any exception when it fails
+        (the exception is logged by its type only: no message, so no personal data).
+    """
+
+    name: str
+    run: Callable[[], None]

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
         EventPolicy,
         ExportKind,
         FamilyNotice,
+        HealthCheck,
         HomePanel,
         MenuItem,
         Notification,
@@ -366,4 +367,18 @@ def domain_event_policies(portal: Portal) -> Sequence[EventPolicy]:
 
     Collected, read once when the portal's storage is built: the storage writes the events in
     the transaction of the change (docs/api.md, "The event feed"); one policy per entity type.
+    """
+
+
+# --------------------------------------------------------------------------- operations
+
+
+@hookspec
+def health_checks(portal: Portal) -> Sequence[HealthCheck]:
+    """What ``GET /sante`` checks besides the database and its migrations (e.g. the task
+    queue a plugin runs jobs on).
+
+    Collected: every check runs at each call of the page; the page answers 503 naming the
+    failing checks. A check is quick (a load balancer calls the page every few seconds) and
+    touches no personal data.
     """

@@ -25,6 +25,7 @@ EXPECTED_PUBLIC = {
     "pages.legal": "mentions légales",
     "pages.accessibility": "déclaration d'accessibilité",
     "pages.privacy": "notice de protection des données",
+    "health.health": "état du portail pour les répartiteurs de charge : aucune donnée personnelle",
     "calendar.ical": "abonnement iCalendar : un jeton secret et révocable dans l'adresse",
     "tipi_payment.provider_return": "retour du navigateur depuis PayFiP : aucun secret, l'état"
     " est relu auprès de PayFiP (une réponse TIPI n'est qu'une déclaration à vérifier)",
