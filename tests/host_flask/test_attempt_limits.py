@@ -29,6 +29,7 @@ from host_flask import create_app
 from host_flask.attempts import DatabaseStorage
 from tests.conftest import DEFAULT_NOW, csrf_token, login
 from tests.e2e_fixtures import serving
+from tests.production_server import redis_or_skip
 
 PARENT = ("parent@example.org", "parent-demo-password")
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -40,12 +41,7 @@ def store(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
     if request.param == "database":
         yield {"settings": {}, "config": {}}
         return
-    redis = pytest.importorskip("redis")
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.RedisError:
-        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
+    client = redis_or_skip(REDIS_URL)
     namespace = f"test-{uuid.uuid4().hex}"
     yield {
         "settings": {"limiter_storage": REDIS_URL},

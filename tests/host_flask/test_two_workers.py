@@ -1,0 +1,94 @@
+"""Two real worker processes behave as one portal (issue 14, point 2): two production servers
+(``famille serve --production``, one gunicorn worker each, so the test chooses who answers) on
+two ports over the same database — what two hosts behind a load balancer are. On the suite's
+database (SQLite file or PostgreSQL), the attempt counters in the database and in Redis.
+
+Without shared state each would fail: counters kept in a process would let ten failures through
+(five per worker), a key generated per process would refuse the other worker's cookies, and a
+revocation remembered in one process would leave the session alive on the other.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+
+import pytest
+
+from famille_core import Portal
+from tests.production_server import Browser, famille_env, production_server, redis_or_skip
+
+PARENT = ("parent@example.org", "parent-demo-password")
+REDIS_URL = "redis://127.0.0.1:6379/3"
+CONFIG = """\
+[mail]
+delivery = "worker"
+
+[server]
+workers = 1
+graceful_timeout_seconds = 5
+"""
+
+
+def _pair(
+    tmp_path_factory: pytest.TempPathFactory, database_url: str, **extra: str
+) -> Iterator[tuple[str, str]]:
+    """Two servers (two instance folders: nothing shared but the configuration's contents, the
+    secret key and the database)."""
+    key = secrets.token_urlsafe(32)  # per run: Redis keys of another run never collide
+    envs = []
+    for name in ("one", "two"):
+        folder = tmp_path_factory.mktemp(f"host-{name}")
+        (folder / "famille.toml").write_text(CONFIG, encoding="utf-8")
+        envs.append(famille_env(folder, database_url, FAMILLE_SECRET_KEY=key, **extra))
+    with production_server(envs[0]) as one, production_server(envs[1]) as two:
+        yield one, two
+
+
+@pytest.fixture(scope="module")
+def hosts(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[tuple[str, str]]:
+    yield from _pair(tmp_path_factory, database_url)
+
+
+@pytest.fixture(scope="module")
+def redis_hosts(
+    tmp_path_factory: pytest.TempPathFactory, database_url: str
+) -> Iterator[tuple[str, str]]:
+    client = redis_or_skip(REDIS_URL)
+    yield from _pair(tmp_path_factory, database_url, FAMILLE_LIMITER_STORAGE=REDIS_URL)
+    for key in client.scan_iter("LIMITER/famille/*"):
+        client.delete(key)
+
+
+def _failure(base: str) -> int:
+    return Browser(base).login(PARENT[0], "wrong-password-123").status
+
+
+@pytest.mark.parametrize("store", ["hosts", "redis_hosts"])
+def test_the_sixth_quick_failure_is_refused_whichever_worker_answers(
+    demo: Portal, store: str, request: pytest.FixtureRequest
+) -> None:
+    one, two = request.getfixturevalue(store)
+    for attempt in range(5):
+        assert _failure((one, two)[attempt % 2]) == 200  # the form again, with its message
+    assert _failure(one) == 429
+    assert _failure(two) == 429
+    assert Browser(two).login(*PARENT).status == 429  # the right password is not even checked
+
+
+def test_a_revoked_session_is_refused_by_both_workers(
+    demo: Portal, hosts: tuple[str, str]
+) -> None:
+    one, two = hosts
+    first = Browser(one)
+    assert first.login(*PARENT).status == 302
+    second = Browser(two)
+    assert second.login(*PARENT).status == 302
+    for browser in (first, second, first.at(two), second.at(one)):  # one key, one session
+        assert browser.get("/").status == 200
+    stale = [first.at(one), first.at(two), second.at(one), second.at(two)]
+    token = first.csrf_token("/")
+    assert first.post("/deconnexion", {"csrf_token": token}).status == 302
+    for browser in stale:  # logging out ends every session of the account, on every worker
+        answer = browser.get("/")
+        assert answer.status == 302 and "/connexion" in answer.headers["Location"]
