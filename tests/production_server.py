@@ -150,12 +150,21 @@ def wait_healthy(base: str, process: subprocess.Popen[str]) -> None:
     raise AssertionError(f"{base}/sante did not answer 200 in {START_SECONDS} s")
 
 
+@attrs.frozen
+class Served:
+    """A running server: its base URL and its master process."""
+
+    base: str
+    process: subprocess.Popen[str]
+    log: Path | None
+
+
 @contextmanager
 def production_server(
     env: Mapping[str, str], *args: str, log: Path | None = None
-) -> Iterator[str]:
-    """``famille serve --production`` on a free port until the block ends; yields its base URL.
-    Its standard output (the access log) goes to ``log`` when given."""
+) -> Iterator[Served]:
+    """``famille serve --production`` on a free port until the block ends. Its output (the
+    access log and gunicorn's) goes to ``log`` when given."""
     port = free_port()
     out = open(log, "w", encoding="utf-8") if log else subprocess.DEVNULL  # noqa: SIM115
     process = subprocess.Popen(
@@ -169,7 +178,7 @@ def production_server(
     base = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(base, process)
-        yield base
+        yield Served(base, process, log)
     finally:
         stop(process)
         if log:

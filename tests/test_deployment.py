@@ -89,7 +89,8 @@ def test_the_deployment_guide_serves_a_town_with_its_worker(
     famille(town, "init")
     famille(town, "demo")
     log = tmp_path / "web.log"
-    with production_server(town, log=log) as base:
+    with production_server(town, log=log) as server:
+        base = server.base
         browser = Browser(base, headers={**PROXY, "X-Request-ID": "nginx-request-0001"})
         assert browser.get("/sante").status == 200
         answer = browser.login("parent@example.org", "parent-demo-password")

@@ -10,13 +10,23 @@ revocation remembered in one process would leave the session alive on the other.
 
 from __future__ import annotations
 
+import re
 import secrets
+import signal
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from famille_core import Portal
-from tests.production_server import Browser, famille_env, production_server, redis_or_skip
+from tests.production_server import (
+    Browser,
+    Served,
+    famille_env,
+    production_server,
+    redis_or_skip,
+)
 
 PARENT = ("parent@example.org", "parent-demo-password")
 REDIS_URL = "redis://127.0.0.1:6379/3"
@@ -32,7 +42,7 @@ graceful_timeout_seconds = 5
 
 def _pair(
     tmp_path_factory: pytest.TempPathFactory, database_url: str, **extra: str
-) -> Iterator[tuple[str, str]]:
+) -> Iterator[tuple[Served, Served]]:
     """Two servers (two instance folders: nothing shared but the configuration's contents, the
     secret key and the database)."""
     key = secrets.token_urlsafe(32)  # per run: Redis keys of another run never collide
@@ -41,19 +51,22 @@ def _pair(
         folder = tmp_path_factory.mktemp(f"host-{name}")
         (folder / "famille.toml").write_text(CONFIG, encoding="utf-8")
         envs.append(famille_env(folder, database_url, FAMILLE_SECRET_KEY=key, **extra))
-    with production_server(envs[0]) as one, production_server(envs[1]) as two:
+    log = envs[0]["FAMILLE_INSTANCE"] + "/server.log"
+    with production_server(envs[0], log=Path(log)) as one, production_server(envs[1]) as two:
         yield one, two
 
 
 @pytest.fixture(scope="module")
-def hosts(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[tuple[str, str]]:
+def hosts(
+    tmp_path_factory: pytest.TempPathFactory, database_url: str
+) -> Iterator[tuple[Served, Served]]:
     yield from _pair(tmp_path_factory, database_url)
 
 
 @pytest.fixture(scope="module")
 def redis_hosts(
     tmp_path_factory: pytest.TempPathFactory, database_url: str
-) -> Iterator[tuple[str, str]]:
+) -> Iterator[tuple[Served, Served]]:
     client = redis_or_skip(REDIS_URL)
     yield from _pair(tmp_path_factory, database_url, FAMILLE_LIMITER_STORAGE=REDIS_URL)
     for key in client.scan_iter("LIMITER/famille/*"):
@@ -68,7 +81,7 @@ def _failure(base: str) -> int:
 def test_the_sixth_quick_failure_is_refused_whichever_worker_answers(
     demo: Portal, store: str, request: pytest.FixtureRequest
 ) -> None:
-    one, two = request.getfixturevalue(store)
+    one, two = (server.base for server in request.getfixturevalue(store))
     for attempt in range(5):
         assert _failure((one, two)[attempt % 2]) == 200  # the form again, with its message
     assert _failure(one) == 429
@@ -77,9 +90,9 @@ def test_the_sixth_quick_failure_is_refused_whichever_worker_answers(
 
 
 def test_a_revoked_session_is_refused_by_both_workers(
-    demo: Portal, hosts: tuple[str, str]
+    demo: Portal, hosts: tuple[Served, Served]
 ) -> None:
-    one, two = hosts
+    one, two = hosts[0].base, hosts[1].base
     first = Browser(one)
     assert first.login(*PARENT).status == 302
     second = Browser(two)
@@ -92,3 +105,28 @@ def test_a_revoked_session_is_refused_by_both_workers(
     for browser in stale:  # logging out ends every session of the account, on every worker
         answer = browser.get("/")
         assert answer.status == 302 and "/connexion" in answer.headers["Location"]
+
+
+def test_sighup_replaces_the_workers_without_refusing_a_request(
+    demo: Portal, hosts: tuple[Served, Served]
+) -> None:
+    """The graceful restart of docs/deployment.md: ``systemctl reload`` sends SIGHUP."""
+    server = hosts[0]
+    assert server.log is not None
+
+    def booted() -> list[str]:
+        return re.findall(r"Booting worker with pid: (\d+)", server.log.read_text(encoding="utf-8"))  # type: ignore[union-attr]
+
+    before = booted()
+    browser = Browser(server.base)
+    assert browser.login(*PARENT).status == 302
+    server.process.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 120
+    answers = []
+    while len(booted()) == len(before) and time.monotonic() < deadline:
+        answers.append(browser.get("/").status)  # a logged-in page, all along
+    for _ in range(3):
+        answers.append(browser.get("/").status)
+    assert len(booted()) > len(before), "no new worker after SIGHUP"
+    assert set(answers) == {200}
+    assert Browser(server.base).get("/sante").status == 200
