@@ -16,12 +16,14 @@ $(STAMP): pyproject.toml examples/extra_reasons/pyproject.toml examples/desk_pay
 install: $(STAMP)
 
 ## make demo: install, create the SQLite database with the demo data, serve on http://127.0.0.1:5000
-## (with the local PayFiP simulator on http://127.0.0.1:5050, stopped with the portal)
+## (with the local PayFiP simulator on http://127.0.0.1:5050 and the background jobs' worker,
+## logging to instance/worker.log, both stopped with the portal)
 demo: $(STAMP)
 	$(BIN)/famille init
 	$(BIN)/famille demo
 	$(BIN)/famille payfip-simulator --host 127.0.0.1 --port 5050 & sim=$$!; \
-	trap 'kill $$sim 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/famille worker > "$(FAMILLE_INSTANCE)/worker.log" 2>&1 & worker=$$!; \
+	trap 'kill $$sim $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/famille serve --host 127.0.0.1 --port 5000
 
 ## make test: install and run the whole suite (FAMILLE_TEST_DATABASE_URL selects PostgreSQL)

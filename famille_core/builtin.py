@@ -14,7 +14,7 @@ from famille_core.hooks import hookimpl
 
 if TYPE_CHECKING:
     from famille_core.entities import Activity, Child, Message, Thread
-    from famille_core.hooks.results import EventPolicy, ExportKind, Notification
+    from famille_core.hooks.results import BackgroundJob, EventPolicy, ExportKind, Notification
     from famille_core.portal import Portal
     from famille_core.uow import UnitOfWork
 
@@ -72,6 +72,36 @@ def deliver_notification(
             queue(own)
             own.commit()
     return True
+
+
+@hookimpl
+def background_jobs(portal: Portal) -> Sequence[BackgroundJob]:
+    """The core's jobs (docs/jobs.md): the e-mail outbox every minute (and whenever a web process
+    wakes the worker), the retention purge every night, long imports when enqueued."""
+    from famille_core.hooks.results import BackgroundJob
+    from famille_core.jobs import send_outbox_job
+    from famille_core.services.imports import import_text
+    from famille_core.services.retention import purge_job
+
+    return [
+        BackgroundJob(
+            name="mail.send",
+            run=send_outbox_job,
+            schedule="* * * * *",
+            description="Envoie les e-mails en attente (et réessaie ceux dont le délai est passé).",
+        ),
+        BackgroundJob(
+            name="retention.purge",
+            run=purge_job,
+            schedule="30 3 * * *",
+            description="Supprime les données de santé et photos au-delà de la durée de conservation.",
+        ),
+        BackgroundJob(
+            name="imports.run",
+            run=import_text,
+            description="Importe un fichier (famille import --background) et garde son rapport.",
+        ),
+    ]
 
 
 @hookimpl

@@ -39,7 +39,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=10)
-"""How long a sender owns a claimed e-mail (well above the SMTP timeout)."""
+"""How long a sender owns a claimed e-mail by default (``[mail] lease_seconds``, well above the
+SMTP timeout)."""
 MAX_DELAY = timedelta(hours=6)
 """The longest wait between two attempts."""
 SENT_KEPT = timedelta(days=30)
@@ -137,6 +138,26 @@ def send_due(portal: Portal, *, limit: int = BATCH) -> SendReport:
     return SendReport(sent=sent, retried=retried, failed=failed)
 
 
+def send_outbox(portal: Portal, *, passes: int = 10) -> SendReport:
+    """The task queue's ``mail.send`` job (docs/jobs.md): passes of :func:`send_due` while they
+    are full, at most ``passes`` (the job stays short; the next one goes on)."""
+    sent = retried = failed = 0
+    for _ in range(passes):
+        report = send_due(portal)
+        sent, retried, failed = sent + report.sent, retried + report.retried, failed + report.failed
+        if report.handled < BATCH:
+            break
+    return SendReport(sent=sent, retried=retried, failed=failed)
+
+
+def next_attempt_in(portal: Portal) -> timedelta | None:
+    """How long until the next pending e-mail is due (zero or less: now), ``None`` when none
+    waits: a sender that just ran knows when to look again."""
+    with portal.unit_of_work() as uow:
+        first = uow.first(OutgoingEmail, state=EmailState.PENDING, order_by=("next_attempt_at",))
+        return None if first is None else first.next_attempt_at - portal.clock.now()
+
+
 def _due(uow: UnitOfWork, now: datetime) -> OutgoingEmail | None:
     """The next e-mail to attempt."""
     return uow.first(
@@ -156,7 +177,9 @@ def _claim(portal: Portal) -> _Claimed | None:
             if email is None or email.id is None:
                 return None
             email.attempts += 1
-            email.claimed_until = email.next_attempt_at = now + LEASE
+            email.claimed_until = email.next_attempt_at = now + timedelta(
+                seconds=portal.settings.mail.lease_seconds
+            )
             claimed = _Claimed(email.id, email.recipient, email.subject, email.body)
             try:
                 uow.commit()  # UPDATE … WHERE id = ? AND version = ?

@@ -41,6 +41,8 @@ class Portal:
     mail_sender: Any = None
     """This process's :class:`~famille_core.mail_queue.BackgroundSender`, when it runs one
     (``[mail] delivery = "background"`` in the web host); woken after commits that queue e-mail."""
+    job_queue: Any = None
+    """The portal's :class:`~famille_core.jobs.JobQueue`, built on first use."""
 
     @property
     def hook(self) -> Any:

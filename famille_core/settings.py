@@ -84,18 +84,25 @@ class MailSettings:
     """Outgoing e-mail. ``mode = "outbox"`` writes ``.eml`` files (development default).
 
     Every e-mail is first queued in the database (``docs/mail.md``); ``delivery`` says who sends
-    the queue: a thread of each web process (``background``), or ``famille send-mail`` alone
-    (``worker``).
+    the queue: a thread of each web process (``background``), ``famille send-mail`` alone
+    (``worker``), or the task queue's ``famille worker``, woken by the web processes through the
+    queue (``queue``, docs/jobs.md).
     """
 
     mode: str = field(default="outbox", validator=validators.in_(["outbox", "smtp"]))
-    delivery: str = field(default="background", validator=validators.in_(["background", "worker"]))
+    delivery: str = field(
+        default="background", validator=validators.in_(["background", "worker", "queue"])
+    )
     max_attempts: int = field(default=10, validator=validators.in_(range(1, 101)))
     """Attempts before an e-mail is kept as failed for an operator."""
     retry_seconds: int = field(default=60, validator=validators.in_(range(1, 86_401)))
     """Delay before the first retry; it doubles at each failure (at most six hours)."""
     timeout_seconds: int = field(default=30, validator=validators.in_(range(1, 601)))
     """How long the SMTP client waits for the server at each step."""
+    lease_seconds: int = field(default=600, validator=validators.in_(range(2, 86_401)))
+    """How long a sender owns the e-mail it claimed: an e-mail whose sender died mid-send is due
+    again after it. Keep it well above ``timeout_seconds`` (a sender still talking to a slow
+    server past its lease lets another one send the same e-mail)."""
     outbox_dir: str = "outbox"
     sender: str = "portail-famille@localhost"
     host: str = "localhost"
@@ -187,6 +194,23 @@ class LoggingSettings:
 
 
 @frozen(kw_only=True)
+class JobsSettings:
+    """The task queue of ``famille worker`` (docs/jobs.md)."""
+
+    storage: str = ""
+    """Where jobs wait: empty for an SQLite file in the instance folder (``jobs.db``), or
+    ``redis://…`` (extra ``redis``), ``postgresql://…`` (extra ``postgres``) or ``sqlite:///…``;
+    ``FAMILLE_JOBS_STORAGE`` overrides it."""
+    name: str = field(default="famille", validator=validators.matches_re(r"[A-Za-z0-9_]{1,40}"))
+    """The queue's name: Redis keys start with ``<name>:``; two portals sharing a store need
+    two names."""
+    retries: int = field(default=5, validator=validators.in_(range(0, 101)))
+    """Attempts after the first when a job fails (a job may ask for its own number)."""
+    retry_seconds: int = field(default=30, validator=validators.in_(range(1, 86_401)))
+    """Delay before the first retry of a failed job; it doubles at each retry."""
+
+
+@frozen(kw_only=True)
 class Settings:
     """The whole configuration."""
 
@@ -196,6 +220,7 @@ class Settings:
     mail: MailSettings = MailSettings()
     server: ServerSettings = ServerSettings()
     logging: LoggingSettings = LoggingSettings()
+    jobs: JobsSettings = JobsSettings()
     plugins: dict[str, dict[str, Any]] = field(factory=dict)
     """Raw per-plugin tables, validated by each enabled plugin's settings class."""
 

@@ -149,7 +149,14 @@ def create_app(
 def _start_mail_sender(app: Flask, portal: Portal) -> None:
     """``[mail] delivery = "background"``: each web process sends the mail queue from a thread,
     started at its first request (so a forked worker starts its own) and woken after each commit
-    that queued e-mail."""
+    that queued e-mail. ``queue``: the web process only wakes ``famille worker`` through the task
+    queue (docs/jobs.md)."""
+    if portal.settings.mail.delivery == "queue":
+        from famille_core.jobs import QueueWaker
+
+        if portal.mail_sender is None:
+            portal.mail_sender = QueueWaker(portal)
+        return
     if portal.settings.mail.delivery != "background":
         return
     from famille_core.mail_queue import BackgroundSender

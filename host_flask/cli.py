@@ -11,7 +11,7 @@ import click
 from famille_core import ConfigurationError
 from famille_core.errors import ValidationFailed
 from famille_core.plugins import make_plugin_manager, plugin_version
-from host_flask import backup_commands, mail_commands
+from host_flask import backup_commands, mail_commands, worker_commands
 from host_flask.instance import config_path, current_portal, current_settings, instance_path
 
 
@@ -150,27 +150,34 @@ def create_user_command(
 @click.argument("kind", type=click.Choice(["families", "children", "enrolments", "invoices"]))
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Valide sans rien écrire et affiche le rapport.")
-def import_command(kind: str, path: Path, dry_run: bool) -> None:
+@click.option(
+    "--background",
+    is_flag=True,
+    help="Confie l'import au travailleur (famille worker) et affiche le numéro de la tâche ; "
+    "« famille jobs result N » affiche ensuite son rapport.",
+)
+def import_command(kind: str, path: Path, dry_run: bool, background: bool) -> None:
     from famille_core.services.imports import import_batches, read_rows
 
     portal = current_portal()
     fmt = "json" if path.suffix.lower() == ".json" else "csv"
+    text = path.read_text(encoding="utf-8-sig")
     try:
-        rows = read_rows(kind, path.read_text(encoding="utf-8-sig"), fmt)
+        rows = read_rows(kind, text, fmt)
     except (ValueError, ValidationFailed) as exc:
         raise click.ClickException(f"Fichier illisible : {exc}") from exc
+    if background:
+        from famille_core.jobs import enqueue
+
+        job_id = enqueue(portal, "imports.run", kind=kind, text=text, fmt=fmt, dry_run=dry_run)
+        click.echo(
+            f"Import de {len(rows)} ligne(s) confié au travailleur : tâche n° {job_id}. "
+            f"Rapport : famille jobs result {job_id}"
+        )
+        return
     with click.progressbar(length=len(rows), label=f"Import {kind}", file=sys.stderr) as bar:
         report = import_batches(portal, kind, rows, dry_run=dry_run, progress=bar.update)
-    for error in report.errors:
-        click.echo(f"ligne {error.line} — {error.field or '(ligne)'} : {error.message}")
-    counts = report.counts
-    prefix = "Simulation (rien n'a été écrit)" if dry_run else "Import terminé"
-    click.echo(
-        f"{prefix} : {counts['created']} créé(s), {counts['updated']} mis à jour, "
-        f"{counts['unchanged']} inchangé(s), {counts['rejected']} rejeté(s)."
-    )
-    if report.errors:
-        sys.exit(1)
+    sys.exit(worker_commands.print_import_report(report))
 
 
 @cli.command(
@@ -263,6 +270,8 @@ cli.add_command(mail_commands.send_mail_command)
 cli.add_command(mail_commands.mail_status_command)
 cli.add_command(backup_commands.backup_command)
 cli.add_command(backup_commands.restore_command)
+cli.add_command(worker_commands.worker_command)
+cli.add_command(worker_commands.jobs_group)
 
 
 def build_cli() -> click.Group:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from attrs import field, frozen
 
 if TYPE_CHECKING:
+    from famille_core.portal import Portal
     from famille_core.uow import UnitOfWork
 
 
@@ -173,3 +174,42 @@ class HealthCheck:
 
     name: str
     run: Callable[[], None]
+
+
+# --------------------------------------------------------------------------- background jobs
+
+
+def _job_name(_inst: object, _attr: object, value: str) -> None:
+    if not value or not all(part.isidentifier() for part in value.split(".")):
+        raise ValueError(f"job name {value!r}: dotted identifiers only, e.g. 'mail.send'")
+
+
+def _cron(_inst: object, _attr: object, value: str | None) -> None:
+    if value is not None and len(value.split()) != 5:
+        raise ValueError(f"schedule {value!r}: five crontab fields, e.g. '*/5 * * * *'")
+
+
+@frozen(kw_only=True)
+class BackgroundJob:
+    """A job a feature gives the task queue (``background_jobs`` hook, docs/jobs.md).
+
+    :param name: unique among the enabled plugins, dotted identifiers (``"payments.reconcile"``).
+    :param run: ``run(portal, **arguments)``: does the work with its own units of work and
+        returns a small picklable value (kept as the job's result) or ``None``. It may run more
+        than once (a worker killed mid-job, a retry): make it idempotent.
+    :param schedule: a crontab line (minute hour day month weekday, in Paris time, whatever the
+        worker machine's time zone) for a periodic job, ``None`` for a job only run when enqueued.
+    :param retries: attempts after the first when ``run`` raises (``None``: ``[jobs] retries``);
+        the delay doubles at each retry from ``[jobs] retry_seconds``.
+    :param description: one French line for ``famille jobs list``.
+    """
+
+    name: str = field(validator=_job_name)
+    run: Callable[..., Any]
+    schedule: str | None = field(default=None, validator=_cron)
+    retries: int | None = None
+    description: str = ""
+
+    def __call__(self, portal: Portal, **arguments: Any) -> Any:
+        """Run the job in this process."""
+        return self.run(portal, **arguments)

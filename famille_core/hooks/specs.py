@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     )
     from famille_core.errors import Issue
     from famille_core.hooks.results import (
+        BackgroundJob,
         ClosedDay,
         EventPolicy,
         ExportKind,
@@ -381,4 +382,18 @@ def health_checks(portal: Portal) -> Sequence[HealthCheck]:
     Collected: every check runs at each call of the page; the page answers 503 naming the
     failing checks. A check is quick (a load balancer calls the page every few seconds) and
     touches no personal data.
+    """
+
+
+# --------------------------------------------------------------------------- background jobs
+
+
+@hookspec
+def background_jobs(portal: Portal) -> Sequence[BackgroundJob]:
+    """The plugin's jobs for the task queue (``famille worker``, docs/jobs.md): periodic ones
+    (a crontab ``schedule``: reconciling payments every few minutes, a nightly purge) and ones
+    run when enqueued (``famille_core.jobs.enqueue(portal, name, **arguments)``).
+
+    Collected: a job's ``name`` is unique among the enabled plugins. The queue retries a job
+    that raises, with a growing delay, and logs its failure without the exception's text.
     """

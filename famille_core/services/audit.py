@@ -3,9 +3,13 @@ the data."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from famille_core.entities import Actor, AuditRecord
-from famille_core.portal import Portal
 from famille_core.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from famille_core.portal import Portal
 
 
 def audit(

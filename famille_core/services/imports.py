@@ -23,7 +23,7 @@ from famille_core.entities import (
     Invoice,
     PaymentTransaction,
 )
-from famille_core.errors import ConfigurationError, Conflict, ValidationFailed
+from famille_core.errors import Conflict, ValidationFailed
 from famille_core.hooks.results import ExportKind
 from famille_core.services.payments import PaymentInProgress
 from famille_core.services.sync import UPSERTS, Outcome
@@ -207,6 +207,15 @@ def import_file(
     return import_batches(portal, kind, rows, dry_run=dry_run, progress=progress)
 
 
+def import_text(
+    portal: Portal, kind: str, text: str, fmt: str, *, dry_run: bool = False
+) -> ImportReport:
+    """The task queue's ``imports.run`` job (``famille import --background``): the file's text
+    read and imported in committed batches; the report, every rejected line with it, is the
+    job's result."""
+    return import_batches(portal, kind, read_rows(kind, text, fmt), dry_run=dry_run)
+
+
 def payment_rows(uow: UnitOfWork, start: date, end: date) -> Iterator[dict[str, Any]]:
     """``famille export payments``: the payments whose state changed in the period, by date
     (a constant number of queries)."""
@@ -242,13 +251,9 @@ def export_kinds_of(portal: Portal) -> dict[str, ExportKind]:
 
     :raises ConfigurationError: two plugins give the same kind.
     """
-    kinds: dict[str, ExportKind] = {}
-    for contributed in portal.hook.export_kinds(portal=portal):
-        for kind in contributed:
-            if kind.name in kinds:
-                raise ConfigurationError(f"Deux plugins exportent « {kind.name} ».")
-            kinds[kind.name] = kind
-    return kinds
+    from famille_core.hooks import by_name
+
+    return by_name(portal.hook.export_kinds(portal=portal), "Deux plugins exportent « {name} ».")
 
 
 def write_export(rows: Iterable[Mapping[str, Any]], fmt: str) -> str:

@@ -8,13 +8,16 @@ and household links, which the invoices refer to.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from attrs import frozen
 
 from famille_core.entities import Actor, Child, Enrollment, HealthRecord
-from famille_core.portal import Portal
 from famille_core.services.audit import audit
 from famille_core.uow import In, UnitOfWork
+
+if TYPE_CHECKING:
+    from famille_core.portal import Portal
 
 
 @frozen
@@ -65,3 +68,14 @@ def purge(portal: Portal, uow: UnitOfWork, today: date, *, dry_run: bool = False
         for record in records:
             uow.delete(record)
     return PurgeReport(children=tuple(ids), health_records=len(records), photos=photos)
+
+
+def purge_job(portal: Portal) -> PurgeReport:
+    """The task queue's nightly ``retention.purge`` job: :func:`purge` as of today in Paris, in
+    one transaction (what ``famille purge`` does)."""
+    from famille_core.clock import today_in_paris
+
+    with portal.unit_of_work() as uow:
+        report = purge(portal, uow, today_in_paris(portal.clock))
+        uow.commit()
+    return report

@@ -56,6 +56,11 @@ class TipiSettings:
     pending_expiry_minutes: int = field(default=120, validator=validators.ge(15))
     """A payment still unknown (P5) this long after it started is expired by
     ``famille reconcile-payments``."""
+    reconcile_schedule: str = field(
+        default="*/5 * * * *", validator=validators.matches_re(r"\S+( \S+){4}")
+    )
+    """When ``famille worker`` reconciles pending payments (crontab: minute hour day month
+    weekday): every five minutes by default (docs/jobs.md)."""
     legacy_production_saisie: str = field(default="A", validator=validators.in_(["A", "M", "W"]))
     """The legacy redirect's production ``saisie`` letter (``A`` in most implementations)."""
     public_url: str = field(default="", validator=_http_url)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from famille_core import hookimpl
 from famille_core.hooks.results import (
+    BackgroundJob,
     HomePanel,
     MenuItem,
     PaymentMethod,
@@ -101,6 +102,22 @@ def register_commands(cli: Any, portal_factory: PortalFactory) -> None:
     from famille_plugins.tipi_payment.commands import register
 
     register(cli, portal_factory)
+
+
+@hookimpl
+def background_jobs(portal: Portal) -> Sequence[BackgroundJob]:
+    """Reconciliation every few minutes (what ``famille reconcile-payments`` does, docs/jobs.md)."""
+    from famille_plugins.tipi_payment.invoices import settings_of
+    from famille_plugins.tipi_payment.services import reconcile
+
+    return [
+        BackgroundJob(
+            name="payments.reconcile",
+            run=reconcile,
+            schedule=settings_of(portal).reconcile_schedule,
+            description="Vérifie les paiements en attente auprès du service de paiement.",
+        )
+    ]
 
 
 @hookimpl

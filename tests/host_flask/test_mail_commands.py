@@ -104,17 +104,25 @@ def test_send_mail_loop_sends_what_is_queued_and_stops_on_sigterm(instance: Path
     assert "Envoi arrêté." in output
 
 
-def test_the_demo_server_sends_its_emails_without_a_second_command(tmp_path: Path) -> None:
-    """``make demo``: ``famille serve`` alone puts the e-mails in ``instance/outbox/``."""
+def test_the_demo_server_and_its_worker_send_the_emails(tmp_path: Path) -> None:
+    """``make demo``: ``famille serve`` and the ``famille worker`` the Makefile starts with it put
+    the e-mails in ``instance/outbox/``; the web process only wakes the worker."""
     instance = tmp_path / "instance"
     assert run(instance, "init").returncode == 0
     assert run(instance, "demo").returncode == 0
+    assert 'delivery = "queue"' in (instance / "famille.toml").read_text(encoding="utf-8")
     port = _free_port()
     server = subprocess.Popen(
         [*FAMILLE, "serve", "--port", str(port)],
         env=environment(instance),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    worker = subprocess.Popen(
+        [*FAMILLE, "worker"],
+        env=environment(instance),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         base = f"http://127.0.0.1:{port}"
@@ -135,3 +143,5 @@ def test_the_demo_server_sends_its_emails_without_a_second_command(tmp_path: Pat
     finally:
         server.terminate()
         server.wait(timeout=10)
+        worker.terminate()
+        assert worker.wait(timeout=60) == 0

@@ -4,18 +4,13 @@ comes back (findings 8 and 14, docs/security.md points 4 and 40). A real local S
 
 from __future__ import annotations
 
-import email
 import re
-import socket
 import time
 from collections.abc import Iterator
 from datetime import timedelta
-from email.message import EmailMessage
-from email.policy import default
-from typing import Any, cast
+from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -23,76 +18,7 @@ from famille_core import Portal
 from famille_core.mail import outbox_path
 from famille_core.mail_queue import send_due
 from tests.conftest import csrf_token
-from tests.mail_helpers import read_email, text_of
-
-
-class Mailbox:
-    """An aiosmtpd handler that keeps what it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = email.message_from_bytes(envelope.content, policy=default)
-        self.messages.append(cast(EmailMessage, message))
-        return "250 2.0.0 OK"
-
-
-class Refusing:
-    """An aiosmtpd handler that refuses every recipient."""
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, *_args: Any) -> str:
-        return "554 5.7.1 Service refusé"
-
-
-class SmtpPort:
-    """One local port whose mail server a test switches: down, refusing, hanging or working."""
-
-    def __init__(self) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = int(probe.getsockname()[1])
-        self._controller: Controller | None = None
-        self._silent: socket.socket | None = None
-
-    def down(self) -> None:
-        """Nothing listens: connections are refused."""
-        if self._controller is not None:
-            self._controller.stop()
-            self._controller = None
-        if self._silent is not None:
-            self._silent.close()
-            self._silent = None
-
-    def _serve(self, handler: object) -> None:
-        self.down()
-        self._controller = Controller(handler, hostname="127.0.0.1", port=self.port)
-        self._controller.start()
-
-    def refusing(self) -> None:
-        """A server that answers, then refuses every recipient."""
-        self._serve(Refusing())
-
-    def hanging(self) -> None:
-        """A server that accepts connections and never says a word."""
-        self.down()
-        self._silent = socket.socket()
-        self._silent.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._silent.bind(("127.0.0.1", self.port))
-        self._silent.listen(16)
-
-    def working(self) -> Mailbox:
-        """A server that accepts every e-mail; returns what it receives."""
-        mailbox = Mailbox()
-        self._serve(mailbox)
-        return mailbox
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpPort]:
-    port = SmtpPort()
-    yield port
-    port.down()
+from tests.mail_helpers import SmtpPort, read_email, text_of
 
 
 @pytest.fixture
