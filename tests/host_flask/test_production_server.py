@@ -52,3 +52,26 @@ def test_settings_make_the_gunicorn_configuration() -> None:
     options = gunicorn_options(json_logs, {"workers": 3, "bind": ["127.0.0.1:9000"]})
     assert options["workers"] == 3 and options["bind"] == ["127.0.0.1:9000"]
     assert options["accesslog"] == "-" and options["logger_class"] is JsonAccessLogger
+
+
+def test_the_wsgi_entry_point_serves_the_configured_instance(tmp_path: Path) -> None:
+    """``host_flask.wsgi:app``, what docs/deployment.md gives waitress (in a process of its own:
+    importing it builds the application of the environment's instance)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "FAMILLE_INSTANCE": str(tmp_path), "FAMILLE_DATABASE_URL": ""}
+    env.pop("FAMILLE_CONFIG", None)
+    script = (
+        "from famille_core.persistence import upgrade_database\n"
+        f"upgrade_database('sqlite:///{tmp_path / 'famille.sqlite'}')\n"
+        "from host_flask.wsgi import app\n"
+        "answer = app.test_client().get('/sante')\n"
+        "print(answer.status_code, answer.json['status'])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-2:] == ["200", "ok"]
