@@ -14,7 +14,13 @@ from famille_core.hooks import hookimpl
 
 if TYPE_CHECKING:
     from famille_core.entities import Activity, Child, Message, Thread
-    from famille_core.hooks.results import BackgroundJob, EventPolicy, ExportKind, Notification
+    from famille_core.hooks.results import (
+        BackgroundJob,
+        EventPolicy,
+        ExportKind,
+        HealthCheck,
+        Notification,
+    )
     from famille_core.portal import Portal
     from famille_core.uow import UnitOfWork
 
@@ -102,6 +108,15 @@ def background_jobs(portal: Portal) -> Sequence[BackgroundJob]:
             description="Importe un fichier (famille import --background) et garde son rapport.",
         ),
     ]
+
+
+@hookimpl
+def health_checks(portal: Portal) -> Sequence[HealthCheck]:
+    """``GET /sante``: the task queue's store answers (``jobs``; docs/jobs.md)."""
+    from famille_core.hooks.results import HealthCheck
+    from famille_core.jobs import job_queue
+
+    return [HealthCheck(name="jobs", run=lambda: job_queue(portal).check())]
 
 
 @hookimpl

@@ -145,6 +145,10 @@ class JobQueue:
             return JobOutcome("waiting")
         return JobOutcome("done", result=value)
 
+    def check(self) -> None:
+        """Raise when the store does not answer (the health page's ``jobs`` check)."""
+        self.huey.pending_count()
+
     def pending(self) -> int:
         """Jobs waiting in the queue now (not counting those scheduled for a retry)."""
         return int(self.huey.pending_count())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from typing import Any
 
@@ -45,11 +44,10 @@ def worker_command(threads: int, no_scheduler: bool) -> None:
     from huey.consumer import Consumer
 
     from famille_core.jobs import job_queue, redacted
+    from famille_core.logs import configure_logging
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr
-    )
     portal = queue_portal()
+    configure_logging(portal.settings.logging)  # [logging]: text or JSON lines, no request id
     queue = job_queue(portal)
     consumer = Consumer(
         queue.huey,

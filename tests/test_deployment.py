@@ -34,7 +34,7 @@ def documented_config() -> str:
     assert block, "docs/deployment.md has no TOML block"
     config = block.group(1)
     head, _mail, _rest = config.partition("[mail]")
-    config = head + '[mail]\nmode = "outbox"\ndelivery = "worker"\n'
+    config = head + '[mail]\nmode = "outbox"\ndelivery = "queue"\n'
     settings = tomllib.loads(config)
     assert settings["portal"]["production"] is True and settings["portal"]["trusted_proxies"] == 1
     assert settings["logging"]["format"] == "json"
@@ -68,9 +68,9 @@ def town(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> dict[st
 @pytest.fixture
 def worker(town: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
     command = documented_units()["famille-worker"].split()
-    assert command == ["send-mail", "--loop"]
+    assert command == ["worker"]
     process = subprocess.Popen(
-        [*FAMILLE, *command, "--interval", "1"],
+        [*FAMILLE, *command],
         env=town,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

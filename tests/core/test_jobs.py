@@ -78,3 +78,25 @@ def test_a_long_import_runs_in_the_queue_and_keeps_its_per_line_report(portal: P
     assert job_outcome(portal, job_id).state == "done"  # read again: the report is kept
     with portal.unit_of_work() as uow:
         assert uow.count(Family) == 1
+
+
+@pytest.mark.postgres
+def test_a_town_with_postgresql_only_keeps_its_jobs_in_it(
+    portal: Portal, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import create_engine, text
+
+    monkeypatch.setenv("FAMILLE_JOBS_STORAGE", database_url)
+    job_id = enqueue(portal, "imports.run", kind="families", text="family_number,name\n", fmt="csv")
+    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.connect() as connection:
+            waiting = connection.execute(text("SELECT count(*) FROM famille_jobs_task")).scalar()
+        assert waiting == 1  # in PostgreSQL, where any worker finds it
+        run_queued(portal)
+        assert job_outcome(portal, job_id).state == "done"
+    finally:
+        with engine.begin() as connection:
+            for table in ("kv", "schedule", "task", "counter"):
+                connection.execute(text(f"DROP TABLE IF EXISTS famille_jobs_{table}"))
+        engine.dispose()

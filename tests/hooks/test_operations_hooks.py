@@ -31,7 +31,7 @@ def test_health_checks_collected_each_named_on_the_page_and_a_failure_answers_50
     assert answer.status_code == 200
     assert answer.json == {
         "status": "ok",
-        "checks": {"database": "ok", "migrations": "ok", "queue": "ok"},
+        "checks": {"database": "ok", "migrations": "ok", "jobs": "ok", "queue": "ok"},
     }
     with plugged(demo, Queue(up=False)):
         answer = client.get("/sante")

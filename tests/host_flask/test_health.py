@@ -38,7 +38,10 @@ def test_health_is_ok_with_the_demo_public_and_without_cookie(demo: Portal, app:
     client = app.test_client()
     answer = client.get("/sante")
     assert answer.status_code == 200
-    assert answer.json == {"status": "ok", "checks": {"database": "ok", "migrations": "ok"}}
+    assert answer.json == {
+        "status": "ok",
+        "checks": {"database": "ok", "migrations": "ok", "jobs": "ok"},  # docs/jobs.md
+    }
     assert "Set-Cookie" not in answer.headers
     assert answer.headers["Cache-Control"] == "no-store"
     # Logged in, the page still neither reads nor refreshes the session.
@@ -60,7 +63,7 @@ def test_health_answers_503_when_the_database_is_down(
     assert answer.status_code == 503
     assert answer.json == {
         "status": "error",
-        "checks": {"database": "error", "migrations": "skipped"},
+        "checks": {"database": "error", "migrations": "skipped", "jobs": "ok"},
         "failing": ["database"],
     }
 

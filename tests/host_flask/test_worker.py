@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import email
+import socket
 import subprocess
 import threading
 import time
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
+from flask import Flask
 
 from famille_core import Portal, load_settings
 from famille_core.entities import EmailState, OutgoingEmail
@@ -272,3 +274,18 @@ def test_a_background_import_is_run_by_the_worker_and_its_report_kept(
     again = run(instance, "jobs", "result", job_id)
     assert again.stdout == report.stdout  # kept
     assert worker.stop() == 0, worker.output()
+
+
+def test_the_health_page_fails_when_the_jobs_store_does_not_answer(
+    portal: Portal, app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = app.test_client()
+    assert client.get("/sante").json["checks"]["jobs"] == "ok"  # type: ignore[index]
+    with socket.socket() as probe:  # a Redis server that is not running
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("FAMILLE_JOBS_STORAGE", f"redis://127.0.0.1:{port}/4")
+    portal.job_queue = None  # a process started with that setting
+    answer = client.get("/sante")
+    assert answer.status_code == 503
+    assert answer.json is not None and answer.json["failing"] == ["jobs"]
