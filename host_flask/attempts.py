@@ -23,7 +23,8 @@ by ``[portal] limiter_storage`` (``FAMILLE_LIMITER_STORAGE`` overrides it):
 * a ``limits`` storage URI: ``redis://host:port/db`` (``rediss://``, ``redis+sentinel://``…,
   with the ``redis`` extra installed), or ``memory://`` for a one-process development server.
 
-A failing store fails closed (the request ends in an error): no secret is checked uncounted.
+A failing store fails closed: no secret is checked uncounted, the person reads a French "try
+later" page (503) and the error log names the store's exception, nothing else.
 Identifiers (client addresses, e-mails) are stored as keyed hashes, never in clear. The client
 address is the peer's, or the one ``[portal] trusted_proxies`` reverse proxies vouch for
 (Werkzeug's ``ProxyFix``, installed by :func:`host_flask.app.create_app`).
@@ -34,6 +35,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import itertools
+import logging
 import os
 import threading
 import time
@@ -47,10 +49,13 @@ from limits.storage import Storage, storage_from_string
 from sqlalchemy import Engine, case, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import ServiceUnavailable
 
 from famille_core.errors import ConfigurationError
 from famille_core.persistence import make_engine
 from famille_core.persistence.tables import attempt_counter
+
+log = logging.getLogger(__name__)
 
 EXTENSION = "famille_attempts"
 RATE_SETTINGS = ("login_limit", "login_account_limit", "second_factor_limit")
@@ -116,9 +121,14 @@ class AttemptLimiter:
     def count(self, *checks: Check) -> Attempt:
         """Count one attempt against every check (all are counted, even past a limit)."""
         counted = []
-        for check in checks:
-            item, key = self._key(check)
-            counted.append((item, key, self.storage.incr(key, item.get_expiry())))
+        try:
+            for check in checks:
+                item, key = self._key(check)
+                counted.append((item, key, self.storage.incr(key, item.get_expiry())))
+        except self.storage.base_exceptions as exc:
+            # Fail closed: no secret is checked uncounted; the person reads "try later" (503).
+            log.error("attempt store unreachable: %s", type(exc).__name__)
+            raise ServiceUnavailable() from exc
         return Attempt(self.storage, counted)
 
     def clear(self, *checks: Check) -> None:

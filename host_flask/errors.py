@@ -31,6 +31,7 @@ TITLES = {
     409: "Conflit",
     413: "Fichier trop volumineux",
     429: "Trop de tentatives",
+    503: "Service momentanément indisponible",
 }
 
 
@@ -46,6 +47,10 @@ def _messages() -> dict[int, str]:
             "Trop de tentatives en peu de temps. Patientez quelques minutes avant de réessayer."
         ),
         500: _("Une erreur inattendue est survenue. L'équipe technique a été prévenue."),
+        503: _(
+            "Le service est momentanément indisponible. Réessayez dans quelques minutes ; "
+            "rien n'a été enregistré."
+        ),
     }
 
 

@@ -298,3 +298,19 @@ def test_re_authentication_and_password_change_share_the_password_limits(
         data={"password": PARENT[1], "csrf_token": csrf_token(parent_client, "/")},
     )
     assert right.status_code == 429
+
+
+def test_a_limiter_store_that_is_down_refuses_logins_with_a_french_page(
+    demo: Portal, database_url: str, settings_data: dict[str, Any]
+) -> None:
+    """The store fails closed (docs/security.md point 3): with Redis unreachable nobody's secret
+    is checked uncounted — the person reads a French "try later" page, not a bare 500."""
+    pytest.importorskip("redis")
+    down = {"settings": {"limiter_storage": "redis://127.0.0.1:1/0"}, "config": {}}
+    app = _worker(demo, database_url, settings_data, down)
+    answer = login(app.test_client(), *PARENT)
+    assert answer.status_code == 503
+    page = answer.get_data(as_text=True).replace("&#39;", "'")
+    assert "momentanément indisponible" in page
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+    assert "famille_session" not in answer.headers.get("Set-Cookie", "")
