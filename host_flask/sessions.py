@@ -29,6 +29,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from famille_core import feed
 from famille_core.entities import Actor, User
 from famille_core.services import accounts
 from host_flask.access import AGENTS, FAMILIES, audience_of, current_user
@@ -128,6 +129,7 @@ def _load_user() -> None:
         return
     g.famille_user = user
     g.famille_actor = Actor.for_user(user, authenticated_at=authenticated_at())
+    feed.set_author(feed.Author.of(g.famille_actor))  # who changed what, in the event feed
     if request.endpoint != "static":
         session["seen"] = now().isoformat()
 
@@ -180,6 +182,7 @@ def install(app: Flask) -> None:
     """Check every request's session and audience, and give templates the user."""
     app.before_request(_enforce_access)
     app.before_request(_load_optional_user)
+    app.teardown_request(lambda _exc: feed.set_author(feed.SYSTEM_AUTHOR))
 
     @app.context_processor
     def _inject_user() -> dict[str, Any]:

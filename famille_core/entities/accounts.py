@@ -130,6 +130,8 @@ class AuditRecord:
     record_type: str
     record_id: int | None = None
     family_id: int | None = None
+    api_client_id: int | None = None
+    """The API client (an ERP) that read or changed the record, when it was not a person."""
 
 
 @define(slots=False, eq=False, kw_only=True)

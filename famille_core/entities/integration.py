@@ -21,6 +21,12 @@ class Scope(StrEnum):
     PAYMENTS_READ = "payments:read"
     MESSAGES_WRITE = "messages:write"
     EVENTS_READ = "events:read"
+    BANK_READ = "bank:read"
+    """The bank details unmasked (each read audited; plugin ``profile``)."""
+    HEALTH_READ = "health:read"
+    """The children's health records (each read audited; plugin ``profile``)."""
+    PHOTOS_READ = "photos:read"
+    """The children's photos (plugin ``profile``)."""
 
 
 @define(slots=False, eq=False, kw_only=True)

@@ -4,8 +4,9 @@ A ``before_flush`` listener looks at what the unit of work is about to write and
 :class:`~famille_core.entities.DomainEvent` per meaningful change — no service has to remember to
 publish. Which changes are meaningful is each feature's word: the enabled plugins'
 ``domain_event_policies`` (:class:`~famille_core.hooks.results.EventPolicy`), given to the
-sessions by :func:`configure`; this module is only the mechanism. Payloads hold identifiers and
-states only, never personal data.
+sessions by :func:`configure`; this module is only the mechanism. Each event lists what changed
+(the policy's ``fields``: old and new values, or only the name of a sensitive one) and who
+changed it (:func:`famille_core.feed.current_author` when the change is flushed).
 
 Ordering: a reader that has seen id N never later finds an event < N (docs/api.md, "The event
 feed"). Ids come from a sequence, and transactions commit in any order, so the events are not
@@ -20,14 +21,18 @@ serialises writers anyway.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
+from enum import Enum
 from typing import Any
 
+import attrs
 from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from famille_core import entities as e
+from famille_core.feed import current_author
 from famille_core.hooks.results import EventPolicy, FeedEvent
 
 POLICIES = "famille_event_policies"
@@ -53,17 +58,65 @@ def _changed(obj: object) -> Any:
     return changed
 
 
-def _event(policy: EventPolicy, obj: Any, feed_event: FeedEvent, now: datetime) -> e.DomainEvent:
+def _jsonable(value: Any) -> Any:
+    """A value as the feed's JSON stores it: dates ISO 8601, amounts and codes as text."""
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if attrs.has(type(value)):
+        return _jsonable(attrs.asdict(value, recurse=False))
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _change(name: str, old: Any, new: Any, hidden: Collection[str]) -> dict[str, Any]:
+    if name in hidden:
+        return {"field": name, "sensitive": True, "old": None, "new": None}
+    return {"field": name, "sensitive": False, "old": _jsonable(old), "new": _jsonable(new)}
+
+
+def _changes(policy: EventPolicy, obj: Any, *, created: bool) -> list[dict[str, Any]]:
+    """What ``obj``'s change did to the policy's fields (a new record: its non-empty ones)."""
+    if not policy.fields:
+        return []
+    hidden = set(policy.sensitive(obj))
+    changes = []
+    state = inspect(obj)
+    for name in policy.fields:
+        new = getattr(obj, name)
+        if created:
+            if new not in (None, "", [], False):
+                changes.append(_change(name, None, new, hidden))
+            continue
+        history = state.attrs[name].history
+        if not history.has_changes():
+            continue
+        old = history.deleted[0] if history.deleted else None
+        if old != new:
+            changes.append(_change(name, old, new, hidden))
+    return changes
+
+
+def _event(
+    policy: EventPolicy, obj: Any, feed_event: FeedEvent, now: datetime, *, created: bool = False
+) -> e.DomainEvent:
+    payload = {k: _jsonable(v) for k, v in feed_event.payload.items()}
+    if policy.fields:
+        payload["changes"] = _changes(policy, obj, created=created)
+    payload["author"] = current_author().as_payload()
     return e.DomainEvent(
         at=now,
         kind=feed_event.kind,
         entity=policy.entity,
         entity_id=getattr(obj, "id", None),
         family_id=_family_of(obj),
-        payload={
-            k: (v.isoformat() if hasattr(v, "isoformat") else v)
-            for k, v in feed_event.payload.items()
-        },
+        payload=payload,
     )
 
 
@@ -77,7 +130,7 @@ def _events_for(session: Session) -> Iterable[tuple[e.DomainEvent, Any]]:
         if policy is not None and policy.created is not None:
             feed_event = policy.created(obj)
             if feed_event is not None:
-                yield _event(policy, obj, feed_event, now), obj
+                yield _event(policy, obj, feed_event, now, created=True), obj
     for obj in list(session.dirty):
         policy = policies.get(type(obj))
         if policy is None or policy.changed is None:
@@ -85,6 +138,8 @@ def _events_for(session: Session) -> Iterable[tuple[e.DomainEvent, Any]]:
         if not session.is_modified(obj, include_collections=False):
             continue
         feed_event = policy.changed(obj, _changed(obj))
+        if feed_event is not None and policy.fields and not _changes(policy, obj, created=False):
+            feed_event = None  # only attributes the feed does not tell changed (a version)
         if feed_event is not None:
             yield _event(policy, obj, feed_event, now), obj
     for obj in list(session.deleted):

@@ -275,6 +275,7 @@ audit_record = Table(
     Column("record_type", String(50), nullable=False),
     Column("record_id", Integer),
     Column("family_id", Integer, index=True),
+    Column("api_client_id", Integer, ForeignKey("api_client.id"), index=True),
 )
 
 change_request = Table(

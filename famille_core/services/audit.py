@@ -20,8 +20,11 @@ def audit(
     record_type: str,
     record_id: int | None,
     family_id: int | None = None,
+    *,
+    api_client_id: int | None = None,
 ) -> AuditRecord:
-    """Write one audit record in the caller's transaction."""
+    """Write one audit record in the caller's transaction (``api_client_id``: the ERP that
+    read the record through the API, whose ``actor`` is :meth:`Actor.system`)."""
     record = AuditRecord(
         at=portal.clock.now(),
         actor_user_id=actor.user_id,
@@ -29,6 +32,7 @@ def audit(
         record_type=record_type,
         record_id=record_id,
         family_id=family_id,
+        api_client_id=api_client_id,
     )
     uow.add(record)
     return record

@@ -12,6 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+import attrs
 from attrs import field, frozen
 
 from famille_core.entities import (
@@ -27,6 +28,7 @@ from famille_core.entities import (
     InvoiceStatus,
 )
 from famille_core.errors import Issue, ValidationFailed, raise_if
+from famille_core.fields import GUARDIAN_FIELDS, parse_fields
 from famille_core.money import to_money
 from famille_core.services.payments import refuse_change_while_paying
 from famille_core.services.record_limits import too_long
@@ -140,14 +142,29 @@ def _family_by_external_id(uow: UnitOfWork, external_id: str, field_name: str = 
     return family
 
 
+_GUARDIAN_SPECS = tuple(spec for spec in GUARDIAN_FIELDS if spec.name in attrs.fields_dict(GuardianRecord))
+
+
+def guardian_issues(record: FamilyRecord) -> list[Issue]:
+    """The guardians' values that the forms of Mon compte would refuse, with the forms' French
+    messages (:data:`famille_core.fields.GUARDIAN_FIELDS`: one validation for every entrance)."""
+    issues: list[Issue] = []
+    for prefix, guardian in (("responsable.", record.responsable), ("conjoint.", record.conjoint)):
+        if guardian is not None:
+            issues += parse_fields(_GUARDIAN_SPECS, attrs.asdict(guardian), prefix=prefix)[1]
+    return issues
+
+
 def upsert_family(uow: UnitOfWork, record: FamilyRecord) -> tuple[Family, Outcome]:
-    """Create or update a household and its guardians."""
-    raise_if(
+    """Create or update a household and its guardians (checked as the forms check them)."""
+    issues = (
         too_long(record)
         + _required(record.external_id, "external_id", "L'identifiant ERP")
         + _required(record.family_number, "family_number", "Le numéro de famille")
         + _required(record.name, "name", "Le nom")
     )
+    flagged = {issue.field for issue in issues}
+    raise_if(issues + [issue for issue in guardian_issues(record) if issue.field not in flagged])
     family = uow.first(Family, external_id=record.external_id)
     clash = uow.first(Family, family_number=record.family_number)
     if clash is not None and clash is not family:

@@ -19,6 +19,7 @@ from flask.typing import ResponseReturnValue
 from famille_core.convert import structure
 from famille_core.entities import ApiClient, Scope
 from famille_core.errors import Conflict, NotFound, ValidationFailed
+from famille_core.feed import API_CLIENT, Author, acting_as
 from famille_core.services.api_clients import client_for_token
 from host_flask.access import public
 from host_flask.context import get_portal, request_uow
@@ -234,8 +235,10 @@ def register(bp: Blueprint, operation: Operation) -> None:
     def wrapped(**kwargs: Any) -> ResponseReturnValue:
         try:
             _authenticate(operation.scope)
-            result = view(**kwargs)
-            request_uow().commit()
+            client = current_client()
+            with acting_as(Author(kind=API_CLIENT, id=client.id, name=client.name)):
+                result = view(**kwargs)
+                request_uow().commit()
         except ApiError as exc:
             return problem_response(
                 exc.problem,

@@ -76,6 +76,68 @@ class EnrolmentOut:
 
 
 @frozen(kw_only=True)
+class InvoiceLineOut:
+    """An invoice line."""
+
+    label: str
+    quantity: Decimal
+    unit_price: Decimal
+    amount: Decimal
+
+
+@frozen(kw_only=True)
+class InvoiceOut:
+    """An invoice with its lines."""
+
+    id: int
+    external_id: str | None
+    family_id: int
+    number: str
+    reference: str
+    issue_date: date
+    due_date: date
+    total: Decimal
+    paid_amount: Decimal
+    balance: Decimal
+    status: str
+    lines: list[InvoiceLineOut]
+
+
+@frozen(kw_only=True)
+class PaymentOut:
+    """An online payment transaction."""
+
+    id: int
+    invoice_id: int
+    family_id: int
+    provider: str
+    amount: Decimal
+    state: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@frozen(kw_only=True)
+class FieldChangeOut:
+    """One field a change touched: its old and new values, or ``sensitive`` without them (read
+    them with the record's scope)."""
+
+    field: str
+    sensitive: bool
+    old: Any
+    new: Any
+
+
+@frozen(kw_only=True)
+class AuthorOut:
+    """Who made a change: ``parent``, ``agent``, ``api_client`` or ``system``."""
+
+    kind: str
+    id: int | None
+    name: str
+
+
+@frozen(kw_only=True)
 class EventOut:
     """A domain event; ``id`` is the cursor."""
 
@@ -86,6 +148,10 @@ class EventOut:
     entity_id: int | None
     family_id: int | None
     payload: dict[str, Any]
+    changes: list[FieldChangeOut]
+    """What changed (docs/api.md, "What changed"); empty for events that are not records'."""
+    author: AuthorOut | None
+    """``null`` for events written before the feed named authors."""
 
 
 @frozen(kw_only=True)

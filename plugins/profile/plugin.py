@@ -95,3 +95,11 @@ def populate_demo(portal: Portal, uow: UnitOfWork) -> None:
     from famille_plugins.profile.demo import populate
 
     populate(portal, uow)
+
+
+@hookimpl
+def api_operations(portal: Portal) -> Sequence[Any]:
+    """The records a parent edits, for the ERP (docs/api.md, "The households' records")."""
+    from famille_plugins.profile.api import OPERATIONS
+
+    return OPERATIONS

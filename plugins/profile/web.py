@@ -17,8 +17,6 @@ from famille_core.entities import Child
 from famille_core.services.export import family_data
 from famille_plugins.profile.services import account, changes, fields, photos, records, sections
 from famille_plugins.profile.services.fields import (
-    BOOL,
-    DATE,
     IBAN,
     VACCINATION_ROWS,
     FieldSpec,
@@ -64,15 +62,11 @@ def form_data() -> dict[str, str]:
 
 def display_value(spec: FieldSpec, value: Any) -> str:
     """A stored value as the form shows it (never the IBAN: it is typed again)."""
-    if value is None or spec.kind == IBAN:
+    if spec.kind == IBAN:
         return ""
-    if spec.kind == BOOL:
-        return "on" if value else ""
-    if spec.kind == DATE:
-        return str(value.isoformat())
     if isinstance(value, Decimal):
         return str(value).replace(".", ",")
-    return str(getattr(value, "value", value))
+    return fields.form_text(spec, value)
 
 
 def record_values(specs: tuple[FieldSpec, ...], record: Any) -> dict[str, str]:

@@ -163,8 +163,13 @@ def test_event_feed_returns_every_change_once_in_order_across_pages(
         ("profile.changed", "family"),
     ]
     assert all(e["family_id"] == new[0]["entity_id"] for e in new)
-    # No personal data in the feed.
-    assert "LEROY" not in str(new) and "anne@example.org" not in str(new)
+    # Each event says what changed (issue 16) and who changed it: the ERP's client.
+    assert [c["field"] for c in new[1]["changes"]] == ["role", "last_name", "first_name", "email"]
+    assert [e["changes"] for e in new[2:]] == [
+        [{"field": "name", "sensitive": False, "old": "LEROY", "new": "LEROY-BIS"}],
+        [{"field": "name", "sensitive": False, "old": "LEROY-BIS", "new": "LEROY"}],
+    ]
+    assert {(e["author"]["kind"], e["author"]["name"]) for e in new} == {("api_client", "erp")}
 
 
 def test_openapi_document_describes_every_route(demo, client: FlaskClient, app) -> None:  # type: ignore[no-untyped-def]

@@ -166,9 +166,10 @@ def test_domain_event_policies_collected_read_when_the_storage_is_built(
         uow.commit()
     with told.unit_of_work() as uow:
         kinds = [(e.kind, e.payload) for e in uow.find(DomainEvent, entity="enrolment", order_by=("id",))]
+    system = {"author": {"kind": "system", "id": None, "name": ""}}  # no one acting: the portal
     assert sorted(kinds, key=str) == [
-        ("enrolment.created", {"end": "2027-07-03"}),
-        ("enrolment.ended", {}),
+        ("enrolment.created", {"end": "2027-07-03", **system}),
+        ("enrolment.ended", system),
     ]
     with demo.unit_of_work() as uow:  # without the policy, the same change tells nothing
         enrolment = uow.get(Enrollment, original.id)

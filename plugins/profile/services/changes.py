@@ -113,11 +113,14 @@ def update_section(
     *,
     child_id: int | None = None,
     item_id: int | None = None,
+    by_erp: bool = False,
 ) -> Outcome:
     """Save a section of Mon compte or of a child's record, or ask an agent to validate it.
 
     :param raw: the submitted form fields (strings), without the CSRF token and version.
     :param version: the version of the record the form was built from (``0`` for a new one).
+    :param by_erp: the household's ERP writes through the API (:mod:`.erp`): no login to be
+        recent, the same rules and section policy otherwise.
     :raises ValidationFailed: a field is unknown, not writable or invalid (nothing changed).
     :raises Conflict: the record changed since the form was shown.
     :raises NotFound: another household's child or authorised person.
@@ -133,7 +136,7 @@ def update_section(
         record = load_child_record(uow, child, section, item_id, family_id)
     else:
         record = load_family_record(uow, family_id, section)
-    if section in SENSITIVE_CHANGES:
+    if section in SENSITIVE_CHANGES and not by_erp:
         require_recent_login(portal, actor)
     values = _validate(portal, actor, section, raw, child=child)
     check_version(record, version)

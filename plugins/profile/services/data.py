@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
+
 from famille_core.entities import (
     AuthorizedPerson,
     BankDetails,
@@ -66,14 +68,21 @@ def family_sections(uow: UnitOfWork, family_id: int) -> dict[str, Any]:
     }
 
 
+SENSITIVE_SECTIONS = ("banque", "sanitaires")
+"""Sections whose values the feed never carries: the ERP reads them with ``bank:read`` or
+``health:read`` (docs/api.md, "What changed")."""
+
 EVENT_POLICIES = (
     record_policy(FiscalData, "fiscal_data"),
     record_policy(CafInfo, "caf_info"),
-    record_policy(BankDetails, "bank_details"),
+    record_policy(BankDetails, "bank_details", sensitive=("*",)),
     record_policy(ChildDetails, "child_details"),
-    record_policy(HealthRecord, "health_record"),
+    record_policy(HealthRecord, "health_record", sensitive=("*",)),
     record_policy(AuthorizedPerson, "authorized_person"),
-    record_policy(ProfileExtraValue, "profile_extra_value"),
+    attrs.evolve(
+        record_policy(ProfileExtraValue, "profile_extra_value"),
+        sensitive=lambda row: ("value",) if row.section in SENSITIVE_SECTIONS else (),
+    ),
     EventPolicy(
         entity_type=ChangeRequest,
         entity="change_request",

@@ -16,7 +16,7 @@ from pathlib import Path
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from famille_core.entities import Actor, Child
-from famille_core.errors import ValidationFailed
+from famille_core.errors import NotFound, ValidationFailed
 from famille_core.portal import Portal
 from famille_core.services.access import child_for
 from famille_core.uow import UnitOfWork
@@ -141,3 +141,14 @@ def photo_bytes(portal: Portal, uow: UnitOfWork, actor: Actor, child_id: int) ->
         return None
     path = photo_path(portal, child.photo_key)
     return path.read_bytes() if path.exists() else None
+
+
+def photo_for_erp(portal: Portal, uow: UnitOfWork, child_id: int) -> bytes:
+    """A child's stored photo for an ERP client (scope ``photos:read``, checked by the host).
+
+    :raises NotFound: no such child, or no photo.
+    """
+    data = photo_bytes(portal, uow, Actor.system(), child_id)
+    if data is None:
+        raise NotFound("Cet enfant n'a pas de photo.")
+    return data

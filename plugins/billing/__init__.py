@@ -1,1 +1,0 @@
-"""The billing plugin: invoices (Factures) and their payment, whatever the provider."""

@@ -1,0 +1,102 @@
+"""Invoices (factures) as a household sees them: its list, one invoice, the ways to pay it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from famille_core.entities import (
+    Actor,
+    Family,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    PaymentState,
+    PaymentTransaction,
+)
+from famille_core.errors import NotFound, ValidationFailed
+from famille_core.hooks.results import PaymentMethod
+from famille_core.portal import Portal
+from famille_core.services.access import owned, require_family
+from famille_core.uow import In, UnitOfWork
+from famille_plugins.tipi_payment import formats
+from famille_plugins.tipi_payment.config import PLUGIN_NAME, TipiSettings
+
+
+def settings_of(portal: Portal) -> TipiSettings:
+    """The plugin's validated settings."""
+    config: TipiSettings = portal.config_for(PLUGIN_NAME)
+    return config
+
+
+def family_invoices(uow: UnitOfWork, actor: Actor) -> list[Invoice]:
+    """The actor's household invoices, newest first (one query)."""
+    family_id = require_family(actor)
+    return uow.find(Invoice, family_id=family_id, order_by=("-issue_date", "-id"))
+
+
+def invoice_for(uow: UnitOfWork, actor: Actor, invoice_id: int) -> Invoice:
+    """The invoice when ``actor``'s household owns it (agents see every invoice); else 404."""
+    return owned(uow.get(Invoice, invoice_id), actor, "Facture")
+
+
+def invoice_lines(uow: UnitOfWork, invoice: Invoice) -> list[InvoiceLine]:
+    """The lines of ``invoice``, in order."""
+    return uow.find(InvoiceLine, invoice_id=invoice.id, order_by=("id",))
+
+
+def invoice_family(uow: UnitOfWork, invoice: Invoice) -> Family:
+    """The household billed by ``invoice``."""
+    family = uow.get(Family, invoice.family_id)
+    if family is None:
+        raise NotFound("Famille introuvable.")
+    return family
+
+
+def is_payable(invoice: Invoice) -> bool:
+    """An open invoice with something left to pay."""
+    return invoice.status is InvoiceStatus.OPEN and invoice.balance > 0
+
+
+def offered_methods(portal: Portal, invoice: Invoice, actor: Actor) -> list[PaymentMethod]:
+    """The configured providers that an enabled plugin offers for ``invoice``, in the order of
+    ``[plugins.tipi_payment] providers``."""
+    if not is_payable(invoice):
+        return []
+    offered = {
+        method.code: method
+        for methods in portal.hook.payment_methods(portal=portal, invoice=invoice, actor=actor)
+        for method in methods
+    }
+    return [offered[code] for code in settings_of(portal).providers if code in offered]
+
+
+def why_not_online(invoice: Invoice) -> str | None:
+    """Why an unpaid invoice cannot be paid online (10,000 € or more), in French; else ``None``."""
+    if not is_payable(invoice):
+        return None
+    try:
+        formats.montant_from_amount(invoice.balance)
+    except ValidationFailed as exc:
+        return exc.issues[0].message
+    return None
+
+
+def payment_transactions(uow: UnitOfWork, invoice: Invoice) -> list[PaymentTransaction]:
+    """The payment attempts of ``invoice``, newest first."""
+    return uow.find(PaymentTransaction, invoice_id=invoice.id, order_by=("-created_at", "-id"))
+
+
+def transaction_for(uow: UnitOfWork, actor: Actor, transaction_id: int) -> PaymentTransaction:
+    """A payment attempt of the actor's household; else 404."""
+    return owned(uow.get(PaymentTransaction, transaction_id), actor, "Paiement")
+
+
+def invoices_with_pending_payment(uow: UnitOfWork, invoices: Sequence[Invoice]) -> set[int]:
+    """Ids of the invoices among ``invoices`` with a payment waiting for its result (one query)."""
+    ids = [i.id for i in invoices if i.id is not None]
+    if not ids:
+        return set()
+    return {
+        t.invoice_id
+        for t in uow.find(PaymentTransaction, invoice_id=In(ids), state=PaymentState.PENDING)
+    }
