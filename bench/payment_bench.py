@@ -24,8 +24,9 @@ from famille_core import settings_from_mapping
 from famille_core.entities import Actor, Family, Invoice, PaymentState, PaymentTransaction, Role
 from famille_core.persistence import build_sql_portal, upgrade_database
 from famille_core.services.accounts import create_user
-from famille_plugins.tipi_payment import services, soap
-from famille_plugins.tipi_payment.simulator import PayfipSimulator
+from famille_plugins.billing.services import payments as services
+from famille_plugins.tipi_payment.services import soap
+from famille_plugins.tipi_payment.services.simulator import PayfipSimulator
 
 
 def main(count: int = 300) -> None:

@@ -7,7 +7,7 @@ hooks).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from famille_core.entities import AbsenceReason
 from famille_core.hooks import hookimpl
@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from famille_core.hooks.results import (
         BackgroundJob,
         EventPolicy,
-        ExportKind,
         HealthCheck,
         Notification,
     )
@@ -121,41 +120,7 @@ def health_checks(portal: Portal) -> Sequence[HealthCheck]:
 
 @hookimpl
 def domain_event_policies(portal: Portal) -> Sequence[EventPolicy]:
-    """The household's identity and the payments' states (:mod:`famille_core.feed`)."""
+    """The household's identity (:mod:`famille_core.feed`)."""
     from famille_core.feed import CORE_POLICIES
 
     return CORE_POLICIES
-
-
-# Invoices and payments: their data surfaces stay here until the billing plugin takes them
-# (issue 13, provider-neutral payments).
-
-
-@hookimpl
-def export_kinds(portal: Portal) -> Sequence[ExportKind]:
-    """``famille export payments``."""
-    from famille_core.hooks.results import ExportKind
-    from famille_core.services.imports import payment_rows
-
-    return [ExportKind(name="payments", description="Paiements par date.", rows=payment_rows)]
-
-
-@hookimpl
-def family_data_sections(portal: Portal, uow: UnitOfWork, family_id: int) -> dict[str, Any]:
-    """The household's invoices, their lines, its payments and overpayments."""
-    from famille_core.entities import Invoice, InvoiceLine, Overpayment, PaymentTransaction
-    from famille_core.services.export import records
-    from famille_core.uow import In
-
-    invoices = uow.find(Invoice, family_id=family_id, order_by=("issue_date", "id"))
-    lines = uow.find(InvoiceLine, invoice_id=In([i.id for i in invoices])) if invoices else []
-    return {
-        "invoices": records(invoices),
-        "invoice_lines": records(lines),
-        "payments": records(
-            uow.find(PaymentTransaction, family_id=family_id, order_by=("created_at", "id"))
-        ),
-        "overpayments": records(
-            uow.find(Overpayment, family_id=family_id, order_by=("created_at", "id"))
-        ),
-    }

@@ -1,5 +1,5 @@
 """Demo data (``famille demo``): the DUPONT family of the user guide, a few more households,
-activities for the current school year, enrolments, invoices and a municipal agent.
+activities for the current school year, enrolments and a municipal agent.
 
 The core creates what every portal has; each plugin adds its own data (bookings, records, …)
 through the ``populate_demo`` hook, in its ``demo.py``, finding the core's rows by their natural
@@ -8,7 +8,7 @@ keys (:data:`HOUSEHOLDS`, a child's names, an activity's code).
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from attrs import frozen
@@ -23,9 +23,6 @@ from famille_core.entities import (
     FamilyChild,
     Guardian,
     GuardianRole,
-    Invoice,
-    InvoiceLine,
-    InvoiceStatus,
     Role,
 )
 from famille_core.portal import Portal
@@ -137,7 +134,6 @@ def populate(portal: Portal, uow: UnitOfWork) -> tuple[DemoLogin, ...]:
     households = _households(uow)
     for (first_name, family_name), codes in ENROLMENTS.items():
         _enrol(uow, households, first_name, family_name, [activities[code] for code in codes], start, end)
-    _invoices(portal, uow, households, start)
     _logins(portal, uow, households)
     uow.flush()
     portal.hook.populate_demo(portal=portal, uow=uow)
@@ -276,84 +272,3 @@ def _logins(portal: Portal, uow: UnitOfWork, households: dict[str, _Household]) 
         display_name="Magnus",
         service="ENFANCE",
     )
-
-
-def _invoices(portal: Portal, uow: UnitOfWork, households: dict[str, _Household], start: date) -> None:
-    today = today_in_paris(portal.clock)
-    dupont, martin, bernard = (households[name].family for name in ("DUPONT", "MARTIN", "BERNARD"))
-    _invoice(
-        uow,
-        dupont,
-        "99996883",
-        f"{start.year}-CA-09-0001",
-        today - timedelta(days=45),
-        [("Cantine — septembre", Decimal("15"), Decimal("4.15"))],
-        paid=True,
-    )
-    _invoice(
-        uow,
-        dupont,
-        "99996884",
-        f"{start.year}-CA-10-0002",
-        today - timedelta(days=10),
-        [
-            ("Cantine — Lucas", Decimal("17"), Decimal("4.15")),
-            ("Accueil du matin — Lucas", Decimal("8"), Decimal("1.80")),
-        ],
-    )
-    _invoice(
-        uow,
-        martin,
-        "99996885",
-        f"{start.year}-CA-10-0003",
-        today - timedelta(days=10),
-        [("Cantine — Léa (foyer MARTIN)", Decimal("9"), Decimal("4.15"))],
-    )
-    _invoice(
-        uow,
-        bernard,
-        "99996886",
-        f"{start.year}-CA-10-0004",
-        today - timedelta(days=10),
-        [("Cantine — Léa (foyer BERNARD)", Decimal("6"), Decimal("4.15"))],
-    )
-
-
-def _invoice(
-    uow: UnitOfWork,
-    family: Family,
-    number: str,
-    reference: str,
-    issued: date,
-    lines: list[tuple[str, Decimal, Decimal]],
-    *,
-    paid: bool = False,
-) -> Invoice:
-    assert family.id is not None
-    items = [
-        InvoiceLine(
-            label=label,
-            quantity=qty,
-            unit_price=price,
-            amount=(qty * price).quantize(Decimal("0.01")),
-        )
-        for label, qty, price in lines
-    ]
-    total = sum((item.amount for item in items), Decimal("0.00"))
-    invoice = Invoice(
-        family_id=family.id,
-        number=number,
-        reference=reference,
-        issue_date=issued,
-        due_date=issued + timedelta(days=20),
-        total=total,
-        paid_amount=total if paid else Decimal("0.00"),
-        status=InvoiceStatus.PAID if paid else InvoiceStatus.OPEN,
-        label=lines[0][0].split(" — ")[0],
-    )
-    uow.add(invoice)
-    uow.flush()
-    for item in items:
-        item.invoice_id = invoice.id
-        uow.add(item)
-    return invoice

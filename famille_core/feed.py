@@ -3,8 +3,8 @@ record.
 
 The core tells the changes of what it owns: the household's identity as the ERP and the
 portal change it (family, guardians, children: ``profile.created`` / ``profile.changed`` /
-``profile.deleted``) and the payments' states (``payment.made``, ``payment.<state>``). Each
-plugin tells its own through ``domain_event_policies``; :mod:`famille_core.persistence.events`
+``profile.deleted``). Each plugin tells its own through ``domain_event_policies`` (the
+payments' states: the billing plugin); :mod:`famille_core.persistence.events`
 writes them in the change's transaction.
 
 Each event says what changed (the policy's ``fields``, old and new values; "changed" only for
@@ -102,22 +102,9 @@ def record_policy(
     )
 
 
-def _state(value: Any) -> str:
-    return str(getattr(value, "value", value))
-
-
-def _payment(payment: e.PaymentTransaction, changed: Any) -> FeedEvent | None:
-    if not changed("state"):
-        return None
-    state = _state(payment.state)
-    kind = "payment.made" if state == "paid" else f"payment.{state}"
-    return FeedEvent(kind=kind, payload={"invoice_id": payment.invoice_id, "state": state})
-
-
 CORE_POLICIES = (
     record_policy(e.Family, "family"),
     record_policy(e.Guardian, "guardian"),
     record_policy(e.Child, "child", sensitive=("photo_key",)),
-    EventPolicy(entity_type=e.PaymentTransaction, entity="payment", changed=_payment),
 )
 """The events of the records the core owns."""

@@ -14,7 +14,7 @@ A bad value stops start-up with a message naming the key and the reason
     numcli = "021289"
 
     [portal]
-    plugins = ["profile", "inbox", "calendar", "tipi_payment"]
+    plugins = ["profile", "inbox", "calendar", "billing", "tipi_payment"]
 
     [plugins.calendar]
     # per-plugin settings, validated by the plugin's settings class
@@ -26,14 +26,15 @@ import re
 import tomllib
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from attrs import field, frozen, validators
+from attrs import Attribute, field, frozen, validators
 
 from famille_core.convert import make_converter, structure
 from famille_core.entities import Regie
 from famille_core.errors import ConfigurationError, ValidationFailed
 
-DEFAULT_PLUGINS = ("profile", "inbox", "calendar", "tipi_payment")
+DEFAULT_PLUGINS = ("profile", "inbox", "calendar", "billing", "tipi_payment")
 
 
 def _languages(_inst: object, _attr: object, value: tuple[str, ...]) -> None:
@@ -42,6 +43,13 @@ def _languages(_inst: object, _attr: object, value: tuple[str, ...]) -> None:
     for code in value:
         if not code.replace("_", "").isalpha() or not 2 <= len(code) <= 5:
             raise ValueError(f"languages : « {code} » n'est pas un code de langue (fr, en, de_CH…)")
+
+
+def http_url(_inst: object, attribute: Attribute[str], value: str) -> None:
+    """An attrs validator for a plugin's setting: empty, or an absolute http(s) URL."""
+    parts = urlsplit(value)
+    if value and (parts.scheme not in ("http", "https") or not parts.netloc):
+        raise ValueError(f"{attribute.name}: an absolute http(s) URL is expected")
 
 
 def _numcli(_inst: object, _attr: object, value: str) -> None:

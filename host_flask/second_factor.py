@@ -12,8 +12,10 @@ from io import BytesIO
 
 import pyotp
 import segno
+from sqlalchemy import Engine, or_, update
 
 from famille_core.entities import User
+from famille_core.persistence.tables import user_account
 from famille_core.portal import Portal
 
 log = logging.getLogger(__name__)
@@ -59,11 +61,25 @@ def verify(portal: Portal, user: User, code: str) -> bool:
     if not user.totp_secret:
         return False
     step = _accepted_step(portal, user.totp_secret, code, user.totp_last_step)
-    if step is None:
+    if step is None or not _claim_step(portal, user, step):
         log.info("second factor refused", extra={"user_id": user.id})
         return False
     user.totp_last_step = step
     return True
+
+
+def _claim_step(portal: Portal, user: User, step: int) -> bool:
+    """Record ``step`` as used, unless a later or equal one already is: one atomic conditional
+    ``UPDATE``, committed at once, so the same code posted to two workers together passes once
+    (the account row each read may be stale; docs/deployment.md, "What is shared")."""
+    engine = portal.storage
+    if not isinstance(engine, Engine):
+        return True  # a storage without SQL keeps the check of the row read (tests, integrators)
+    table = user_account
+    newer = or_(table.c.totp_last_step.is_(None), table.c.totp_last_step < step)
+    claim = update(table).where(table.c.id == user.id, newer).values(totp_last_step=step)
+    with engine.begin() as connection:
+        return bool(connection.execute(claim).rowcount)
 
 
 def enable(portal: Portal, user: User, secret: str, code: str) -> bool:

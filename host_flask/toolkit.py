@@ -28,8 +28,9 @@ The names, by use:
   :func:`optional_form_id`, :func:`form_day`, :func:`query_day`, :data:`MAX_ID`;
 * the JSON API (``/api/v1``, hook ``api_operations``): :func:`api_operation` and the
   :class:`Operation` it makes; in the view, :func:`body_as`, :func:`api_page`, :func:`api_period`,
-  :func:`query_filters`, :func:`page_of`, :func:`paginate`, :func:`current_client` (the ERP
-  calling), :class:`ApiError` and :class:`FieldError`; the query
+  :func:`query_filters`, :func:`page_of`, :func:`paginate` (a page of rows, to shape oneself),
+  :func:`current_client` (the ERP calling), :class:`UpsertResult` (what an upsert did),
+  :class:`ApiError` and :class:`FieldError`; the query
   parameters :data:`PAGE_PARAMS`, :data:`DATE_RANGE`, :data:`FAMILY_FILTER`,
   :data:`EXTERNAL_FILTER` and :class:`QueryParam`;
 * outside a request: :func:`portal_from_configuration`.
@@ -53,6 +54,7 @@ from host_flask.api.framework import (
     body_as,
     current_client,
 )
+from host_flask.api.models import UpsertResult
 from host_flask.api.queries import (
     DATE_RANGE,
     EXTERNAL_FILTER,
@@ -83,6 +85,7 @@ __all__ = [
     "Operation",
     "QueryParam",
     "Refusal",
+    "UpsertResult",
     "add_csp_source",
     "agents_only",
     "api_operation",

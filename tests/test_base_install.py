@@ -19,13 +19,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_import_contract import PENDING, ROOT, is_web, project_modules
+from tests.test_import_contract import DEV_TOOLS, ROOT, is_web, project_modules
 
 PROBES = {
     # plugin → a hook call that imports the plugin's services (run in the fresh virtualenv)
     "calendar": "portal.hook.reservation_deadline(portal=portal, activity=activity, day=day)",
     "inbox": "portal.hook.route_message(portal=portal, thread=thread, message=message)",
     "profile": "portal.hook.domain_event_policies(portal=portal)",
+    "billing": "[kind.name for kinds in portal.hook.export_kinds(portal=portal) for kind in kinds]",
     "tipi_payment": "portal.hook.payment_response(portal=portal, transaction=transaction, data={})",
 }
 """One hook of each bundled plugin; a bundled plugin without one fails the test."""
@@ -101,7 +102,7 @@ def modules_without_web() -> list[str]:
     def wanted(name: str) -> bool:
         if name.startswith("famille_core"):
             return not name.startswith("famille_core.persistence")
-        return name.startswith("famille_plugins.") and not is_web(name) and name not in PENDING
+        return name.startswith("famille_plugins.") and not is_web(name) and name not in DEV_TOOLS
 
     return [name for name in sorted(project_modules()) if wanted(name)]
 
@@ -118,4 +119,5 @@ def test_the_base_install_loads_every_plugin_and_runs_a_hook_of_each(fresh_pytho
     assert set(seen["plugins"]) == set(PROBES), "give each bundled plugin a probe"
     assert seen["answers"]["calendar"].startswith("datetime.datetime(2026, 11, 17, 10, 0")
     assert seen["answers"]["tipi_payment"] == "None"  # not its transaction
+    assert "'payments'" in seen["answers"]["billing"]
 

@@ -11,7 +11,9 @@ inside functions too (a lazy import is still a dependency), but not those under
    ``*_web``) import neither its web modules nor Flask and its family, nor the host at all —
    except ``plugin.py``, which hands the host its blueprints and API operations by importing
    its web modules *inside* the hook implementations;
-5. no import cycle anywhere (the strongly connected components of the module graph).
+5. no import cycle anywhere (the strongly connected components of the module graph);
+6. production code never imports a development tool (:data:`DEV_TOOLS`: the PayFiP simulator),
+   except through the one door each has (the command that serves it).
 
 The examples under ``examples/`` are plugins like the bundled ones and follow the same rules.
 """
@@ -38,15 +40,23 @@ WEB_NAMES = {"web", "agents_web", "api"}
 WEB_LIBRARIES = {"flask", "flask_babel", "flask_wtf", "werkzeug", "jinja2"}
 """What comes with the host's ``web`` extra only."""
 
-PENDING: dict[str, set[str]] = {
-    # The payment pages' rendering, the PayFiP simulator (a WSGI application) and the command
-    # that serves it use Flask, Jinja2 and Werkzeug outside a web module; they move with the
-    # provider-neutral payments (issue 13, billing): the entries go with them.
-    "famille_plugins.tipi_payment.rendering": {"flask", "jinja2"},
-    "famille_plugins.tipi_payment.simulator": {"werkzeug"},
-    "famille_plugins.tipi_payment.commands": {"werkzeug"},
+@frozen
+class DevTool:
+    """A development tool among a plugin's modules without web."""
+
+    web: frozenset[str]
+    """The web libraries it may import (it is a small WSGI application of its own)."""
+    doors: frozenset[str]
+    """The only project modules that may import it, inside a function (a command)."""
+
+
+DEV_TOOLS: dict[str, DevTool] = {
+    "famille_plugins.tipi_payment.services.simulator": DevTool(
+        web=frozenset({"werkzeug"}), doors=frozenset({"famille_plugins.tipi_payment.commands"})
+    ),
 }
-"""Known breaks of rule 4 being removed, by module: what each may still import."""
+"""The development tools, by module (docs/payment.md, "Commands"): the tests import them too;
+the base install leaves them out (``tests/test_base_install.py``)."""
 
 
 @frozen
@@ -202,9 +212,12 @@ def violations(graph: dict[str, list[Import]]) -> list[str]:
                 found.append(f"{where}: a plugin imports no other plugin")
             if _within(imp.target, HOST) and imp.target != TOOLKIT:
                 found.append(f"{where}: a plugin imports nothing of the host but {TOOLKIT}")
+            tool = DEV_TOOLS.get(imp.target)
+            if tool is not None and not (module in tool.doors and imp.lazy):
+                found.append(f"{where}: production code never imports a development tool")
             if is_web(module):
                 continue
-            if imp.target in PENDING.get(module, ()):
+            if module in DEV_TOOLS and imp.target in DEV_TOOLS[module].web:
                 continue
             if imp.target in WEB_LIBRARIES or imp.target == TOOLKIT:
                 found.append(f"{where}: a module without web imports neither Flask nor the host")
@@ -296,14 +309,16 @@ def test_no_import_cycle_anywhere(graph: dict[str, list[Import]]) -> None:
     assert cycles(graph) == []
 
 
-def test_known_breaks_still_exist(graph: dict[str, list[Import]]) -> None:
-    """An entry of PENDING goes as soon as its module no longer needs it."""
-    for module, allowed in PENDING.items():
-        if module in graph:
-            used = {i.target for i in graph[module]}
-            assert allowed <= used, (
-                f"{module} no longer imports {allowed - used}: drop it from PENDING"
-            )
+def test_each_development_tool_is_reached_through_its_door_only(
+    graph: dict[str, list[Import]],
+) -> None:
+    """The simulator is there, still needs what it is allowed, and only its command imports it
+    (inside the command); no production module of billing or tipi_payment does."""
+    for module, tool in DEV_TOOLS.items():
+        assert module in graph, module
+        assert tool.web <= {i.target for i in graph[module]}, f"{module}: drop what it no longer uses"
+        importers = {source for source, imports in graph.items() for i in imports if i.target == module}
+        assert importers == set(tool.doors), importers
 
 
 # --------------------------------------------------------------------------- the test can fail
@@ -342,6 +357,22 @@ FORBIDDEN = {
     "famille_desk_payment.sneaky": (
         "from famille_plugins.tipi_payment import services\n",
         "a plugin imports no other plugin",
+    ),
+    "famille_plugins.billing.services.sneaky": (
+        "from famille_plugins.tipi_payment.services import providers\n",
+        "a plugin imports no other plugin",
+    ),
+    "famille_plugins.tipi_payment.services.sneaky": (
+        "def f():\n    from famille_plugins.billing.services import payments\n",
+        "a plugin imports no other plugin",
+    ),
+    "famille_plugins.tipi_payment.services.sneaky_sim": (
+        "def f():\n    from famille_plugins.tipi_payment.services.simulator import PayfipSimulator\n",
+        "production code never imports a development tool",
+    ),
+    "famille_plugins.tipi_payment.sneaky_web": (
+        "from famille_plugins.tipi_payment.services.simulator import PayfipSimulator\n",
+        "production code never imports a development tool",
     ),
 }
 

@@ -49,12 +49,11 @@ from famille_core.money import to_cents
 from famille_core.services.sync import InvoiceLineRecord, InvoiceRecord, upsert_invoice
 from famille_core.settings import DEFAULT_PLUGINS
 from famille_core.uow import In
+from famille_plugins.billing.services import payments
 from famille_plugins.calendar.services import absences, booking
-from famille_plugins.tipi_payment import services as payments
+from tests.desk_helpers import signature
 
-desk = pytest.importorskip(
-    "famille_desk_payment", reason="make install installs examples/desk_payment"
-)
+pytest.importorskip("famille_desk_payment", reason="make install installs examples/desk_payment")
 
 SECRET = "secret-partage-avec-la-caisse"
 FIRST_DAY = date(2026, 11, 30)  # a Monday, two weeks after the test clock
@@ -67,7 +66,7 @@ def settings_data(settings_data: dict[str, Any]) -> dict[str, Any]:
     return {
         **settings_data,
         "portal": {**settings_data["portal"], "plugins": [*DEFAULT_PLUGINS, "desk_payment"]},
-        "plugins": {"tipi_payment": {"providers": ["guichet"]}, "desk_payment": {"secret": SECRET}},
+        "plugins": {"billing": {"providers": ["guichet"]}, "desk_payment": {"secret": SECRET}},
     }
 
 
@@ -264,7 +263,7 @@ def test_invariants_hold_whatever_the_sequence(
             answer = {
                 "montant": montant,
                 "recu": recu,
-                "signature": desk.signature(SECRET, transaction_id, montant, recu),
+                "signature": signature(SECRET, transaction_id, montant, recu),
             }
             return payments.handle_answer(portal, transaction_id, answer)
 

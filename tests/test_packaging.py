@@ -32,7 +32,7 @@ def test_bundled_plugins_are_entry_points() -> None:
     entry_points = config["project"]["entry-points"]["famille.plugins"]
     assert entry_points == {
         name: f"famille_plugins.{name}.plugin"
-        for name in ("profile", "inbox", "calendar", "tipi_payment")
+        for name in ("profile", "inbox", "calendar", "billing", "tipi_payment")
     }
 
 

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from attrs import field, frozen
 
+from famille_core.errors import FamilleError
+
 if TYPE_CHECKING:
     from famille_core.portal import Portal
     from famille_core.uow import UnitOfWork
@@ -53,10 +55,15 @@ class RenderedDocument:
 
 @frozen(kw_only=True)
 class PaymentMethod:
-    """A way to pay an invoice, offered to the payer."""
+    """A way to pay an invoice, offered to the payer.
+
+    ``refusal`` (French) says why this way cannot pay this invoice (e.g. PayFiP takes less than
+    10,000 €): the method is then not offered, and the invoice page says why.
+    """
 
     code: str
     label: str
+    refusal: str | None = None
 
 
 @frozen(kw_only=True)
@@ -82,6 +89,31 @@ class PaymentOutcome:
     state: str | None
     amount_cents: int | None = None
     data: Mapping[str, str] = field(factory=dict)
+
+
+# What a provider's unverified answer says (``PaymentOutcome.data["status"]`` with
+# ``state=None``; docs/payment.md, "Other providers"). The transaction stays as it is.
+
+WAITING = "waiting"
+"""The provider does not know the result yet (PayFiP P5): expired "without a result" after the
+billing plugin's ``pending_expiry_minutes``, and still asked about later (late answers)."""
+ERROR = "error"
+"""A technical failure (timeout, malformed answer): the outcome is unknown, never expired."""
+ANOMALY = "anomaly"
+"""The verified answer contradicts the transaction: nothing credited, listed for agents."""
+REVIEW = "review"
+"""The answer says "paid" but cannot be verified with the provider (legacy TIPI): an agent
+checks it against the régie's statement (docs/security.md point 34). The other keys of
+``data`` are the claim shown to the agent."""
+PAYMENT_STATUSES = (WAITING, ERROR, ANOMALY, REVIEW)
+
+
+class PaymentUnavailable(FamilleError):
+    """A provider could not be reached (or none handles the payment): nothing was paid; the
+    payer may try again later. Raised by ``payment_link`` implementations for a technical
+    failure; a refusal of the payment's fields is a ``ValidationFailed``."""
+
+    code = "payment_unavailable"
 
 
 @frozen(kw_only=True)

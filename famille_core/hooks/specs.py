@@ -161,7 +161,24 @@ def render_invoice(portal: Portal, invoice: Invoice, format: str) -> RenderedDoc
 def payment_methods(portal: Portal, invoice: Invoice, actor: Actor) -> Sequence[PaymentMethod]:
     """The ways ``actor`` may pay ``invoice`` (empty when it cannot be paid online).
 
-    Collected.
+    A method whose ``refusal`` is set cannot pay this invoice (PayFiP: 10,000 € or more): the
+    billing plugin does not offer it and says why. Collected.
+    """
+
+
+@hookspec(firstresult=True)
+def payment_data(
+    portal: Portal, uow: UnitOfWork, invoice: Invoice, actor: Actor, provider: str
+) -> dict[str, Any] | None:
+    """The provider's own data for a new payment of ``invoice`` by ``actor`` through
+    ``provider``, checked **before** anything is stored.
+
+    Called under the invoice's lock, once the one-in-flight rule let the payment start and
+    before the pending transaction is stored; the answer becomes the transaction's
+    ``provider_data`` (what ``payment_link`` and ``payment_response`` read back: PayFiP's
+    ``refdet``, ``exer``, ``mode``…). Raise ``ValidationFailed`` (a French message) to refuse
+    the payment: nothing is stored. First result wins: a provider returns ``None`` for another
+    provider's code; with no answer the transaction starts with empty data.
     """
 
 

@@ -11,24 +11,19 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import date
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from attrs import define, field
 
 from famille_core.convert import structure
-from famille_core.entities import (
-    Invoice,
-    PaymentTransaction,
-)
 from famille_core.errors import Conflict, ValidationFailed
 from famille_core.hooks.results import ExportKind
 from famille_core.services.payments import PaymentInProgress
 from famille_core.services.sync import UPSERTS, Outcome
 from famille_core.spreadsheet import csv_text
-from famille_core.uow import Between, In, UnitOfWork
+from famille_core.uow import UnitOfWork
 
 if TYPE_CHECKING:
     from famille_core.portal import Portal
@@ -214,36 +209,6 @@ def import_text(
     read and imported in committed batches; the report, every rejected line with it, is the
     job's result."""
     return import_batches(portal, kind, read_rows(kind, text, fmt), dry_run=dry_run)
-
-
-def payment_rows(uow: UnitOfWork, start: date, end: date) -> Iterator[dict[str, Any]]:
-    """``famille export payments``: the payments whose state changed in the period, by date
-    (a constant number of queries)."""
-    from datetime import datetime, time
-
-    from famille_core.clock import PARIS
-
-    low = datetime.combine(start, time.min, tzinfo=PARIS)
-    high = datetime.combine(end, time.max, tzinfo=PARIS)
-    payments = uow.find(
-        PaymentTransaction, updated_at=Between(low, high), order_by=("updated_at", "id")
-    )
-    invoices = (
-        {i.id: i for i in uow.find(Invoice, id=In({p.invoice_id for p in payments}))}
-        if payments
-        else {}
-    )
-    for payment in payments:
-        invoice = invoices[payment.invoice_id]
-        yield {
-            "id": payment.id,
-            "invoice": invoice.external_id or invoice.number,
-            "reference": invoice.reference,
-            "provider": payment.provider,
-            "amount": str(payment.amount),
-            "state": payment.state.value,
-            "updated_at": payment.updated_at.isoformat(),
-        }
 
 
 def export_kinds_of(portal: Portal) -> dict[str, ExportKind]:

@@ -76,48 +76,6 @@ class EnrolmentOut:
 
 
 @frozen(kw_only=True)
-class InvoiceLineOut:
-    """An invoice line."""
-
-    label: str
-    quantity: Decimal
-    unit_price: Decimal
-    amount: Decimal
-
-
-@frozen(kw_only=True)
-class InvoiceOut:
-    """An invoice with its lines."""
-
-    id: int
-    external_id: str | None
-    family_id: int
-    number: str
-    reference: str
-    issue_date: date
-    due_date: date
-    total: Decimal
-    paid_amount: Decimal
-    balance: Decimal
-    status: str
-    lines: list[InvoiceLineOut]
-
-
-@frozen(kw_only=True)
-class PaymentOut:
-    """An online payment transaction."""
-
-    id: int
-    invoice_id: int
-    family_id: int
-    provider: str
-    amount: Decimal
-    state: str
-    created_at: datetime
-    updated_at: datetime
-
-
-@frozen(kw_only=True)
 class FieldChangeOut:
     """One field a change touched: its old and new values, or ``sensitive`` without them (read
     them with the record's scope)."""

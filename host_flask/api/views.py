@@ -1,5 +1,4 @@
-"""The API's own resources (households, children, activities, enrolments, invoices, payments,
-the event feed) and the ``/api/v1`` blueprint of an application, with the enabled plugins'
+"""The API's own resources (households, children, activities, enrolments, the event feed) and the ``/api/v1`` blueprint of an application, with the enabled plugins'
 operations (hook ``api_operations``)."""
 
 from __future__ import annotations
@@ -28,7 +27,6 @@ from host_flask.api.framework import (
 from host_flask.api.openapi import openapi_document
 from host_flask.api.queries import (
     EXTERNAL_FILTER,
-    FAMILY_FILTER,
     PAGE_PARAMS,
     api_page,
     page_of,
@@ -169,92 +167,6 @@ def upsert_enrolment() -> Any:
 
 @api_operation(
     "GET",
-    "/invoices",
-    summary="Factures avec leurs lignes (paginé)",
-    scope=Scope.INVOICES_READ,
-    response=page_of(m.InvoiceOut),
-    params=PAGE_PARAMS + FAMILY_FILTER,
-)
-def list_invoices() -> Any:
-    uow = request_uow()
-    invoices, page = paginate(uow, e.Invoice, **query_filters(family_id="int"))
-    lines = (
-        uow.find(e.InvoiceLine, invoice_id=In([i.id for i in invoices]), order_by=("id",))
-        if invoices
-        else []
-    )
-    by_invoice: dict[int, list[m.InvoiceLineOut]] = {}
-    for line in lines:
-        by_invoice.setdefault(line.invoice_id or 0, []).append(
-            m.InvoiceLineOut(
-                label=line.label,
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                amount=line.amount,
-            )
-        )
-    items = [
-        m.InvoiceOut(
-            id=i.id or 0,
-            external_id=i.external_id,
-            family_id=i.family_id,
-            number=i.number,
-            reference=i.reference,
-            issue_date=i.issue_date,
-            due_date=i.due_date,
-            total=i.total,
-            paid_amount=i.paid_amount,
-            balance=i.balance,
-            status=i.status.value,
-            lines=by_invoice.get(i.id or 0, []),
-        )
-        for i in invoices
-    ]
-    return page_of(m.InvoiceOut)(items=items, **page)
-
-
-@api_operation(
-    "POST",
-    "/invoices",
-    summary="Crée ou met à jour une facture (clé : external_id)",
-    scope=Scope.INVOICES_WRITE,
-    request_body=sync.InvoiceRecord,
-    response=m.UpsertResult,
-)
-def upsert_invoice() -> Any:
-    invoice, outcome = sync.upsert_invoice(request_uow(), body_as(sync.InvoiceRecord))
-    request_uow().flush()
-    return m.UpsertResult(id=invoice.id or 0, outcome=outcome.value)
-
-
-@api_operation(
-    "GET",
-    "/payments",
-    summary="Paiements en ligne (paginé)",
-    scope=Scope.PAYMENTS_READ,
-    response=page_of(m.PaymentOut),
-    params=PAGE_PARAMS + FAMILY_FILTER,
-)
-def list_payments() -> Any:
-    rows, page = paginate(request_uow(), e.PaymentTransaction, **query_filters(family_id="int"))
-    items = [
-        m.PaymentOut(
-            id=p.id or 0,
-            invoice_id=p.invoice_id,
-            family_id=p.family_id,
-            provider=p.provider,
-            amount=p.amount,
-            state=p.state.value,
-            created_at=p.created_at,
-            updated_at=p.updated_at,
-        )
-        for p in rows
-    ]
-    return page_of(m.PaymentOut)(items=items, **page)
-
-
-@api_operation(
-    "GET",
     "/events",
     summary="Flux d'événements après un curseur",
     scope=Scope.EVENTS_READ,
@@ -306,9 +218,6 @@ CORE_OPERATIONS: tuple[Operation, ...] = (
     list_activities,
     list_enrolments,
     upsert_enrolment,
-    list_invoices,
-    upsert_invoice,
-    list_payments,
     list_events,
 )
 """The operations of the core's own records, present whatever the plugins."""

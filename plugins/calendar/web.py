@@ -6,16 +6,17 @@ Views parse the request, call a service, commit and render; every rule lives in 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from babel.dates import get_day_names
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from famille_core.clock import today_in_paris
-from famille_plugins.calendar.services import absences, agenda, booking, feeds
+from famille_plugins.calendar.services import absences, agenda, booking, feeds, household
+from famille_plugins.calendar.services.closures import grouped_closures
 from famille_plugins.calendar.services.context import LEGEND
 from famille_plugins.calendar.services.deadlines import french_long_day, french_month
 from famille_plugins.calendar.services.reasons import reasons_for
@@ -79,6 +80,7 @@ def _render_agenda(
     view = agenda.month_view(portal, uow, actor, child_id, month)
     cell = view.cell(selected) if selected is not None else None
     feed = feeds.active_feed(uow, actor, view.child.id) if view.child and view.child.id else None
+    closures = grouped_closures(portal, view.activities, view.month, agenda.month_end(view.month))
     return (
         render_template(
             "calendar/index.html",
@@ -86,6 +88,7 @@ def _render_agenda(
             selected=selected,
             cell=cell,
             legend=LEGEND,
+            closures=closures,
             reasons=reasons_for(portal, view.child),
             errors=errors or {},
             form=form or {},
@@ -255,18 +258,22 @@ def pattern() -> ResponseReturnValue:
 @bp.route("/abonnement", methods=["POST"])
 @families_only
 def subscription() -> ResponseReturnValue:
-    """Create (or replace) or revoke the child's private iCalendar URL."""
-    child_id = form_id(request.form.get("child_id"))
+    """Create (or replace) or revoke the private iCalendar URL of a child, or of the whole
+    household when the form names no child."""
+    child_id = optional_form_id(request.form.get("child_id"))
     portal, uow, actor = get_portal(), request_uow(), current_actor()
+    page = url_for("calendar.index", enfant=child_id) if child_id else url_for("calendar.household_index")
     if request.form.get("action") == "revoke":
         feeds.revoke_feed(portal, uow, actor, child_id)
         uow.commit()
         flash(_("Le lien d'abonnement est révoqué : il ne fonctionne plus."), "success")
-        return redirect(url_for("calendar.index", enfant=child_id) + "#abonnement")
+        return redirect(page + "#abonnement")
     token = feeds.create_feed(portal, uow, actor, child_id)
     uow.commit()
     url = url_for("calendar.ical", token=token, _external=True)
     flash(_("Nouveau lien d'abonnement créé ; l'ancien ne fonctionne plus."), "success")
+    if child_id is None:
+        return _render_household("semaine", None, new_feed_url=url)
     return _render_agenda(child_id, _month(None), None, new_feed_url=url)
 
 
@@ -281,3 +288,126 @@ def ical(token: str) -> ResponseReturnValue:
         mimetype="text/calendar",
         headers={"Cache-Control": "private, no-store", "Content-Disposition": "inline; filename=agenda.ics"},
     )
+
+
+# The household's Agenda: every child at once (issue 17, point 3).
+
+VIEWS = ("semaine", "mois")
+
+
+def _period(view: str, value: str | None) -> tuple[date, date]:
+    """The week (Monday to Sunday) or month shown, from ``du`` (a day) or today."""
+    day = query_day(value) or today_in_paris(get_portal().clock)
+    if view == "mois":
+        first = day.replace(day=1)
+        return first, agenda.month_end(first)
+    monday = day - timedelta(days=day.weekday())
+    return monday, monday + timedelta(days=6)
+
+
+def _render_household(
+    view_name: str,
+    start_value: str | None,
+    outcomes: list[household.Outcome] | None = None,
+    errors: dict[str | None, list[str]] | None = None,
+    form: dict[str, Any] | None = None,
+    status: int = 200,
+    new_feed_url: str | None = None,
+) -> ResponseReturnValue:
+    portal, uow, actor = get_portal(), request_uow(), current_actor()
+    view_name = view_name if view_name in VIEWS else "semaine"
+    start, end = _period(view_name, start_value)
+    view = household.household_view(portal, uow, actor, start, end)
+    activities = {a.id: a for d in view.days for c in d.children for a, _ in c.states}
+    if view_name == "mois":
+        previous, following = (start - timedelta(days=1)).replace(day=1), end + timedelta(days=1)
+    else:
+        previous, following = start - timedelta(days=7), start + timedelta(days=7)
+    return (
+        render_template(
+            "calendar/household.html",
+            view=view,
+            view_name=view_name,
+            previous=previous,
+            following=following,
+            closures=grouped_closures(portal, activities.values(), start, end),
+            outcomes=outcomes,
+            errors=errors or {},
+            form=form or {},
+            reasons=reasons_for(portal, None),
+            feed=feeds.active_feed(uow, actor, None),
+            new_feed_url=new_feed_url,
+            today=today_in_paris(portal.clock),
+            long_day=french_long_day,
+            month_title=french_month,
+            legend=LEGEND,
+        ),
+        status,
+    )
+
+
+@bp.route("/foyer")
+@families_only
+def household_index() -> ResponseReturnValue:
+    """The household's Agenda: every child and activity over a week or a month."""
+    return _render_household(request.args.get("vue", "semaine"), request.args.get("du"))
+
+
+def _household_submit(act: Callable[[], list[household.Outcome]], done: str) -> ResponseReturnValue:
+    """Run a household action; the page again with each day's result, or with why nothing was done."""
+    view_name, start_value = request.form.get("vue", "semaine"), request.form.get("du")
+
+    def refused(refusal: Refusal) -> ResponseReturnValue:
+        form: dict[str, Any] = {k: v for k, v in request.form.items() if k != "csrf_token"}
+        form["enfants"] = request.form.getlist("enfants")
+        form["choix"] = request.form.getlist("choix")
+        return _render_household(view_name, start_value, errors=refusal.errors, form=form, status=422)
+
+    with form_action(refused):
+        outcomes = act()
+    flash(done % {"done": sum(1 for o in outcomes if o.done), "total": len(outcomes)}, "success")
+    return _render_household(view_name, start_value, outcomes=outcomes)
+
+
+def _choice(value: str) -> tuple[int, int, date]:
+    """``child_id:activity_id:YYYY-MM-DD`` of a box of the household's Agenda (404 otherwise)."""
+    child, _sep, rest = value.partition(":")
+    activity, _sep, day = rest.partition(":")
+    parsed = query_day(day)
+    if parsed is None:
+        abort(404)
+    return form_id(child), form_id(activity), parsed
+
+
+@bp.route("/foyer/reserver", methods=["POST"])
+@families_only
+def household_reserve() -> ResponseReturnValue:
+    """Réserver the chosen boxes (children, activities, days) in one action."""
+    choices = [_choice(v) for v in request.form.getlist("choix")]
+    return _household_submit(
+        lambda: household.reserve_many(get_portal(), request_uow(), current_actor(), choices),
+        _("Réservation : %(done)d case(s) réservée(s) ou demandée(s) sur %(total)d."),
+    )
+
+
+@bp.route("/foyer/absence", methods=["POST"])
+@families_only
+def household_absence() -> ResponseReturnValue:
+    """Déclarer une absence for the chosen children over a period, in one action."""
+    child_ids = [form_id(v) for v in request.form.getlist("enfants")]
+
+    def act() -> list[household.Outcome]:
+        start = form_day("start", request.form.get("start"), _("Du"))
+        end = form_day("end", request.form.get("end") or request.form.get("start"), _("Au"))
+        return household.declare_many(
+            get_portal(),
+            request_uow(),
+            current_actor(),
+            child_ids,
+            start,
+            end,
+            request.form.get("reason", ""),
+            request.form.get("comment", ""),
+        )
+
+    return _household_submit(act, _("Absence : %(done)d jour(s) enregistré(s) sur %(total)d."))

@@ -22,6 +22,8 @@ from famille_core.entities import (
     FiscalData,
     Guardian,
     HealthRecord,
+    Invoice,
+    InvoiceLine,
     Reservation,
     User,
 )
@@ -29,9 +31,14 @@ from famille_core.entities import (
 CORE = {Activity: 4, Family: 4, Guardian: 5, Child: 4, Enrollment: 10, User: len(DEMO_LOGINS)}
 PROFILE = {FiscalData: 1, CafInfo: 1, BankDetails: 1, ChildDetails: 4, HealthRecord: 4}
 CALENDAR = {Reservation: 4, Absence: 1}
+BILLING = {Invoice: 4, InvoiceLine: 5}
+PLUGINS = {"profile": PROFILE, "calendar": CALENDAR, "billing": BILLING}
 
 
-@pytest.fixture(params=[(), ("profile",), ("calendar",), ("profile", "inbox", "calendar")], ids=str)
+@pytest.fixture(
+    params=[(), ("profile",), ("calendar",), ("billing",), ("profile", "inbox", "calendar", "billing")],
+    ids=str,
+)
 def settings_data(request: pytest.FixtureRequest, settings_data: dict[str, Any]) -> dict[str, Any]:
     return {**settings_data, "portal": {**settings_data["portal"], "plugins": list(request.param)}}
 
@@ -47,7 +54,7 @@ def test_each_plugin_adds_its_own_demo_data(portal: Portal) -> None:
         uow.commit()
     enabled = set(portal.settings.portal.plugins)
     assert _counts(portal, CORE) == CORE
-    for plugin, expected in (("profile", PROFILE), ("calendar", CALENDAR)):
+    for plugin, expected in PLUGINS.items():
         assert _counts(portal, expected) == (expected if plugin in enabled else dict.fromkeys(expected, 0)), plugin
     if "profile" in enabled:
         with portal.unit_of_work() as uow:
@@ -62,11 +69,9 @@ def test_the_demo_is_created_once(portal: Portal) -> None:
         with portal.unit_of_work() as uow:
             populate(portal, uow)
             uow.commit()
-    everything = {**CORE, **PROFILE, **CALENDAR}
+    everything = {**CORE, **PROFILE, **CALENDAR, **BILLING}
     enabled = set(portal.settings.portal.plugins)
-    expected = {
-        **CORE,
-        **(PROFILE if "profile" in enabled else dict.fromkeys(PROFILE, 0)),
-        **(CALENDAR if "calendar" in enabled else dict.fromkeys(CALENDAR, 0)),
-    }
+    expected = dict(CORE)
+    for plugin, kinds in PLUGINS.items():
+        expected |= kinds if plugin in enabled else dict.fromkeys(kinds, 0)
     assert _counts(portal, everything) == expected

@@ -19,7 +19,7 @@ def _reasons(portal) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def test_bundled_plugins_are_announced_as_entry_points() -> None:
-    assert {"profile", "inbox", "calendar", "tipi_payment"} <= set(installed_plugins())
+    assert {"profile", "inbox", "calendar", "billing", "tipi_payment"} <= set(installed_plugins())
 
 
 def test_enabled_plugin_that_is_not_installed_stops_start_up() -> None:

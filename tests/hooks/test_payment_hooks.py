@@ -4,16 +4,21 @@ plugin offers its ways to pay and hears of a payment."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from famille_core import Portal, hookimpl
-from famille_core.entities import Actor, Invoice, PaymentTransaction, Role
+from famille_core.entities import Actor, Invoice, InvoiceStatus, PaymentTransaction, Role
+from famille_core.errors import ValidationFailed
 from famille_core.hooks.results import (
     PaymentMethod,
     PaymentOutcome,
     PaymentRedirect,
     RenderedDocument,
 )
+from famille_core.services.payments.starting import start_payment
 from host_flask import create_app
 from tests.hooks.conftest import plugged
 from tests.plugins.calendar.conftest import Demo
@@ -139,3 +144,54 @@ def test_on_payment_notification_every_plugin_hears(cal: Demo) -> None:
         result = cal.portal.hook.on_payment(portal=cal.portal, invoice=invoice, transaction=paid)
     assert first.heard == second.heard == [(invoice.number, "pending")]
     assert all(answer is None for answer in result)
+
+
+class Till:
+    """A provider that keeps its own fields with the transaction, or refuses the payment."""
+
+    def __init__(self, code: str, refuse: bool = False) -> None:
+        self.code, self.refuse = code, refuse
+
+    @hookimpl
+    def payment_data(self, invoice: Invoice, provider: str) -> dict[str, Any] | None:
+        if provider != self.code:
+            return None
+        if self.refuse:
+            raise ValidationFailed.single("till_closed", "La caisse est fermée.")
+        return {"caisse": "2", "facture": invoice.number}
+
+    @hookimpl
+    def payment_link(self, transaction: PaymentTransaction) -> PaymentRedirect | None:
+        if transaction.provider != self.code:
+            return None
+        return PaymentRedirect(url=f"/{self.code}/{transaction.id}")
+
+
+def test_payment_data_first_answer_kept_with_the_transaction_a_refusal_stores_nothing(
+    cal: Demo,
+) -> None:
+    with cal.portal.unit_of_work() as uow:
+        invoice = uow.first(Invoice, family_id=cal.family_id, status=InvoiceStatus.OPEN)
+        assert invoice is not None and invoice.id is not None
+    parent = Actor(user_id=None, role=Role.PARENT, family_id=cal.family_id)
+
+    def start(provider: str) -> Any:
+        return start_payment(
+            cal.portal, parent, invoice.id or 0, provider, lambda tid: (f"/r/{tid}", f"/n/{tid}"),
+            offered=lambda _invoice: {"caisse", "fermee"}, expiry=timedelta(minutes=120),
+        )  # fmt: skip
+
+    def stored() -> list[PaymentTransaction]:
+        with cal.portal.unit_of_work() as uow:
+            return uow.find(PaymentTransaction, invoice_id=invoice.id)
+
+    with plugged(cal.portal, Till("caisse"), Till("fermee", refuse=True)):
+        with pytest.raises(ValidationFailed) as refused:
+            start("fermee")
+        assert refused.value.issues[0].code == "till_closed"
+        assert stored() == []  # refused before anything was stored
+        start("caisse")  # « fermee » answers None for another provider's code
+    (transaction,) = stored()
+    assert transaction.provider == "caisse"
+    assert transaction.provider_data["caisse"] == "2"
+    assert transaction.provider_data["facture"] == invoice.number

@@ -27,9 +27,9 @@ EXPECTED_PUBLIC = {
     "pages.privacy": "notice de protection des données",
     "health.health": "état du portail pour les répartiteurs de charge : aucune donnée personnelle",
     "calendar.ical": "abonnement iCalendar : un jeton secret et révocable dans l'adresse",
-    "tipi_payment.provider_return": "retour du navigateur depuis PayFiP : aucun secret, l'état"
+    "billing.provider_return": "retour du navigateur depuis PayFiP : aucun secret, l'état"
     " est relu auprès de PayFiP (une réponse TIPI n'est qu'une déclaration à vérifier)",
-    "tipi_payment.provider_notification": "notification serveur à serveur de PayFiP, vérifiée"
+    "billing.provider_notification": "notification serveur à serveur de PayFiP, vérifiée"
     " auprès de PayFiP",
 }
 

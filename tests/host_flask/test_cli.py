@@ -55,7 +55,7 @@ def test_init_demo_and_plugins(instance: Path) -> None:
     assert config.read_text(encoding="utf-8").endswith("# edited\n")
     result = run(instance, "plugins")
     assert result.returncode == 0, result.stderr
-    for name in ("profile", "inbox", "calendar", "tipi_payment"):
+    for name in ("profile", "inbox", "calendar", "billing", "tipi_payment"):
         assert re.search(rf"^{name} \S+", result.stdout, flags=re.M), result.stdout
     assert "menu_items" in result.stdout
 

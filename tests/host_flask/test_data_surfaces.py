@@ -16,23 +16,26 @@ from famille_core.entities import Activity, Child, DomainEvent, Family, Reservat
 from tests.api.conftest import make_token
 from tests.conftest import login
 
-ALL = ("profile", "inbox", "calendar", "tipi_payment")
+ALL = ("profile", "inbox", "calendar", "billing", "tipi_payment")
 
 CORE_SECTIONS = {"format", "exported_at", "family", "accounts", "guardians", "enrollments"}
-# Invoices and payments: the core's until the billing plugin takes them (issue 13).
-BILLING_SECTIONS = {"invoices", "invoice_lines", "payments", "overpayments"}
 SECTIONS = {
+    "billing": {"invoices", "invoice_lines", "payments", "overpayments"},
     "profile": {"fiscal_data", "caf", "bank_details", "children", "extra_fields", "change_requests"},
     "calendar": {"reservations", "absences", "calendar_feeds"},
     "inbox": {"threads", "messages", "attachments"},
     "tipi_payment": set(),
 }
-API_PATHS = {"calendar": {"/reservations", "/absences"}, "inbox": {"/messages"}}
+API_PATHS = {
+    "calendar": {"/reservations", "/absences"},
+    "inbox": {"/messages"},
+    "billing": {"/invoices", "/payments"},
+}
 
 
 @pytest.fixture(
-    params=[ALL, ("profile", "inbox", "tipi_payment"), ("profile", "calendar")],
-    ids=["all", "without-calendar", "without-inbox-and-payments"],
+    params=[ALL, ("profile", "inbox", "billing"), ("profile", "calendar")],
+    ids=["all", "without-calendar", "without-inbox-and-billing"],
 )
 def enabled(request: pytest.FixtureRequest) -> tuple[str, ...]:
     return tuple(request.param)
@@ -50,7 +53,8 @@ def test_the_api_has_exactly_the_enabled_plugins_operations(
     document = client.get("/api/v1/openapi.json").get_json()
     paths = set(document["paths"])
     assert {"/families", "/children", "/events"} <= paths
-    headers = {"Authorization": f"Bearer {make_token(demo, 'erp', ['agenda:read', 'messages:write'])}"}
+    scopes = ["agenda:read", "messages:write", "invoices:read", "payments:read"]
+    headers = {"Authorization": f"Bearer {make_token(demo, 'erp', scopes)}"}
     query = "?from=2026-11-01&to=2026-11-30"
     for plugin, owned in API_PATHS.items():
         if plugin in enabled:
@@ -64,9 +68,15 @@ def test_the_api_has_exactly_the_enabled_plugins_operations(
         json={"family": "ERP-694504900001", "subject": "Essai", "body": "Texte"},
         headers=headers,
     )
+    invoices = client.get("/api/v1/invoices", headers=headers)
+    payments = client.get("/api/v1/payments", headers=headers)
     assert reservations.status_code == (200 if "calendar" in enabled else 404)
     assert message.status_code == (201 if "inbox" in enabled else 404)
-    for absent in (r for r in (reservations, message) if r.status_code == 404):
+    assert invoices.status_code == payments.status_code == (200 if "billing" in enabled else 404)
+    if "billing" in enabled:
+        assert invoices.get_json()["total"] == 4  # the demo's invoices, with their lines
+        assert invoices.get_json()["items"][1]["lines"][0]["label"] == "Cantine — Lucas"
+    for absent in (r for r in (reservations, message, invoices, payments) if r.status_code == 404):
         assert absent.mimetype == "application/problem+json"
         assert absent.get_json()["type"].endswith("/introuvable")
 
@@ -77,7 +87,7 @@ def test_the_family_data_export_holds_exactly_the_enabled_plugins_sections(
     client = app.test_client()
     assert login(client, "parent@example.org", "parent-demo-password").status_code == 302
     data = json.loads(client.get("/compte/mes-donnees.json").get_data(as_text=True))
-    expected = CORE_SECTIONS | BILLING_SECTIONS
+    expected = set(CORE_SECTIONS)
     for plugin in enabled:
         expected |= SECTIONS[plugin]
     assert set(data) == expected
@@ -92,13 +102,13 @@ def test_famille_export_offers_the_enabled_plugins_kinds(
     period = ["--from", "2026-11-01", "--to", "2026-11-30", "--format", "json"]
     runner = CliRunner()
     payments = runner.invoke(cli.cli, ["export", "payments", *period])
-    assert payments.exit_code == 0, payments.output
     reservations = runner.invoke(cli.cli, ["export", "reservations", *period])
-    if "calendar" in enabled:
-        assert reservations.exit_code == 0 and reservations.output.startswith("[")
-    else:
-        assert reservations.exit_code == 2
-        assert "« reservations » inconnu (exports : payments)" in reservations.output
+    for kind, result, plugin in (("payments", payments, "billing"), ("reservations", reservations, "calendar")):
+        if plugin in enabled:
+            assert result.exit_code == 0 and result.output.startswith("["), result.output
+        else:
+            assert result.exit_code == 2
+            assert f"« {kind} » inconnu" in result.output
 
 
 def test_feed_events_come_from_the_enabled_plugins_policies(

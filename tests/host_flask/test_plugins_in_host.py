@@ -16,7 +16,7 @@ from tests.conftest import login
 def settings_data(settings_data: dict[str, Any]) -> dict[str, Any]:
     settings_data["portal"] = {
         **settings_data["portal"],
-        "plugins": ["profile", "inbox", "tipi_payment"],
+        "plugins": ["profile", "inbox", "billing", "tipi_payment"],
     }
     return settings_data
 

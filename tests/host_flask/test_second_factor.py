@@ -66,6 +66,25 @@ def test_a_code_is_accepted_only_once(demo: Portal, app: Flask, agent_client: Fl
     assert replay.status_code == 200 and "Code incorrect" in replay.get_data(as_text=True)
 
 
+def test_a_code_sent_to_two_workers_at_once_is_accepted_once(
+    demo: Portal, app: Flask, agent_client: FlaskClient
+) -> None:
+    """Two workers read the account before either records the code's step (the race of two
+    simultaneous posts): the step is claimed in the database, so only one passes."""
+    from host_flask import second_factor
+
+    secret = _enrol(agent_client, demo)
+    demo.clock.advance(timedelta(seconds=30))
+    code = _code(demo, secret)
+    with demo.unit_of_work() as one, demo.unit_of_work() as two:
+        first = one.first(User, email=AGENT[0])
+        second = two.first(User, email=AGENT[0])
+        assert first is not None and second is not None
+        assert first.totp_last_step == second.totp_last_step  # both read the same, stale row
+        assert second_factor.verify(demo, first, code)
+        assert not second_factor.verify(demo, second, code)
+
+
 def test_the_code_step_expires(demo: Portal, app: Flask, agent_client: FlaskClient) -> None:
     secret = _enrol(agent_client, demo)
     client = app.test_client()

@@ -6,5 +6,5 @@ implementations live in :mod:`famille_extra_reasons.plugin`, the entry point. It
 settings, pages, commands or demo data, so it has none of those files. Enable it with::
 
     [portal]
-    plugins = ["profile", "inbox", "calendar", "tipi_payment", "extra_reasons"]
+    plugins = ["profile", "inbox", "calendar", "billing", "tipi_payment", "extra_reasons"]
 """

@@ -66,6 +66,11 @@ class MonthView:
         return None
 
 
+def month_end(month: date) -> date:
+    """The last day of ``month``'s month."""
+    return (month.replace(day=1) + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+
+
 def month_view(portal: Portal, uow: UnitOfWork, actor: Actor, child_id: int | None, month: date) -> MonthView:
     """The month grid of ``child_id`` (the first child when ``None``) for ``month``.
 
@@ -167,7 +172,7 @@ def upcoming(portal: Portal, uow: UnitOfWork, actor: Actor, days: int = UPCOMING
                 UpcomingLine(
                     child=children.get(e.child_id, ""), activity=activities.get(e.activity_id, ""), words=e.words
                 )
-                for e in found
+                for e in sorted(found, key=lambda e: (children.get(e.child_id, ""), e.child_id, e.activity_id))
                 if e.day == day
             ),
         )

@@ -24,6 +24,10 @@ if TYPE_CHECKING:
     from famille_plugins.calendar.settings import CalendarSettings
 
 
+NOT_A_WEEKDAY = "Pas d'activité ce jour-là"
+"""The reason of a day that is not one of the activity's weekdays."""
+
+
 def days_between(start: date, end: date) -> Iterator[date]:
     """Every day of ``[start, end]``."""
     day = start
@@ -90,7 +94,7 @@ def closed_days_for(
         closed: dict[date, str] = {}
         for day in days_between(start, end):
             if day.weekday() not in activity.weekday_set:
-                closed[day] = "Pas d'activité ce jour-là"
+                closed[day] = NOT_A_WEEKDAY
         for answer in portal.hook.closed_days(portal=portal, activity=activity, start=start, end=end):
             for closed_day in answer:
                 if start <= closed_day.day <= end:

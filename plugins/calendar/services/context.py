@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 
 class State:
-    """The codes of a day's state for one activity, with their words and symbols."""
+    """The codes of a day's state for one activity (their words: :data:`LEGEND`)."""
 
     CLOSED = "closed"
     NOT_ENROLLED = "not_enrolled"
@@ -39,20 +39,20 @@ class State:
     LOCKED = "locked"
 
 
-LEGEND: tuple[tuple[str, str, str], ...] = (
-    (State.BOOKABLE, "○", "réservable"),
-    (State.REQUESTED, "◐", "demande en cours"),
-    (State.BOOKED, "●", "réservé"),
-    (State.REFUSED, "⊘", "refusé"),
-    (State.ABSENT, "📅", "absent"),
-    (State.LOCKED, "🔒", "verrouillé (délai dépassé)"),
-    (State.CLOSED, "✕", "fermé"),
-    (State.NOT_ENROLLED, "–", "non inscrit"),
+LEGEND: tuple[tuple[str, str], ...] = (
+    (State.BOOKABLE, "réservable"),
+    (State.REQUESTED, "demande en cours"),
+    (State.BOOKED, "réservé"),
+    (State.REFUSED, "refusé"),
+    (State.ABSENT, "absent"),
+    (State.LOCKED, "verrouillé (délai dépassé)"),
+    (State.CLOSED, "fermé"),
+    (State.NOT_ENROLLED, "non inscrit"),
 )
-"""``(code, symbol, words)`` in the order of the legend."""
+"""``(code, words)`` in the order of the legend; each state's icon is an inline SVG of the
+calendar's templates (``calendar/icons.html``), always next to its words."""
 
-SYMBOLS = {code: symbol for code, symbol, _ in LEGEND}
-WORDS = {code: words.split(" (")[0] for code, _, words in LEGEND}
+WORDS = {code: words.split(" (")[0] for code, words in LEGEND}
 
 
 @frozen(kw_only=True)
@@ -70,13 +70,8 @@ class DayState:
     absence: Absence | None = None
 
     @property
-    def symbol(self) -> str:
-        """The symbol shown in the grid."""
-        return SYMBOLS[self.code]
-
-    @property
     def words(self) -> str:
-        """The state in words (always shown next to the symbol)."""
+        """The state in words (always shown next to its icon)."""
         if self.code == State.ABSENT and self.detail:
             return f"absent ({self.detail})"
         return WORDS[self.code]

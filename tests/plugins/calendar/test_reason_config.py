@@ -14,7 +14,7 @@ from famille_plugins.calendar.services.reasons import reasons_for
 def settings_data(settings_data: dict[str, Any]) -> dict[str, Any]:
     return {
         **settings_data,
-        "portal": {**settings_data["portal"], "plugins": ["profile", "inbox", "calendar", "tipi_payment", "extra_reasons"]},
+        "portal": {**settings_data["portal"], "plugins": ["profile", "inbox", "calendar", "billing", "tipi_payment", "extra_reasons"]},
         "plugins": {
             "calendar": {
                 "absence_reasons": [{"code": "AUTRES", "label": "AUTRES (FACTURE)", "billable": True},

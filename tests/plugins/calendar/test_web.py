@@ -25,7 +25,7 @@ def test_agenda_shows_month_grid_with_states_in_words_and_legend(parent_client: 
     # Each day is a link whose accessible name carries the date and the states in words.
     assert 'aria-label="jeudi 19 novembre 2026, Cantine : réservable' in page
     assert 'aria-label="mercredi 18 novembre 2026, Cantine : fermé' in page
-    assert 'aria-label="lundi 16 novembre 2026, Cantine : verrouillé' in page
+    assert 'aria-label="lundi 16 novembre 2026 (aujourd\'hui), Cantine : verrouillé' in page
 
 
 def test_parent_books_a_day_with_the_plain_form_and_sees_it_booked(parent_client: FlaskClient, cal: Demo) -> None:

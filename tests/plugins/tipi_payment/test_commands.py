@@ -34,7 +34,8 @@ from famille_core.entities import (
 from famille_core.persistence import build_sql_portal
 from famille_core.settings import load_settings
 from famille_core.uow import Contains
-from famille_plugins.tipi_payment import agents, services
+from famille_plugins.billing.services import agents
+from famille_plugins.billing.services import payments as services
 from tests.plugins.tipi_payment.conftest import (
     DUPONT_OPEN,
     MARTIN_OPEN,
@@ -55,7 +56,7 @@ def _free_port() -> int:
 
 
 def _wait_for(port: int) -> None:
-    for _ in range(100):
+    for _ in range(300):  # a loaded machine starts the command line slowly
         with socket.socket() as sock:
             if sock.connect_ex(("127.0.0.1", port)) == 0:
                 return
@@ -211,7 +212,7 @@ def test_technical_error_never_expires_a_payment(
     clock: FixedClock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from famille_plugins.tipi_payment import soap
+    from famille_plugins.tipi_payment.services import soap
 
     start_payment(parent_client, invoice_by_number(demo, DUPONT_OPEN))
     monkeypatch.setattr(soap, "TRANSPORT", lambda url, body, timeout: b"<not-soap/>")

@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 
 from famille_core import Portal
 from famille_core.entities import InvoiceStatus, PaymentState
-from famille_plugins.tipi_payment.simulator import PayfipSimulator
+from famille_plugins.tipi_payment.services.simulator import PayfipSimulator
 from tests.e2e_fixtures import axe_violations, format_violations, serving
 from tests.plugins.tipi_payment.conftest import (
     DUPONT_OPEN,

@@ -14,8 +14,8 @@ from flask.testing import FlaskClient
 
 from famille_core import Portal
 from famille_core.entities import InvoiceStatus, PaymentState
-from famille_plugins.tipi_payment import soap
-from famille_plugins.tipi_payment.soap import PayfipClient, PayfipUnavailable
+from famille_plugins.tipi_payment.services import soap
+from famille_plugins.tipi_payment.services.soap import PayfipClient, PayfipUnavailable
 from tests.plugins.tipi_payment.conftest import (
     DUPONT_OPEN,
     MARTIN_OPEN,
@@ -53,7 +53,7 @@ def test_forged_return_with_resultrans_p_credits_nothing(
 ) -> None:
     _location, transaction = _started(demo, parent_client)
     back, _notify = answer_urls(simulator, transaction)
-    forged = f"{back}?resultrans=P&montant=8495&numauto=123456&refdet={transaction.refdet}"
+    forged = f"{back}?resultrans=P&montant=8495&numauto=123456&refdet={transaction.provider_data['refdet']}"
     page = parent_client.get(forged, follow_redirects=True).get_data(as_text=True)
     # PayFiP, asked on the server, says the payment is still in progress (P5).
     assert "Paiement en cours de vérification" in page
@@ -162,7 +162,7 @@ def test_test_mode_answer_in_production_mode_credits_nothing(
     demo: Portal, parent_client: FlaskClient, simulator: Simulator, caplog: pytest.LogCaptureFixture
 ) -> None:
     transaction = _paid_with_answer_field(demo, parent_client, simulator, "saisie", "T")
-    assert transaction.mode == "W"
+    assert transaction.provider_data["mode"] == "W"
     _assert_nothing_credited(demo)
     _assert_clean_log(caplog, "fields do not match the transaction: saisie")
 
@@ -338,7 +338,7 @@ def test_r3_and_a2_faults_at_creation_are_explained_and_expire_the_attempt(
     tamper: dict[str, str],
     message: str,
 ) -> None:
-    from famille_plugins.tipi_payment import providers
+    from famille_plugins.tipi_payment.services import providers
 
     original = providers.common_fields
     monkeypatch.setattr(providers, "common_fields", lambda *args: {**original(*args), **tamper})

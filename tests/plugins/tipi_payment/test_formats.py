@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from famille_core.errors import ValidationFailed
 from famille_core.money import from_cents, to_cents
-from famille_plugins.tipi_payment import formats
+from famille_plugins.tipi_payment.services import formats
 
 
 def test_refdet_from_guide_reference_drops_separators() -> None:

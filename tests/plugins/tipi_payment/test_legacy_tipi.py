@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 
 from famille_core import FixedClock, Portal
 from famille_core.entities import AuditRecord, InvoiceStatus, PaymentState
-from famille_plugins.tipi_payment import services
+from famille_plugins.billing.services import payments as services
 from tests.conftest import csrf_token, login
 from tests.plugins.tipi_payment.conftest import (
     DUPONT_OPEN,

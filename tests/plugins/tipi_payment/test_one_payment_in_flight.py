@@ -25,7 +25,7 @@ from famille_core.entities import (
     RefundState,
     User,
 )
-from famille_plugins.tipi_payment import services
+from famille_plugins.billing.services import payments as services
 from tests.conftest import csrf_token, login
 from tests.plugins.tipi_payment.conftest import (
     DUPONT_OPEN,
@@ -224,7 +224,7 @@ def test_agents_list_overpayments_and_mark_them_refunded_once(
 
 def test_refunding_is_for_agents_in_the_service_too(demo: Portal) -> None:
     from famille_core.errors import PermissionDenied
-    from famille_plugins.tipi_payment import agents
+    from famille_plugins.billing.services import agents
 
     with demo.unit_of_work() as uow:
         parent = uow.first(User, email="parent@example.org")

@@ -36,7 +36,7 @@ def test_parent_pays_invoice_through_payfip_and_sees_it_paid(
     (pending,) = transactions(demo)
     assert pending.state is PaymentState.PENDING
     assert pending.provider == "payfip" and location.endswith(pending.provider_ref or "-")
-    assert pending.amount == Decimal("84.95") and pending.refdet.isalnum()
+    assert pending.amount == Decimal("84.95") and pending.provider_data["refdet"].isalnum()
 
     back = simulator.choose(location, "payer")
     result = parent_client.get(path_of(back), follow_redirects=True)

@@ -36,7 +36,7 @@ from famille_core.entities import (
     User,
 )
 from famille_core.errors import ValidationFailed
-from famille_plugins.tipi_payment import services
+from famille_plugins.billing.services import payments as services
 from tests.plugins.tipi_payment.conftest import Recorder, Simulator
 
 NUMBERS = itertools.count(1)

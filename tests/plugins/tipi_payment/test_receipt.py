@@ -46,7 +46,7 @@ def test_receipt_is_a_system_message_in_the_familys_inbox(
 class TestWithoutInbox:
     @pytest.fixture
     def settings_data(self, settings_data: dict[str, Any]) -> dict[str, Any]:
-        plugins = ["profile", "calendar", "tipi_payment"]
+        plugins = ["profile", "calendar", "billing", "tipi_payment"]
         return {**settings_data, "portal": {**settings_data["portal"], "plugins": plugins}}
 
     def test_payment_is_credited_and_nothing_is_posted(

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from famille_core import FixedClock, Portal
 from famille_core.entities import PaymentState
 from famille_core.jobs import due_jobs
-from famille_plugins.tipi_payment import soap
+from famille_plugins.tipi_payment.services import soap
 from tests.jobs_helpers import run_queued
 from tests.plugins.tipi_payment.conftest import (
     DUPONT_OPEN,
@@ -54,8 +54,12 @@ def test_the_worker_expires_a_payment_past_its_window_at_the_next_five_minutes(
 def test_a_town_sets_its_own_reconciliation_schedule(demo: Portal) -> None:
     import attrs
 
-    config = demo.plugin_config["tipi_payment"]
-    demo.plugin_config["tipi_payment"] = attrs.evolve(config, reconcile_schedule="*/2 8-18 * * *")
+    schedule = "*/2 8-18 * * *"
+    tables = {**demo.settings.plugins, "billing": {"reconcile_schedule": schedule}}
+    demo.settings = attrs.evolve(demo.settings, plugins=tables)
+    demo.plugin_config["billing"] = attrs.evolve(
+        demo.plugin_config["billing"], reconcile_schedule=schedule
+    )
     at = demo.clock.now().replace(hour=9, minute=2)
     assert "payments.reconcile" in due_jobs(demo, at)
     assert "payments.reconcile" not in due_jobs(demo, at.replace(hour=20))

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from famille_core import ConfigurationError, settings_from_mapping
 from famille_core.persistence import build_sql_portal
-from famille_plugins.tipi_payment.config import TipiSettings
+from famille_plugins.tipi_payment.settings import TipiSettings
 
 
 def _portal(engine: Engine, table: dict[str, Any]) -> Any:

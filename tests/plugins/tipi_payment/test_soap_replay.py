@@ -11,9 +11,9 @@ import pytest
 
 from famille_core import Portal
 from famille_core.entities import PaymentTransaction
-from famille_plugins.tipi_payment import soap
-from famille_plugins.tipi_payment.providers import payfip_outcome
-from famille_plugins.tipi_payment.soap import PayfipClient, PayfipFault
+from famille_plugins.tipi_payment.services import soap
+from famille_plugins.tipi_payment.services.providers import payfip_outcome
+from famille_plugins.tipi_payment.services.soap import PayfipClient, PayfipFault
 
 RECORDINGS = Path(__file__).parent / "recordings"
 IDOP = "6f0c1a5e-3b7d-4c2e-9a41-8d2f0b6e7c13"
@@ -105,12 +105,9 @@ def _transaction() -> PaymentTransaction:
         provider="payfip",
         amount=Decimal("84.95"),
         provider_ref=IDOP,
-        refdet="2026CA100002",
-        exer="2026",
-        mode="T",
         created_at=now,
         updated_at=now,
-        provider_data={"numcli": "021289"},
+        provider_data={"numcli": "021289", "refdet": "2026CA100002", "exer": "2026", "mode": "T"},
     )
 
 

@@ -1,10 +1,12 @@
 """A collectivity swaps its payment provider by configuration alone: with the example plugin
 ``desk_payment`` enabled and ``providers = ["guichet"]``, invoices are paid at the town-hall
-desk; nothing of PayFiP is used (examples/desk_payment)."""
+desk; nothing of PayFiP is used although ``tipi_payment`` is enabled (examples/desk_payment).
+The providers are set here with the former key ``[plugins.tipi_payment] providers``, still read
+by billing (deprecated); tests/plugins/billing/test_desk_payment.py pays without
+``tipi_payment`` at all."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import attrs
@@ -15,6 +17,7 @@ from flask.testing import FlaskClient
 from famille_core import Portal
 from famille_core.entities import InvoiceStatus, PaymentState
 from famille_core.settings import DEFAULT_PLUGINS
+from tests.desk_helpers import signature
 from tests.plugins.tipi_payment.conftest import (
     DUPONT_OPEN,
     Recorder,
@@ -25,9 +28,7 @@ from tests.plugins.tipi_payment.conftest import (
     transactions,
 )
 
-signature = pytest.importorskip(
-    "famille_desk_payment", reason="make install installs examples/desk_payment"
-).signature
+pytest.importorskip("famille_desk_payment", reason="make install installs examples/desk_payment")
 SECRET = "shared-with-the-cash-register"
 
 
@@ -38,10 +39,6 @@ def settings_data(settings_data: dict[str, Any]) -> dict[str, Any]:
         "portal": {**settings_data["portal"], "plugins": [*DEFAULT_PLUGINS, "desk_payment"]},
         "plugins": {"tipi_payment": {"providers": ["guichet"]}, "desk_payment": {"secret": SECRET}},
     }
-
-
-def _queued(demo: Portal, transaction_id: int) -> dict[str, str]:
-    return dict(json.loads(demo.path("guichet", f"{transaction_id}.json").read_text()))
 
 
 def test_invoice_is_paid_at_the_desk_instead_of_payfip(
@@ -60,9 +57,7 @@ def test_invoice_is_paid_at_the_desk_instead_of_payfip(
     pending = parent_client.get(path_of(response.headers["Location"]), follow_redirects=True)
     assert "Paiement en cours de vérification" in pending.get_data(as_text=True)
 
-    queued = _queued(demo, transaction.id or 0)
-    assert (queued["reference"], queued["montant"]) == (invoice.reference, "8495")
-    notify = path_of(queued["notify_url"])
+    notify = f"/factures/paiement/{transaction.id}/notification"
     cash_register = app.test_client()
     # A forged desk answer (wrong signature) changes nothing.
     cash_register.post(notify, data={"montant": "8495", "recu": "R-1", "signature": "0" * 64})
@@ -94,8 +89,10 @@ def test_payfip_is_no_longer_offered(demo: Portal, parent_client: FlaskClient) -
 def test_both_providers_can_be_offered(
     demo: Portal, parent_client: FlaskClient, providers: list[str]
 ) -> None:
-    demo.plugin_config["tipi_payment"] = attrs.evolve(
-        demo.config_for("tipi_payment"), providers=tuple(providers)
+    tables = {**demo.settings.plugins, "billing": {"providers": providers}}
+    demo.settings = attrs.evolve(demo.settings, plugins=tables)
+    demo.plugin_config["billing"] = attrs.evolve(
+        demo.config_for("billing"), providers=tuple(providers)
     )
     invoice = invoice_by_number(demo, DUPONT_OPEN)
     page = parent_client.get(f"/factures/{invoice.id}").get_data(as_text=True)

@@ -1,0 +1,1 @@
+"""The billing plugin: invoices (Factures) and their payment, whatever the provider."""

@@ -1,0 +1,114 @@
+"""The billing plugin's operations of the JSON API (``/api/v1``): the invoices (read, and
+written by the ERP) and the online payments, present only when the plugin is enabled."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from attrs import frozen
+
+from famille_core.convert import shape
+from famille_core.entities import Invoice, InvoiceLine, PaymentTransaction, Scope
+from famille_core.services import sync
+from famille_core.uow import In
+from host_flask import toolkit as tk
+
+
+@frozen(kw_only=True)
+class InvoiceLineOut:
+    """An invoice line."""
+
+    label: str
+    quantity: Decimal
+    unit_price: Decimal
+    amount: Decimal
+
+
+@frozen(kw_only=True)
+class InvoiceOut:
+    """An invoice with its lines."""
+
+    id: int
+    external_id: str | None
+    family_id: int
+    number: str
+    reference: str
+    issue_date: date
+    due_date: date
+    total: Decimal
+    paid_amount: Decimal
+    balance: Decimal
+    status: str
+    lines: list[InvoiceLineOut]
+
+
+@frozen(kw_only=True)
+class PaymentOut:
+    """An online payment transaction."""
+
+    id: int
+    invoice_id: int
+    family_id: int
+    provider: str
+    amount: Decimal
+    state: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@tk.api_operation(
+    "GET",
+    "/invoices",
+    summary="Factures avec leurs lignes (paginé)",
+    scope=Scope.INVOICES_READ,
+    response=tk.page_of(InvoiceOut),
+    params=tk.PAGE_PARAMS + tk.FAMILY_FILTER,
+)
+def list_invoices() -> Any:
+    uow = tk.request_uow()
+    invoices, page = tk.paginate(uow, Invoice, **tk.query_filters(family_id="int"))
+    lines = (
+        uow.find(InvoiceLine, invoice_id=In([i.id for i in invoices]), order_by=("id",))
+        if invoices
+        else []
+    )
+    converter = tk.get_portal().converter
+    by_invoice: dict[int | None, list[InvoiceLineOut]] = {}
+    for line in lines:
+        by_invoice.setdefault(line.invoice_id, []).append(shape(converter, line, InvoiceLineOut))
+    items = [
+        shape(converter, invoice, InvoiceOut, lines=by_invoice.get(invoice.id, []))
+        for invoice in invoices
+    ]
+    return tk.page_of(InvoiceOut)(items=items, **page)
+
+
+@tk.api_operation(
+    "POST",
+    "/invoices",
+    summary="Crée ou met à jour une facture (clé : external_id)",
+    scope=Scope.INVOICES_WRITE,
+    request_body=sync.InvoiceRecord,
+    response=tk.UpsertResult,
+)
+def upsert_invoice() -> Any:
+    invoice, outcome = sync.upsert_invoice(tk.request_uow(), tk.body_as(sync.InvoiceRecord))
+    tk.request_uow().flush()
+    return tk.UpsertResult(id=invoice.id or 0, outcome=outcome.value)
+
+
+@tk.api_operation(
+    "GET",
+    "/payments",
+    summary="Paiements en ligne (paginé)",
+    scope=Scope.PAYMENTS_READ,
+    response=tk.page_of(PaymentOut),
+    params=tk.PAGE_PARAMS + tk.FAMILY_FILTER,
+)
+def list_payments() -> Any:
+    return tk.api_page(PaymentOut, PaymentTransaction, **tk.query_filters(family_id="int"))
+
+
+OPERATIONS = (list_invoices, upsert_invoice, list_payments)

@@ -1,0 +1,229 @@
+"""Families' pages of the billing plugin: Factures, an invoice, "Payer en ligne", and the
+routes a provider (PayFiP, the desk…) sends its answers to.
+
+Views stay thin: the services check access, the rules and the money.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urljoin
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from famille_core.entities import InvoiceStatus, PaymentState, PaymentTransaction
+from famille_core.errors import ValidationFailed
+from famille_core.hooks.results import PaymentUnavailable
+from famille_core.services.payments import states
+from famille_core.services.payments.starting import PaymentInFlight, resume_url
+from famille_plugins.billing.services import invoices, payments
+from famille_plugins.billing.settings import settings_of
+from host_flask.toolkit import (
+    csrf_exempt,
+    current_actor,
+    families_only,
+    get_portal,
+    public,
+    request_uow,
+)
+
+STATE_LABELS = {
+    PaymentState.PENDING: _l("Paiement en cours de vérification"),
+    PaymentState.PAID: _l("Paiement accepté"),
+    PaymentState.REFUSED: _l("Paiement refusé"),
+    PaymentState.CANCELLED: _l("Paiement abandonné"),
+    PaymentState.EXPIRED: _l("Paiement expiré"),
+}
+
+
+def status_label(status: InvoiceStatus, pending: bool = False) -> str:
+    """The invoice's "Statut", in words."""
+    if status is InvoiceStatus.PAID:
+        return _("payée")
+    if status is InvoiceStatus.CANCELLED:
+        return _("annulée")
+    return _("paiement en cours") if pending else _("à régler")
+
+
+def _absolute(path: str) -> str:
+    config = settings_of(get_portal())
+    base = config.public_url or get_portal().settings.portal.base_url
+    return urljoin(base.rstrip("/") + "/", path.lstrip("/"))
+
+
+def _answer_urls(transaction_id: int) -> tuple[str, str]:
+    """No secret in them (docs/security.md point 37): an access log that records them holds
+    nothing usable, and an answer is only a reason to ask the provider."""
+    return (
+        _absolute(url_for("billing.provider_return", transaction_id=transaction_id)),
+        _absolute(url_for("billing.provider_notification", transaction_id=transaction_id)),
+    )
+
+
+def _answer_data() -> dict[str, str]:
+    """The query string and the form body together (PayFiP used both over the years)."""
+    data = {key: value for key, value in request.args.items()}
+    data.update({key: value for key, value in request.form.items()})
+    return data
+
+
+bp = Blueprint("billing", __name__, url_prefix="/factures", template_folder="templates")
+"""The families' pages and the providers' answer routes. A provider whose page "Payer en
+ligne" redirects to adds its origin to the CSP ``form-action`` itself (``tipi_payment``
+does, for PayFiP)."""
+
+
+@bp.route("/")
+@families_only
+def index() -> ResponseReturnValue:
+    """Factures: N°, Du, À régler avant, montant, reste à payer, statut."""
+    uow = request_uow()
+    listed = invoices.family_invoices(uow, current_actor())
+    pending = invoices.invoices_with_pending_payment(uow, listed)
+    rows = [{"invoice": i, "status": status_label(i.status, i.id in pending)} for i in listed]
+    return render_template("billing/index.html", rows=rows)
+
+
+@bp.route("/<int:invoice_id>")
+@families_only
+def detail(invoice_id: int) -> ResponseReturnValue:
+    """One invoice, as in the user guide, with "Payer en ligne"."""
+    portal = get_portal()
+    actor = current_actor()
+    invoice = invoices.invoice_for(request_uow(), actor, invoice_id)
+    from famille_plugins.billing.services.documents_web import invoice_context
+
+    transactions = invoices.payment_transactions(request_uow(), invoice)
+    in_flight = next((t for t in transactions if t.state is PaymentState.PENDING), None)
+    # While a payment may still be paid, no second one (docs/security.md point 33).
+    methods = [] if in_flight else invoices.offered_methods(portal, invoice, actor)
+    now = portal.clock.now()
+    return render_template(
+        "billing/detail.html",
+        methods=methods,
+        not_online=invoices.why_not_online(portal, invoice, actor) if not methods else None,
+        status=status_label(invoice.status, in_flight is not None),
+        in_flight=in_flight,
+        under_review=in_flight is not None and states.needs_agent(in_flight),
+        resume_url=resume_url(in_flight, now) if in_flight else None,
+        transactions=transactions,
+        state_labels=STATE_LABELS,
+        **invoice_context(portal, invoice, request_uow()),
+    )
+
+
+@bp.route("/<int:invoice_id>/pdf")
+@families_only
+def pdf(invoice_id: int) -> ResponseReturnValue:
+    """The invoice as a tagged PDF (download)."""
+    portal = get_portal()
+    invoice = invoices.invoice_for(request_uow(), current_actor(), invoice_id)
+    document = portal.hook.render_invoice(portal=portal, invoice=invoice, format="pdf")
+    if document is None:
+        abort(404)
+    return Response(
+        document.content,
+        mimetype=document.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{document.filename}"'},
+    )
+
+
+@bp.route("/<int:invoice_id>/payer", methods=["POST"])
+@families_only
+def pay(invoice_id: int) -> ResponseReturnValue:
+    """ "Payer en ligne": the transaction is stored, then the payer leaves for the provider."""
+    portal = get_portal()
+    method = request.form.get("method", "")
+    try:
+        target = payments.start_payment(portal, current_actor(), invoice_id, method, _answer_urls)
+    except ValidationFailed as exc:
+        for issue in exc.issues:
+            flash(issue.message, "error")
+        return redirect(url_for("billing.detail", invoice_id=invoice_id), 303)
+    except PaymentInFlight as exc:
+        if exc.resume_url:  # a second tab, the back button: continue the same payment
+            return redirect(exc.resume_url, 303)
+        flash(exc.message, "error")
+        return redirect(url_for("billing.detail", invoice_id=invoice_id), 303)
+    except PaymentUnavailable as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("billing.detail", invoice_id=invoice_id), 303)
+    if target.method.upper() == "POST":
+        return render_template("billing/redirect.html", target=target)
+    return redirect(target.url, 303)
+
+
+@bp.route("/<int:invoice_id>/verifier", methods=["POST"])
+@families_only
+def check(invoice_id: int) -> ResponseReturnValue:
+    """ "Vérifier maintenant": ask the provider about the pending payment, as the
+    reconciliation does; the invoice page then shows the state from the database."""
+    portal = get_portal()
+    result = payments.check_now(portal, current_actor(), invoice_id)
+    if result is None:
+        pass  # nothing pending any more: the page says where the invoice stands
+    elif result.state is PaymentState.PENDING:
+        flash(_("Le résultat du paiement n'est pas encore connu."), "info")
+    else:
+        flash(
+            _(
+                "Le service de paiement a été interrogé : %(state)s.",
+                state=str(STATE_LABELS[result.state]).lower(),
+            ),
+            "info",
+        )
+    return redirect(url_for("billing.detail", invoice_id=invoice_id), 303)
+
+
+@bp.route("/paiements/<int:transaction_id>")
+@families_only
+def result(transaction_id: int) -> ResponseReturnValue:
+    """Where the payer lands: the state **from the database**, never from the URL."""
+    uow = request_uow()
+    transaction: PaymentTransaction = invoices.transaction_for(uow, current_actor(), transaction_id)
+    invoice = invoices.invoice_for(uow, current_actor(), transaction.invoice_id)
+    return render_template(
+        "billing/result.html",
+        transaction=transaction,
+        invoice=invoice,
+        state_label=STATE_LABELS[transaction.state],
+        status=status_label(invoice.status),
+        under_review=states.needs_agent(transaction),
+        awaits_late_answer=transaction.awaits_late_answer,
+    )
+
+
+# The provider posts from its own site, without the portal's CSRF token: the two answer routes
+# trust nothing they receive. The most a forged request can do is make the portal ask the
+# provider about that one transaction (docs/security.md points 18, 34 and 37). The second rule
+# of each takes the URLs given before this version (their secret path segment is ignored: it
+# no longer protects anything).
+@bp.route("/paiement/<int:transaction_id>/retour", methods=["GET", "POST"])
+@bp.route("/paiement/<int:transaction_id>/<token>/retour", methods=["GET", "POST"])
+@public
+@csrf_exempt
+def provider_return(transaction_id: int, token: str = "") -> ResponseReturnValue:
+    """The payer's browser comes back (PayFiP ``urlredirect``, TIPI ``urlcl``)."""
+    states.handle_answer(get_portal(), transaction_id, _answer_data())
+    return redirect(url_for("billing.result", transaction_id=transaction_id), 303)
+
+
+@bp.route("/paiement/<int:transaction_id>/notification", methods=["POST"])
+@bp.route("/paiement/<int:transaction_id>/<token>/notification", methods=["POST"])
+@public
+@csrf_exempt
+def provider_notification(transaction_id: int, token: str = "") -> ResponseReturnValue:
+    """The provider's server-to-server notification (PayFiP ``urlnotif``)."""
+    states.handle_answer(get_portal(), transaction_id, _answer_data())
+    return Response("OK", mimetype="text/plain")
