@@ -16,6 +16,7 @@ from attrs import frozen
 from famille_core.clock import today_in_paris
 from famille_core.entities import (
     Activity,
+    Actor,
     BookingPolicy,
     Child,
     Enrollment,
@@ -27,6 +28,7 @@ from famille_core.entities import (
 )
 from famille_core.portal import Portal
 from famille_core.services.accounts import create_user
+from famille_core.services.invitations import invite_guardian
 from famille_core.uow import UnitOfWork
 
 
@@ -53,6 +55,7 @@ DEMO_LOGINS = (
         "bernard@example.org", "bernard-demo-password", "Paul BERNARD (parents séparés, foyer 2)"
     ),
     DemoLogin("agent@example.org", "agent-demo-password", "Magnus, agent du service ENFANCE"),
+    DemoLogin("admin@example.org", "alice-demo-password", "Alice, administratrice (Comptes)"),
 )
 
 
@@ -246,7 +249,8 @@ def _enrol(
 
 
 def _logins(portal: Portal, uow: UnitOfWork, households: dict[str, _Household]) -> None:
-    """A login for each guardian of DUPONT, MARTIN and BERNARD, and one for the agent."""
+    """A login for each guardian of DUPONT, MARTIN and BERNARD, one for the agent and one for
+    the administrator; PETIT's guardian is invited (an account waiting for its password)."""
     logins = {login.email: login for login in DEMO_LOGINS}
     for name in ("DUPONT", "MARTIN", "BERNARD"):
         household = households[name]
@@ -272,3 +276,11 @@ def _logins(portal: Portal, uow: UnitOfWork, households: dict[str, _Household]) 
         display_name="Magnus",
         service="ENFANCE",
     )
+    admin = logins["admin@example.org"]
+    create_user(
+        portal, uow, email=admin.email, password=admin.password, role=Role.ADMIN, display_name="Alice"
+    )
+    for guardian in households["PETIT"].guardians:
+        # Invited without an e-mail: "Inviter" (or ``famille invite``) sends a new one.
+        invite_guardian(portal, uow, Actor.system(), guardian, send=False)
+

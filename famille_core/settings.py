@@ -152,9 +152,26 @@ class PortalSettings:
     """Reverse proxies in front of the portal whose ``X-Forwarded-For`` / ``X-Forwarded-Proto``
     are believed (0: none — the headers are ignored, so a forged one cannot dodge a limit)."""
     agent_second_factor: str = field(
-        default="optional", validator=validators.in_(["optional", "required"])
+        default="auto", validator=validators.in_(["auto", "optional", "required"])
     )
-    """``required``: agents must enrol a TOTP application before using the portal."""
+    """``required``: agents must enrol a TOTP application before using the portal; ``auto``
+    (the default): required in production, optional elsewhere (docs/security.md point 8)."""
+    activation_days: int = field(default=30, validator=validators.in_(range(1, 366)))
+    """How long an invitation (e-mailed link or letter code) stays valid."""
+    invite_imported_guardians: bool = False
+    """``true``: a guardian an ERP import or the API creates is invited at once (an e-mail, or a
+    letter waiting in "Comptes" → "Inviter"); otherwise ``famille invite`` does it when the town
+    is ready."""
+    account_services: tuple[str, ...] = ()
+    """Services whose agents manage accounts ("Comptes": invitations, unlocking, deactivating);
+    administrators always do."""
+
+    @property
+    def second_factor_required(self) -> bool:
+        """True when agents must enrol a second factor before using the portal."""
+        if self.agent_second_factor == "auto":
+            return self.production
+        return self.agent_second_factor == "required"
     health_data_retention_days: int = field(default=90, validator=validators.ge(0))
     """``famille purge`` removes a child's health record and photo this many days after the end
     of its last enrolment (docs/security.md point 28)."""

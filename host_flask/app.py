@@ -112,6 +112,7 @@ def create_app(
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     from host_flask import (
+        accounts_web,
         attempts,
         auth,
         context,
@@ -136,6 +137,7 @@ def create_app(
     home.init_app(app)
     pages.init_app(app)
     health.init_app(app)
+    accounts_web.init_app(app)
     from host_flask import api
     from host_flask.security import csrf
 

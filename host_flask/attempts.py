@@ -131,6 +131,11 @@ class AttemptLimiter:
             raise ServiceUnavailable() from exc
         return Attempt(self.storage, counted)
 
+    def exceeded(self, check: Check) -> bool:
+        """True when ``check``'s limit is reached in its current window (nothing is counted)."""
+        item, key = self._key(check)
+        return self.storage.get(key) >= item.amount
+
     def clear(self, *checks: Check) -> None:
         """Forget the attempts counted under ``checks`` (e.g. after a password reset)."""
         for check in checks:

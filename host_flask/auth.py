@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from host_flask import login, password_reset, sessions
+from host_flask import activation, login, password_reset, sessions
 
-ROUTES = (sessions, login, password_reset)
+ROUTES = (sessions, login, password_reset, activation)
 """The modules whose routes make up the ``auth`` blueprint."""
 
 

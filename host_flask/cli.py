@@ -11,7 +11,7 @@ import click
 from famille_core import ConfigurationError
 from famille_core.errors import ValidationFailed
 from famille_core.plugins import make_plugin_manager, plugin_version
-from host_flask import backup_commands, mail_commands, worker_commands
+from host_flask import account_commands, backup_commands, mail_commands, worker_commands
 from host_flask.instance import config_path, current_portal, current_settings, instance_path
 
 
@@ -266,6 +266,7 @@ def api_client_revoke(name: str) -> None:
     click.echo(f"Client « {name} » révoqué.")
 
 
+cli.add_command(account_commands.invite_command)
 cli.add_command(mail_commands.send_mail_command)
 cli.add_command(mail_commands.mail_status_command)
 cli.add_command(backup_commands.backup_command)

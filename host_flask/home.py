@@ -10,6 +10,7 @@ from werkzeug.routing import BuildError
 
 from famille_core.entities import Actor
 from famille_core.hooks.results import HomePanel, MenuItem
+from famille_core.services.account_admin import may_manage_accounts
 from host_flask.access import current_actor
 from host_flask.context import get_portal, request_uow
 
@@ -41,6 +42,8 @@ def menu_for(actor: Actor) -> list[dict[str, Any]]:
     ]
     items.sort(key=lambda item: item.order)
     entries = [{"label": "Accueil", "url": url_for("home.index"), "endpoint": "home.index"}]
+    if may_manage_accounts(portal, actor):
+        items.append(MenuItem(label="Comptes", endpoint="accounts.index", order=900, agent=True))
     for item in items:
         try:
             entries.append(

@@ -158,7 +158,7 @@ def _enforce_access() -> ResponseReturnValue | None:
     if (
         user.is_agent
         and not user.totp_secret
-        and get_portal().settings.portal.agent_second_factor == "required"
+        and get_portal().settings.portal.second_factor_required
         and request.endpoint not in SECOND_FACTOR_ENROLMENT
     ):
         return redirect(url_for("auth.second_factor_setup"))

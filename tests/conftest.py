@@ -201,6 +201,15 @@ def agent_client(demo: Portal, app: Flask) -> FlaskClient:
     return client
 
 
+@pytest.fixture
+def admin_client(demo: Portal, app: Flask) -> FlaskClient:
+    """The demo administrator (Alice), logged in."""
+    client = app.test_client()
+    response = login(client, "admin@example.org", "alice-demo-password")
+    assert response.status_code == 302
+    return client
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Concurrency tests need PostgreSQL: they skip, saying so, on SQLite."""
     url = _database_url_from_env() or ""

@@ -46,6 +46,16 @@ class User:
     """Base32 secret of the second factor (TOTP), when the user enabled it."""
     totp_last_step: int | None = None
     """The last accepted TOTP time step: a code is never accepted twice."""
+    invited_at: datetime | None = None
+    """When the last invitation (e-mail or letter) was made for this account."""
+    activated_at: datetime | None = None
+    """When the person chose their password; ``None`` while the account is only invited (it
+    then has no usable password: see :mod:`famille_core.services.invitations`)."""
+
+    @property
+    def is_invited(self) -> bool:
+        """True while the person has not yet chosen a password."""
+        return self.activated_at is None
 
     @property
     def is_agent(self) -> bool:
@@ -117,6 +127,10 @@ class PasswordResetToken:
     created_at: datetime
     expires_at: datetime
     used_at: datetime | None = None
+    purpose: str = "reset"
+    """``reset`` (forgotten password), ``activation`` (invitation: link or letter code) or
+    ``email`` (confirming a new login address, held in :attr:`new_email`)."""
+    new_email: str | None = None
 
 
 @define(slots=False, eq=False, kw_only=True)

@@ -252,6 +252,8 @@ user_account = Table(
     Column("last_login_at", UTCDateTime()),
     Column("totp_secret", String(64)),
     Column("totp_last_step", BigInteger),
+    Column("invited_at", UTCDateTime()),
+    Column("activated_at", UTCDateTime()),
 )
 
 password_reset_token = Table(
@@ -263,6 +265,8 @@ password_reset_token = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("expires_at", UTCDateTime(), nullable=False),
     Column("used_at", UTCDateTime()),
+    Column("purpose", String(20), nullable=False, default="reset"),
+    Column("new_email", String(254)),
 )
 
 audit_record = Table(

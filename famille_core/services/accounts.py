@@ -76,8 +76,9 @@ def create_user(
         family_id=family_id,
         guardian_id=guardian_id,
         service=service,
-        session_nonce=secrets.token_urlsafe(16),
+        session_nonce=new_nonce(),
         created_at=portal.clock.now(),
+        activated_at=portal.clock.now(),
     )
     uow.add(user)
     uow.flush()
@@ -91,7 +92,8 @@ def authenticate(portal: Portal, uow: UnitOfWork, email: str, password: str) -> 
     does not reveal which e-mails have an account.
     """
     user = uow.first(User, email=normalise_email(email))
-    if user is None or not user.is_active:
+    if user is None or not user.is_active or user.is_invited:
+        # An invited account has no password yet: it answers as an unknown one.
         verify_password(DUMMY_HASH, password)
         log.info("login failed")
         return None
@@ -108,39 +110,101 @@ def authenticate(portal: Portal, uow: UnitOfWork, email: str, password: str) -> 
     return user
 
 
+def new_nonce() -> str:
+    """A fresh session nonce (every session cookie carries the account's current one)."""
+    return secrets.token_urlsafe(16)
+
+
 def revoke_sessions(user: User) -> None:
     """End every session of ``user`` (logout, password change, deactivation)."""
-    user.session_nonce = secrets.token_urlsafe(16)
+    user.session_nonce = new_nonce()
 
 
 def change_password(portal: Portal, uow: UnitOfWork, user: User, current: str, new: str) -> None:
     """Change a password after checking the current one; ends the other sessions."""
     if not verify_password(user.password_hash, current):
         raise ValidationFailed.single("wrong_password", "Mot de passe actuel incorrect.", "current")
-    raise_if(password_issues(new, context_words(portal)))
-    user.password_hash = hash_password(new)
-    revoke_sessions(user)
-    _end_reset_tokens(portal, uow, user)
-    security_notice(portal, uow, user, "votre mot de passe a été changé")
+    set_password(portal, uow, user, new, "votre mot de passe a été changé")
 
 
 RESET_LIFETIME = timedelta(hours=1)
 
+NO_PASSWORD = "!"  # noqa: S105 (not a password: a hash nothing matches)
+"""The password hash of an invited account: no password ever matches it (docs/security.md
+point 5: the person chooses one with a single-use code)."""
 
-def _token_hash(token: str) -> str:
+
+def token_hash(token: str) -> str:
+    """What is stored of a single-use code (reset, activation, new address): its SHA-256."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _end_reset_tokens(portal: Portal, uow: UnitOfWork, user: User) -> None:
-    """End every unused reset link of ``user``: only the newest one ever works, and none after
-    the password changed (docs/security.md point 5)."""
+    """End every unused code of ``user`` — reset links, activation links and letter codes,
+    address confirmations: only the newest one ever works, and none after the password changed
+    (docs/security.md point 5)."""
     now = portal.clock.now()
     for record in uow.find(PasswordResetToken, user_id=user.id, used_at=None):
         record.used_at = now
 
 
+def issue_code(
+    portal: Portal,
+    uow: UnitOfWork,
+    user: User,
+    *,
+    purpose: str,
+    lifetime: timedelta,
+    code: str | None = None,
+    new_email: str | None = None,
+) -> str:
+    """Store the hash of a new single-use code of ``user`` for ``purpose`` (ending the older
+    ones) and return the code: 256 random bits unless ``code`` is given (a letter's shorter
+    code, typed by hand and attempt-limited)."""
+    assert user.id is not None
+    _end_reset_tokens(portal, uow, user)
+    code = code or secrets.token_urlsafe(32)  # 256 bits
+    now = portal.clock.now()
+    uow.add(
+        PasswordResetToken(
+            user_id=user.id,
+            token_hash=token_hash(code),
+            created_at=now,
+            expires_at=now + lifetime,
+            purpose=purpose,
+            new_email=new_email,
+        )
+    )
+    return code
+
+
+INVALID_LINK = "Ce lien n'est plus valable : demandez-en un nouveau."
+
+
+def take_code(
+    portal: Portal, uow: UnitOfWork, hashes: list[str], purpose: str, message: str = INVALID_LINK
+) -> tuple[PasswordResetToken, User]:
+    """The unused, unexpired code of ``purpose`` among ``hashes`` and its active account, marked
+    used; otherwise one refusal, whatever the reason (unknown, used, expired, ended)."""
+    now = portal.clock.now()
+    for digest in hashes:
+        record = uow.first(PasswordResetToken, token_hash=digest)
+        if record is None or record.purpose != purpose:
+            continue
+        if record.used_at is not None or record.expires_at <= now:
+            break
+        user = uow.get(User, record.user_id)
+        if user is None or not user.is_active:
+            break
+        record.used_at = now
+        return record, user
+    raise ValidationFailed.single("invalid_token", message, "token")
+
+
 def request_password_reset(portal: Portal, uow: UnitOfWork, email: str) -> str | None:
     """Create a reset token for the active user of ``email``.
+
+    An invited account gets one too: choosing a password through it activates the account.
 
     :return: the token to e-mail, or ``None`` when no active account uses this address. Callers
         answer the same in both cases (no account enumeration).
@@ -148,39 +212,29 @@ def request_password_reset(portal: Portal, uow: UnitOfWork, email: str) -> str |
     user = uow.first(User, email=normalise_email(email))
     if user is None or not user.is_active or user.id is None:
         return None
-    _end_reset_tokens(portal, uow, user)
-    token = secrets.token_urlsafe(32)  # 256 bits
-    now = portal.clock.now()
-    uow.add(
-        PasswordResetToken(
-            user_id=user.id,
-            token_hash=_token_hash(token),
-            created_at=now,
-            expires_at=now + RESET_LIFETIME,
-        )
-    )
+    token = issue_code(portal, uow, user, purpose="reset", lifetime=RESET_LIFETIME)
     log.info("password reset requested", extra={"user_id": user.id})
     return token
 
 
-def reset_password(portal: Portal, uow: UnitOfWork, token: str, new_password: str) -> User:
-    """Set a new password with a reset token: single use, expires, ends every other session."""
-    record = uow.first(PasswordResetToken, token_hash=_token_hash(token))
-    now = portal.clock.now()
-    if record is None or record.used_at is not None or record.expires_at <= now:
-        raise ValidationFailed.single(
-            "invalid_token", "Ce lien n'est plus valable : demandez-en un nouveau.", "token"
-        )
-    user = uow.get(User, record.user_id)
-    if user is None or not user.is_active:
-        raise ValidationFailed.single(
-            "invalid_token", "Ce lien n'est plus valable : demandez-en un nouveau.", "token"
-        )
+def set_password(portal: Portal, uow: UnitOfWork, user: User, new_password: str, change: str) -> None:
+    """Give ``user`` a new password (checked against the policy): it activates an invited
+    account, ends every session and every unused code, and the owner is told."""
     raise_if(password_issues(new_password, context_words(portal)))
     user.password_hash = hash_password(new_password)
+    if user.activated_at is None:
+        user.activated_at = portal.clock.now()
     revoke_sessions(user)
     _end_reset_tokens(portal, uow, user)
-    security_notice(portal, uow, user, "votre mot de passe a été réinitialisé")
+    security_notice(portal, uow, user, change)
+
+
+def reset_password(portal: Portal, uow: UnitOfWork, token: str, new_password: str) -> User:
+    """Set a new password with a reset token: single use, expires, ends every other session."""
+    # The code is checked first (a refusal rolls the whole change back, so a weak password
+    # leaves the code usable), so that a wrong code is always reported as one.
+    _record, user = take_code(portal, uow, [token_hash(token)], "reset")
+    set_password(portal, uow, user, new_password, "votre mot de passe a été réinitialisé")
     log.info("password reset", extra={"user_id": user.id})
     return user
 
@@ -202,13 +256,14 @@ def security_notice(portal: Portal, uow: UnitOfWork, user: User, change: str) ->
         + (f" ({collectivity.contact_email})" if collectivity.contact_email else "")
         + ".\n"
     )
+    send_email(portal, uow, user.email, "Portail Famille : modification de votre compte", body, "security_notice")
+
+
+def send_email(portal: Portal, uow: UnitOfWork, to: str, subject: str, body: str, kind: str) -> None:
+    """Queue an e-mail about an account in ``uow`` (sent if the change commits: docs/security.md
+    point 40), through the ``deliver_notification`` hook."""
     portal.hook.deliver_notification(
         portal=portal,
         uow=uow,
-        notification=Notification(
-            to=user.email,
-            subject="Portail Famille : modification de votre compte",
-            body=body,
-            kind="security_notice",
-        ),
+        notification=Notification(to=to, subject=subject, body=body, kind=kind),
     )

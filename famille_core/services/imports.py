@@ -20,6 +20,7 @@ from attrs import define, field
 from famille_core.convert import structure
 from famille_core.errors import Conflict, ValidationFailed
 from famille_core.hooks.results import ExportKind
+from famille_core.services import invitations
 from famille_core.services.payments import PaymentInProgress
 from famille_core.services.sync import UPSERTS, Outcome
 from famille_core.spreadsheet import csv_text
@@ -110,7 +111,9 @@ def import_rows(
     for index, (line, data) in enumerate(rows, start=1):
         try:
             record: Any = structure(portal.converter, data, record_class)
-            _, outcome = upsert(uow, record)
+            entity, outcome = upsert(uow, record)
+            if kind == "families" and not dry_run:
+                invitations.invite_imported(portal, uow, entity)
             report.counts[outcome.value] += 1
         except ValidationFailed as exc:
             report.counts["rejected"] += 1

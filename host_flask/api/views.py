@@ -12,7 +12,7 @@ from famille_core import entities as e
 from famille_core.convert import shape
 from famille_core.entities import Scope
 from famille_core.portal import Portal
-from famille_core.services import sync
+from famille_core.services import invitations, sync
 from famille_core.uow import Gte, In
 from host_flask.access import public
 from host_flask.api import models as m
@@ -83,6 +83,7 @@ def list_families() -> Any:
 )
 def upsert_family() -> Any:
     family, outcome = sync.upsert_family(request_uow(), body_as(sync.FamilyRecord))
+    invitations.invite_imported(get_portal(), request_uow(), family)
     request_uow().flush()
     return m.UpsertResult(id=family.id or 0, outcome=outcome.value)
 

@@ -28,7 +28,7 @@ from famille_core.entities import (
     User,
 )
 
-CORE = {Activity: 4, Family: 4, Guardian: 5, Child: 4, Enrollment: 10, User: len(DEMO_LOGINS)}
+CORE = {Activity: 4, Family: 4, Guardian: 5, Child: 4, Enrollment: 10, User: len(DEMO_LOGINS) + 1}  # PETIT invited
 PROFILE = {FiscalData: 1, CafInfo: 1, BankDetails: 1, ChildDetails: 4, HealthRecord: 4}
 CALENDAR = {Reservation: 4, Absence: 1}
 BILLING = {Invoice: 4, InvoiceLine: 5}

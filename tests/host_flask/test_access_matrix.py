@@ -22,6 +22,8 @@ EXPECTED_PUBLIC = {
     "auth.forgotten_password": "demander un nouveau mot de passe",
     "auth.reset_password": "le lien reçu par e-mail",
     "auth.second_factor": "le code TOTP des agents, juste après le mot de passe",
+    "auth.activate": "activer un compte invité : le code de l'e-mail ou du courrier",
+    "auth.confirm_email": "confirmer une nouvelle adresse de connexion : le code envoyé à cette adresse",
     "pages.legal": "mentions légales",
     "pages.accessibility": "déclaration d'accessibilité",
     "pages.privacy": "notice de protection des données",
@@ -88,3 +90,19 @@ def test_parents_never_reach_agents_pages(app: Flask, parent_client: FlaskClient
 
 def test_agents_never_act_as_a_family(app: Flask, agent_client: FlaskClient) -> None:
     assert _all_refused(app, agent_client, FAMILIES) >= 6, "the bundled plugins have family pages"
+
+
+def test_agents_without_the_account_role_never_reach_the_account_pages(
+    app: Flask, agent_client: FlaskClient
+) -> None:
+    """"Comptes" (``/gestion/comptes``) is for administrators and the agents of
+    ``[portal] account_services``: the demo's ENFANCE agent gets 404 on every page and action
+    (tests/host_flask/test_account_pages.py checks nothing changed and nothing was audited)."""
+    rules = [rule for rule in _rules(app, AGENTS) if rule[0].startswith("accounts.")]
+    assert len(rules) >= 9
+    token = csrf_token(agent_client, "/")
+    for endpoint, url, methods in rules:
+        for method in methods:
+            data = {"csrf_token": token} if method != "GET" else None
+            answer = agent_client.open(url, method=method, data=data)
+            assert answer.status_code == 404, (endpoint, method, answer.status_code)
