@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import logging
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from attrs import frozen
 
 from famille_core.entities import Actor, AuditRecord, Family, Role, User
 from famille_core.errors import Issue, NotFound, ValidationFailed, raise_if
-from famille_core.portal import Portal
 from famille_core.services import accounts
 from famille_core.services.audit import audit
 from famille_core.services.email_change import address_issues
 from famille_core.services.invitations import Invitation, invite_account
 from famille_core.uow import Contains, In, UnitOfWork
+
+if TYPE_CHECKING:
+    from famille_core.portal import Portal
 
 log = logging.getLogger(__name__)
 

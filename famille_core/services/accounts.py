@@ -6,12 +6,12 @@ import hashlib
 import logging
 import secrets
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from famille_core.clock import PARIS
 from famille_core.entities import PasswordResetToken, Role, User
 from famille_core.errors import Issue, ValidationFailed, raise_if
 from famille_core.hooks.results import Notification
-from famille_core.portal import Portal
 from famille_core.services.passwords import (
     DUMMY_HASH,
     hash_password,
@@ -20,6 +20,9 @@ from famille_core.services.passwords import (
     verify_password,
 )
 from famille_core.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from famille_core.portal import Portal
 
 log = logging.getLogger(__name__)
 

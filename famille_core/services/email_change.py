@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from famille_core.entities import Actor, User
 from famille_core.errors import Issue, ValidationFailed, raise_if
-from famille_core.portal import Portal
 from famille_core.services import accounts
 from famille_core.services.access import require_recent_login
 from famille_core.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from famille_core.portal import Portal
 
 log = logging.getLogger(__name__)
 

@@ -22,15 +22,18 @@ import logging
 import secrets
 from collections.abc import Callable
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from attrs import define, field, frozen
 
 from famille_core.entities import Actor, Family, Guardian, Role, User
 from famille_core.errors import ValidationFailed
-from famille_core.portal import Portal
 from famille_core.services import accounts, email_change
 from famille_core.services.audit import audit
 from famille_core.uow import In, UnitOfWork
+
+if TYPE_CHECKING:
+    from famille_core.portal import Portal
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ Accounts created before this revision were made with their password: they count 
 when they were created.
 
 Revision ID: 0009_account_invitations
-Revises: 0007_payment_safety
+Revises: 0008_household_feed
 Create Date: 2026-12-03
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0009_account_invitations'
-down_revision: str | None = '0007_payment_safety'
+down_revision: str | None = '0008_household_feed'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
