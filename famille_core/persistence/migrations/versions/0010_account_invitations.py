@@ -5,8 +5,8 @@ single-use codes stored hashed (docs/security.md point 5).
 Accounts created before this revision were made with their password: they count as activated
 when they were created.
 
-Revision ID: 0009_account_invitations
-Revises: 0008_household_feed
+Revision ID: 0010_account_invitations
+Revises: 0009_erp_round_trip
 Create Date: 2026-12-03
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0009_account_invitations'
-down_revision: str | None = '0008_household_feed'
+revision: str = '0010_account_invitations'
+down_revision: str | None = '0009_erp_round_trip'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
