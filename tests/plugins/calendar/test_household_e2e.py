@@ -206,6 +206,9 @@ def test_month_grid_keeps_the_focus_across_months(demo: Portal, live_server: str
     expect(page.locator("a.day[data-day='2026-12-07']")).to_be_focused()
     page.keyboard.press("ArrowUp")
     expect(page.locator("a.day[data-day='2026-11-30']")).to_be_focused()  # in December's grid
+    _fits(page)
+    page.goto(f"{live_server}/agenda/foyer?vue=mois")
+    _fits(page)
     # Without JavaScript the keys are not promised.
     context = page.context.browser.new_context(java_script_enabled=False)  # type: ignore[union-attr]
     try:

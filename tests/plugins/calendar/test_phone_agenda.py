@@ -24,14 +24,20 @@ def _title(page: str) -> str:
     return html.unescape(" ".join(match.group(1).split()))
 
 
-def test_calendar_templates_hold_no_emoji_nor_symbol_characters() -> None:
-    """Symbols show as empty boxes where no font has them: icons are inline SVG."""
-    found = []
-    for path in TEMPLATES.rglob("*.html"):
-        for char in set(path.read_text(encoding="utf-8")):
-            if ord(char) > 0x2000 and unicodedata.category(char) == "So":
-                found.append((path.name, char))
-    assert found == []
+def _symbols(text: str) -> set[str]:
+    """Emoji and other symbol characters (they show as empty boxes where no font has them)."""
+    return {char for char in text if ord(char) > 0x2000 and unicodedata.category(char) == "So"}
+
+
+def test_calendar_templates_and_pages_hold_no_emoji_nor_symbol_characters(
+    parent_client: FlaskClient, cal: Demo
+) -> None:
+    """Icons are inline SVG next to the words."""
+    assert {path.name: _symbols(path.read_text(encoding="utf-8")) for path in TEMPLATES.rglob("*.html")} == {
+        path.name: set() for path in TEMPLATES.rglob("*.html")
+    }
+    for path in (f"/agenda/?enfant={cal.lucas}&mois=2026-11", f"/agenda/?enfant={cal.lucas}&jour=2026-11-23", "/agenda/foyer?du=2026-11-23", "/"):
+        assert _symbols(parent_client.get(path).get_data(as_text=True)) == set(), path
 
 
 def test_month_shows_words_per_activity_svg_icons_and_grouped_holidays(parent_client: FlaskClient, cal: Demo) -> None:
