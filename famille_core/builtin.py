@@ -87,6 +87,7 @@ def background_jobs(portal: Portal) -> Sequence[BackgroundJob]:
     from famille_core.jobs import send_outbox_job
     from famille_core.services.imports import import_text
     from famille_core.services.retention import purge_job
+    from famille_core.services.webhooks import deliver
 
     return [
         BackgroundJob(
@@ -100,6 +101,13 @@ def background_jobs(portal: Portal) -> Sequence[BackgroundJob]:
             run=purge_job,
             schedule="30 3 * * *",
             description="Supprime les données de santé et photos au-delà de la durée de conservation.",
+        ),
+        BackgroundJob(
+            name="webhooks.deliver",
+            run=deliver,
+            schedule="* * * * *",
+            retries=0,  # each subscription waits its own backoff (docs/api.md, "Webhooks")
+            description="Envoie les événements aux webhooks des ERP (et réessaie ceux en échec).",
         ),
         BackgroundJob(
             name="imports.run",

@@ -108,3 +108,22 @@ CORE_POLICIES = (
     record_policy(e.Child, "child", sensitive=("photo_key",)),
 )
 """The events of the records the core owns."""
+
+
+def event_document(event: e.DomainEvent) -> dict[str, Any]:
+    """An event as the ERP reads it (``GET /api/v1/events``, a webhook's body): what changed
+    and who changed it taken out of the stored payload."""
+    payload = dict(event.payload)
+    changes = payload.pop("changes", [])
+    author = payload.pop("author", None)
+    return {
+        "id": event.id,
+        "at": event.at.isoformat(),
+        "kind": event.kind,
+        "entity": event.entity,
+        "entity_id": event.entity_id,
+        "family_id": event.family_id,
+        "payload": payload,
+        "changes": changes,
+        "author": author,
+    }

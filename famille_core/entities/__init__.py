@@ -52,7 +52,13 @@ from famille_core.entities.family import (
     GuardianRole,
     ProfileExtraValue,
 )
-from famille_core.entities.integration import ApiClient, DomainEvent, Scope
+from famille_core.entities.integration import (
+    ApiClient,
+    DomainEvent,
+    Scope,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from famille_core.entities.mail import EmailState, OutgoingEmail
 from famille_core.entities.messages import Attachment, Direction, Message, Thread
 
@@ -104,4 +110,6 @@ __all__ = [
     "Thread",
     "User",
     "Vaccination",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]

@@ -27,6 +27,8 @@ class Scope(StrEnum):
     """The children's health records (each read audited; plugin ``profile``)."""
     PHOTOS_READ = "photos:read"
     """The children's photos (plugin ``profile``)."""
+    WEBHOOKS_MANAGE = "webhooks:manage"
+    """Register webhooks that push the event feed (with ``events:read``) and read their log."""
 
 
 @define(slots=False, eq=False, kw_only=True)
@@ -61,3 +63,38 @@ class DomainEvent:
     entity_id: int | None = None
     family_id: int | None = None
     payload: dict[str, Any] = field(factory=dict)
+
+
+@define(slots=False, eq=False, kw_only=True)
+class WebhookSubscription:
+    """An ERP's webhook: the feed's events of ``kinds`` (all when empty) are POSTed to ``url``
+    in order, signed with ``secret`` (docs/api.md, "Webhooks"). ``cursor`` is the last event
+    delivered; after a failure nothing is sent before ``next_attempt_at``."""
+
+    id: int | None = None
+    api_client_id: int
+    url: str
+    secret: str
+    kinds: list[str] = field(factory=list)
+    cursor: int = 0
+    failures: int = 0
+    next_attempt_at: datetime | None = None
+    claimed_until: datetime | None = None
+    created_at: datetime
+    revoked_at: datetime | None = None
+    version: int = 1
+
+
+@define(slots=False, eq=False, kw_only=True)
+class WebhookDelivery:
+    """One attempt to deliver an event to a webhook: the delivery log."""
+
+    id: int | None = None
+    subscription_id: int
+    event_id: int
+    at: datetime
+    delivered: bool
+    status_code: int | None = None
+    error: str = ""
+    """Why it failed: ``HTTP 503``, or the error's class (never its text)."""
+    duration_ms: int = 0

@@ -40,6 +40,8 @@ MAPPINGS: tuple[tuple[type, Table], ...] = (
     (e.Overpayment, t.overpayment),
     (e.ApiClient, t.api_client),
     (e.DomainEvent, t.domain_event),
+    (e.WebhookSubscription, t.webhook_subscription),
+    (e.WebhookDelivery, t.webhook_delivery),
     (e.OutgoingEmail, t.outgoing_email),
 )
 
@@ -56,6 +58,7 @@ _VERSIONED = {
     e.Reservation,
     e.Invoice,
     e.OutgoingEmail,
+    e.WebhookSubscription,
 }
 
 

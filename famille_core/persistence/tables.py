@@ -517,6 +517,38 @@ domain_event = Table(
 )
 """The event feed (outbox): the id is the cursor."""
 
+webhook_subscription = Table(
+    "webhook_subscription",
+    metadata,
+    _id(),
+    _fk("api_client_id", "api_client"),
+    Column("url", String(2000), nullable=False),
+    Column("secret", String(100), nullable=False),
+    Column("kinds", JSON, nullable=False),
+    Column("cursor", Integer, nullable=False, default=0),
+    Column("failures", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime()),
+    Column("claimed_until", UTCDateTime()),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("revoked_at", UTCDateTime()),
+    Column("version", Integer, nullable=False, default=1),
+)
+"""ERPs' webhooks: the feed pushed, in order, from ``cursor`` (docs/api.md, "Webhooks")."""
+
+webhook_delivery = Table(
+    "webhook_delivery",
+    metadata,
+    _id(),
+    _fk("subscription_id", "webhook_subscription"),
+    Column("event_id", Integer, nullable=False),
+    Column("at", UTCDateTime(), nullable=False, index=True),
+    Column("delivered", Boolean, nullable=False),
+    Column("status_code", Integer),
+    _text("error", 200),
+    Column("duration_ms", Integer, nullable=False, default=0),
+)
+"""The delivery log: one row per attempt."""
+
 outgoing_email = Table(
     "outgoing_email",
     metadata,

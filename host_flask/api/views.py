@@ -11,6 +11,7 @@ from flask.typing import ResponseReturnValue
 from famille_core import entities as e
 from famille_core.convert import shape
 from famille_core.entities import Scope
+from famille_core.feed import event_document
 from famille_core.portal import Portal
 from famille_core.services import invitations, sync
 from famille_core.uow import Gte, In
@@ -33,6 +34,7 @@ from host_flask.api.queries import (
     paginate,
     query_filters,
 )
+from host_flask.api.webhooks import OPERATIONS as WEBHOOK_OPERATIONS
 from host_flask.context import get_portal, request_uow
 from host_flask.params import MAX_ID
 
@@ -195,18 +197,12 @@ def list_events() -> Any:
 
 def _event_out(row: e.DomainEvent) -> m.EventOut:
     """An event as the ERP reads it: what changed and who changed it, out of the payload."""
-    payload = dict(row.payload)
-    changes = payload.pop("changes", [])
-    author = payload.pop("author", None)
+    document = event_document(row)
+    author = document["author"]
     return m.EventOut(
-        id=row.id or 0,
+        **{k: document[k] for k in ("id", "kind", "entity", "entity_id", "family_id", "payload")},
         at=row.at,
-        kind=row.kind,
-        entity=row.entity,
-        entity_id=row.entity_id,
-        family_id=row.family_id,
-        payload=payload,
-        changes=[m.FieldChangeOut(**change) for change in changes],
+        changes=[m.FieldChangeOut(**change) for change in document["changes"]],
         author=m.AuthorOut(**author) if author else None,
     )
 
@@ -220,6 +216,7 @@ CORE_OPERATIONS: tuple[Operation, ...] = (
     list_enrolments,
     upsert_enrolment,
     list_events,
+    *WEBHOOK_OPERATIONS,
 )
 """The operations of the core's own records, present whatever the plugins."""
 

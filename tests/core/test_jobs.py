@@ -50,7 +50,7 @@ def test_an_unknown_storage_is_refused_without_its_password(portal: Portal) -> N
 def test_the_worker_purges_health_records_past_retention_every_night(portal: Portal) -> None:
     child_id = _left_long_ago(portal)
     night = portal.clock.now().replace(hour=3, minute=30, second=0, microsecond=0)
-    assert due_jobs(portal, night - timedelta(minutes=1)) == ["mail.send"]
+    assert due_jobs(portal, night - timedelta(minutes=1)) == ["mail.send", "webhooks.deliver"]
     run_queued(portal, night - timedelta(minutes=1))
     with portal.unit_of_work() as uow:
         assert uow.count(HealthRecord, child_id=child_id) == 1  # not its time yet

@@ -48,7 +48,7 @@ def test_background_jobs_collected_with_the_bundled_ones_and_run_by_name(portal:
     plugin = Doubling()
     with plugged(portal, plugin):
         jobs = contributed_jobs(portal)
-        assert {"mail.send", "retention.purge", "imports.run", "payments.reconcile"} < set(jobs)
+        assert {"mail.send", "retention.purge", "imports.run", "payments.reconcile", "webhooks.deliver"} < set(jobs)
         assert jobs["payments.reconcile"].schedule == "*/5 * * * *"  # from billing
         job_id = enqueue(portal, "test.double", number=21)
         assert job_outcome(portal, job_id).state == "waiting"
