@@ -84,7 +84,9 @@ class PaymentState(StrEnum):
 
 @define(slots=False, eq=False, kw_only=True)
 class PaymentTransaction:
-    """One attempt to pay an invoice online, stored **before** the payer is redirected."""
+    """One attempt to pay an invoice, stored **before** the payer is redirected: the same for
+    every provider. What a provider keeps of its own (PayFiP's ``refdet``, ``exer``, ``mode``,
+    ``mel``, ``numcli``; an answer's authorisation number…) is in ``provider_data``."""
 
     id: int | None = None
     invoice_id: int
@@ -94,9 +96,6 @@ class PaymentTransaction:
     state: PaymentState = PaymentState.PENDING
     provider_ref: str | None = None
     """The provider's identifier (PayFiP ``idOp``); unique per provider."""
-    refdet: str = ""
-    exer: str = ""
-    mode: str = ""
     created_at: datetime
     updated_at: datetime
     provider_data: dict[str, Any] = field(factory=dict)

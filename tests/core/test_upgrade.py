@@ -13,6 +13,7 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
+from alembic import command
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
@@ -117,7 +118,101 @@ def test_upgrade_keeps_one_pending_payment_per_invoice(fresh_url: str) -> None:
         states = [(row[0], row[1]) for row in rows]
         assert states == [(1, "expired"), (2, "pending")]
         data = rows[0][2] if isinstance(rows[0][2], dict) else json.loads(rows[0][2])
-        assert data == {"mel": "a@b.fr", "reason": "no_result_in_time"}
+        moved = {"refdet": "R1", "exer": "2026", "mode": "T"}  # revision 0012
+        assert data == {"mel": "a@b.fr", "reason": "no_result_in_time", **moved}
         assert "secret_hash" not in {c["name"] for c in inspect(engine).get_columns("payment_transaction")}
+    finally:
+        engine.dispose()
+
+
+def _payment_rows(engine: Engine) -> None:
+    """A household, an invoice and two payment transactions as the revision's schema holds
+    them (the columns it has: ``secret_hash`` before 0007, ``refdet``/``exer``/``mode`` before
+    0012), one of them with a ``provider_data`` key of its own that must win."""
+    columns = {c["name"] for c in inspect(engine).get_columns("payment_transaction")}
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO family (id, family_number, name, version) VALUES (1, '1', 'D', 1)")
+        )
+        connection.execute(
+            text(
+                "INSERT INTO invoice (id, family_id, number, reference, regie_code, issue_date,"
+                " due_date, total, paid_amount, status, label, version) VALUES (1, 1, 'F1',"
+                " '2026-CA-11-0001', 'default', '2026-11-01', '2026-11-30', 8495, 0, 'open', '', 1)"
+            )
+        )
+        for tid, state, data in (
+            (1, "paid", '{"mel": "a@b.fr", "numauto": "123456"}'),
+            (2, "pending", '{"mel": "a@b.fr", "mode": "X"}'),
+        ):
+            values = {
+                "id": tid, "invoice_id": 1, "family_id": 1, "provider": "payfip", "amount": 8495,
+                "state": state, "provider_ref": f"idop-{tid}", "created_at": "2026-11-16 08:00:00",
+                "updated_at": "2026-11-16 08:00:00", "provider_data": data,
+                "refdet": "2026CA110001", "exer": "2026", "mode": "T", "secret_hash": "x",
+            }  # fmt: skip
+            kept = {name: value for name, value in values.items() if name in columns}
+            names = ", ".join(kept)
+            connection.execute(
+                text(f"INSERT INTO payment_transaction ({names}) VALUES (:{', :'.join(kept)})"),  # noqa: S608 (the test's own column names)
+                kept,
+            )
+
+
+def _provider_data(engine: Engine) -> list[dict[str, object]]:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT provider_data FROM payment_transaction ORDER BY id")
+        ).all()
+    return [row[0] if isinstance(row[0], dict) else json.loads(row[0]) for row in rows]
+
+
+@pytest.mark.parametrize("revision", EARLIER)
+def test_upgrade_carries_every_payment_and_its_payfip_fields_into_provider_data(
+    fresh_url: str, revision: str
+) -> None:
+    """Revision 0012 moves PayFiP's ``refdet``, ``exer`` and ``mode`` columns into the JSON
+    ``provider_data`` (payments are provider-neutral, docs/payment.md), from the schema of every
+    earlier revision: no row is lost, no value either, a key the row already had wins."""
+    upgrade_database(fresh_url, revision)
+    engine = make_engine(fresh_url)
+    try:
+        _payment_rows(engine)
+        upgrade_database(fresh_url)
+        columns = {c["name"] for c in inspect(engine).get_columns("payment_transaction")}
+        assert not {"refdet", "exer", "mode", "secret_hash"} & columns
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT id, state, provider_ref FROM payment_transaction ORDER BY id")
+            ).all()
+        assert [tuple(row) for row in rows] == [(1, "paid", "idop-1"), (2, "pending", "idop-2")]
+        first, second = _provider_data(engine)
+        assert first == {"mel": "a@b.fr", "numauto": "123456", "refdet": "2026CA110001", "exer": "2026", "mode": "T"}
+        assert second == {"mel": "a@b.fr", "mode": "X", "refdet": "2026CA110001", "exer": "2026"}
+    finally:
+        engine.dispose()
+
+
+def test_a_0007_transaction_keeps_its_payfip_fields_and_the_downgrade_restores_them(
+    fresh_url: str,
+) -> None:
+    """A transaction written at 0007: its ``refdet``/``exer``/``mode`` arrive in
+    ``provider_data`` at 0012, and the downgrade to the revision before puts them back in their
+    columns."""
+    upgrade_database(fresh_url, "0007_payment_safety")
+    engine = make_engine(fresh_url)
+    try:
+        _payment_rows(engine)
+        upgrade_database(fresh_url, "0012_payment_provider_data")
+        assert _provider_data(engine)[0] == {
+            "mel": "a@b.fr", "numauto": "123456", "refdet": "2026CA110001", "exer": "2026", "mode": "T",
+        }  # fmt: skip
+        command.downgrade(alembic_config(fresh_url), "0011_webhooks")
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT refdet, exer, mode FROM payment_transaction ORDER BY id")
+            ).all()
+        assert [tuple(row) for row in rows] == [("2026CA110001", "2026", "T"), ("2026CA110001", "2026", "X")]
+        assert _provider_data(engine)[0] == {"mel": "a@b.fr", "numauto": "123456"}
     finally:
         engine.dispose()
