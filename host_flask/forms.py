@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from attrs import frozen
-from flask import abort, make_response
+from flask import abort, g, make_response
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
@@ -98,4 +98,5 @@ def form_action(refused: Refused) -> Iterator[None]:
         uow.rollback()
         if wants_json():
             abort(problem_response(problem_for(exc)))
+        g.form_refused = True  # the page's title starts with "Erreur :" (base.html)
         abort(make_response(refused(Refusal.of(exc))))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, g, render_template, url_for
+from flask import Blueprint, Flask, g, has_request_context, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.routing import BuildError
 
@@ -41,7 +41,9 @@ def menu_for(actor: Actor) -> list[dict[str, Any]]:
         if item.agent == actor.is_agent
     ]
     items.sort(key=lambda item: item.order)
-    entries = [{"label": "Accueil", "url": url_for("home.index"), "endpoint": "home.index"}]
+    entries: list[dict[str, Any]] = [
+        {"label": "Accueil", "url": url_for("home.index"), "endpoint": "home.index"}
+    ]
     if may_manage_accounts(portal, actor):
         items.append(MenuItem(label="Comptes", endpoint="accounts.index", order=900, agent=True))
     for item in items:
@@ -51,7 +53,29 @@ def menu_for(actor: Actor) -> list[dict[str, Any]]:
             )
         except BuildError:
             continue  # a menu entry whose blueprint is not loaded is not shown
+    current = _current_entry(entries)
+    for entry in entries:
+        entry["current"] = entry is current
     return entries
+
+
+def _current_entry(entries: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The one entry marked ``aria-current="page"``: the page's own entry, else the entry whose
+    address is the longest start of the page's (Mes enfants, not Mon compte, on a child's
+    record), else the first entry of the page's blueprint (docs/accessibility.md: one current
+    page in the menu)."""
+    if not has_request_context():
+        return None
+    for entry in entries:
+        if entry["endpoint"] == request.endpoint:
+            return entry
+    path = request.path
+    prefixes = [e for e in entries if e["url"] != "/" and path.startswith(e["url"])]
+    if prefixes:
+        return max(prefixes, key=lambda e: len(e["url"]))
+    blueprint = request.blueprint
+    same = [e for e in entries if blueprint and e["endpoint"].startswith(blueprint + ".")]
+    return same[0] if same else None
 
 
 def init_app(app: Flask) -> None:

@@ -13,7 +13,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from babel.dates import format_date
-from flask import Flask, current_app, request
+from babel.numbers import format_decimal
+from babel.units import format_unit
+from flask import Flask, current_app, has_request_context, request
 from flask_babel import Babel, get_locale
 
 from famille_core.clock import PARIS
@@ -39,13 +41,20 @@ def french_datetime(value: datetime | None) -> str:
     return value.astimezone(PARIS).strftime("%d/%m/%Y %H:%M:%S")
 
 
+def _locale() -> str:
+    """The page's language, French outside a request."""
+    return str(get_locale() or "fr") if has_request_context() else "fr"
+
+
 def human_size(size: int) -> str:
-    """``512 o``, ``2 Ko``, ``1,5 Mo``."""
+    """``1 octet``, ``65 octets``, ``1,2 Ko``, ``3,5 Mo`` (the words and the decimal comma of
+    the page's language, through Babel)."""
+    locale = _locale()
     if size < 1024:
-        return f"{size} o"
-    if size < 1024 * 1024:
-        return f"{round(size / 1024)} Ko"
-    return f"{size / (1024 * 1024):.1f} Mo".replace(".", ",")
+        return format_unit(size, "digital-byte", length="long", locale=locale)
+    value, unit = (size / 1024, "Ko") if size < 1024 * 1024 else (size / (1024 * 1024), "Mo")
+    number = format_decimal(value, "#,##0.#", locale=locale)
+    return f"{number}\N{NO-BREAK SPACE}{unit}"
 
 
 def euros(value: Decimal | None) -> str:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, render_template
+from flask import Blueprint, Flask, render_template, url_for
 from flask.typing import ResponseReturnValue
+from werkzeug.routing import BuildError
 
 from host_flask.access import public
+from host_flask.accessibility import statement_context
 from host_flask.context import get_portal
 
 bp = Blueprint("pages", __name__)
@@ -21,8 +23,15 @@ def legal() -> ResponseReturnValue:
 @bp.route("/accessibilite")
 @public
 def accessibility() -> ResponseReturnValue:
-    """Déclaration d'accessibilité."""
-    return render_template("pages/accessibility.html")
+    """Déclaration d'accessibilité (the RGAA model statement), with a contact through the inbox
+    when the inbox plugin is there."""
+    try:
+        contact_url: str | None = url_for("inbox.new")
+    except BuildError:
+        contact_url = None
+    return render_template(
+        "pages/accessibility.html", contact_url=contact_url, **statement_context()
+    )
 
 
 @bp.route("/donnees-personnelles")

@@ -9,6 +9,8 @@ pastes the code, also printed in the e-mail, into the same form.
 
 from __future__ import annotations
 
+import re
+
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -30,7 +32,11 @@ def forgotten_password() -> ResponseReturnValue:
     if request.method == "POST":
         portal = get_portal()
         uow = request_uow()
-        email = request.form.get("email", "")
+        email = request.form.get("email", "").strip()
+        if not EMAIL_SHAPE.fullmatch(email):
+            # The form has novalidate: the browser's own English bubble never shows, this does.
+            message = _("Adresse e-mail : indiquez l'adresse de votre compte, par exemple nom@exemple.fr.")
+            return render_template("auth/forgotten.html", errors={"email": [message]}, email=email), 422
         settings = portal.settings.portal
         attempt = limiter().count(
             Check("reset-address", settings.login_limit, client_address()),
@@ -70,7 +76,11 @@ def forgotten_password() -> ResponseReturnValue:
             "info",
         )
         return redirect(url_for("auth.login"))
-    return render_template("auth/forgotten.html")
+    return render_template("auth/forgotten.html", errors={}, email="")
+
+
+EMAIL_SHAPE = re.compile(r"[^@\s]+@[^@\s]+")
+"""What an e-mail address looks like, before the same answer for every address."""
 
 
 @bp.route("/reinitialiser-mot-de-passe", methods=["GET", "POST"])
@@ -113,29 +123,30 @@ def reset_password() -> ResponseReturnValue:
 
 @bp.route("/mon-mot-de-passe", methods=["GET", "POST"])
 def change_password() -> ResponseReturnValue:
-    """Change one's password (ends the other sessions; this one continues)."""
-    errors: dict[str | None, list[str]] = {}
+    """Change one's password (ends the other sessions; this one continues); a refused form lists
+    every problem at once."""
     user = current_user()
     assert user is not None
     if request.method == "POST":
-        new = request.form.get("password", "")
-        if new != request.form.get("confirm", ""):
-            errors = {"confirm": [_("Les deux mots de passe ne sont pas identiques.")]}
-        else:
-            attempt = count_password_attempt(user.email)  # the current password is checked
+        attempt = count_password_attempt(user.email)  # the current password is checked
 
-            def refused(refusal: Refusal) -> ResponseReturnValue:
-                if not refusal.has("wrong_password"):
-                    attempt.refund()
-                return render_template("auth/change_password.html", errors=refusal.errors), 422
+        def refused(refusal: Refusal) -> ResponseReturnValue:
+            if not refusal.has("wrong_password"):
+                attempt.refund()
+            return render_template("auth/change_password.html", errors=refusal.errors), 422
 
-            with form_action(refused):
-                accounts.change_password(
-                    get_portal(), request_uow(), user, request.form.get("current", ""), new
-                )
-            attempt.refund()
-            session["nonce"] = user.session_nonce
-            session["auth_at"] = now().isoformat()
-            flash(_("Votre mot de passe a été changé."), "success")
-            return redirect(url_for("home.index"))
-    return render_template("auth/change_password.html", errors=errors), 200 if not errors else 422
+        with form_action(refused):
+            accounts.change_password(
+                get_portal(),
+                request_uow(),
+                user,
+                request.form.get("current", ""),
+                request.form.get("password", ""),
+                request.form.get("confirm", ""),
+            )
+        attempt.refund()
+        session["nonce"] = user.session_nonce
+        session["auth_at"] = now().isoformat()
+        flash(_("Votre mot de passe a été changé."), "success")
+        return redirect(url_for("home.index"))
+    return render_template("auth/change_password.html", errors={})

@@ -48,8 +48,6 @@ ROLE_FILES = (
 ABSENT: dict[tuple[str, str], str] = {
     ("calendar", "commands.py"): "no command: nothing of the agenda runs outside a request",
     ("profile", "commands.py"): "no command: nothing of the records runs outside a request",
-    ("inbox", "demo.py"): "no demo data: the demo's inbox fills with the notices of the calendar "
-    "and payment journeys, and starts empty so that writing to the town is the first message",
     ("tipi_payment", "agents_web.py"): "a provider has no agents' pages: the payments to check "
     "and the overpayments are billing's, whatever the provider",
     ("tipi_payment", "demo.py"): "no demo data: the demo's invoices are billing's, and a payment "

@@ -123,10 +123,20 @@ def revoke_sessions(user: User) -> None:
     user.session_nonce = new_nonce()
 
 
-def change_password(portal: Portal, uow: UnitOfWork, user: User, current: str, new: str) -> None:
-    """Change a password after checking the current one; ends the other sessions."""
+def change_password(
+    portal: Portal, uow: UnitOfWork, user: User, current: str, new: str, confirm: str | None = None
+) -> None:
+    """Change a password after checking the current one; ends the other sessions.
+
+    Every problem is reported at once — a wrong current password, a weak new one, a
+    confirmation (when given) that differs — so a person fixes the form in one go."""
+    issues: list[Issue] = []
     if not verify_password(user.password_hash, current):
-        raise ValidationFailed.single("wrong_password", "Mot de passe actuel incorrect.", "current")
+        issues.append(Issue("wrong_password", "Mot de passe actuel incorrect.", "current"))
+    issues += password_issues(new, context_words(portal))
+    if confirm is not None and confirm != new:
+        issues.append(Issue("mismatch", "Les deux mots de passe ne sont pas identiques.", "confirm"))
+    raise_if(issues)
     set_password(portal, uow, user, new, "votre mot de passe a été changé")
 
 

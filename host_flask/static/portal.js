@@ -24,6 +24,13 @@
     }
     arm();
   }
+  // Browsers without ::details-content cannot show a closed <details>' content: on a wide
+  // screen, where the "Menu" button is hidden, open the menu (docs/accessibility.md).
+  var menu = document.querySelector(".site-menu");
+  var supported = window.CSS && CSS.supports && CSS.supports("selector(::details-content)");
+  if (menu && !supported && window.matchMedia && window.matchMedia("(min-width: 48rem)").matches) {
+    menu.open = true;
+  }
   // Put focus on an error summary so screen readers announce it.
   var summary = document.querySelector(".error-summary[tabindex]");
   if (summary) { summary.focus(); }

@@ -41,6 +41,14 @@ def register_blueprints(portal: Portal) -> Sequence[Any]:
 
 
 @hookimpl
+def populate_demo(portal: Portal, uow: UnitOfWork) -> None:
+    """A notice from the town, a question with an attachment and its unread answer (DUPONT)."""
+    from famille_plugins.inbox.demo import populate
+
+    populate(portal, uow)
+
+
+@hookimpl
 def home_panels(portal: Portal, uow: UnitOfWork, actor: Actor) -> Sequence[HomePanel]:
     """"Vous avez N nouveau(x) message(s)" for a family; conversations to handle for an agent."""
     from famille_plugins.inbox.services import agents, household

@@ -1,5 +1,6 @@
 """Demo data of the profile plugin: the DUPONT household's tax, CAF and bank records, every demo
-child's details and health records, and Emma's health data (a food allergy with a PAI)."""
+child's details and health records, Emma's health data (a food allergy with a PAI), her
+grandmother as an authorised person."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from decimal import Decimal
 from famille_core.clock import today_in_paris
 from famille_core.demo import HOUSEHOLDS, school_year
 from famille_core.entities import (
+    AuthorizedPerson,
     BankDetails,
     CafInfo,
     CafRegime,
@@ -66,6 +68,14 @@ def populate(portal: Portal, uow: UnitOfWork) -> None:
         health.has_pai = True
         health.pai_details = "PAI alimentaire : éviction de l'arachide, trousse d'urgence à l'école."
         health.vaccinations = [Vaccination("DTP", date(2020, 12, 1))]
+    if emma is not None and emma.id is not None:
+        uow.add(
+            AuthorizedPerson(
+                child_id=emma.id, family_id=dupont.id, last_name="MOREAU", first_name="Françoise",
+                relationship="Grand-mère", phone="06 11 22 33 44", may_pick_up=True,
+                emergency_contact=True,
+            )
+        )
     uow.flush()
 
 

@@ -13,6 +13,8 @@ from famille_core.demo import DEMO_LOGINS, populate
 from famille_core.entities import (
     Absence,
     Activity,
+    Attachment,
+    AuthorizedPerson,
     BankDetails,
     CafInfo,
     Child,
@@ -24,19 +26,28 @@ from famille_core.entities import (
     HealthRecord,
     Invoice,
     InvoiceLine,
+    Message,
     Reservation,
+    Thread,
     User,
 )
 
 CORE = {Activity: 4, Family: 4, Guardian: 5, Child: 4, Enrollment: 10, User: len(DEMO_LOGINS) + 1}  # PETIT invited
-PROFILE = {FiscalData: 1, CafInfo: 1, BankDetails: 1, ChildDetails: 4, HealthRecord: 4}
+PROFILE = {
+    FiscalData: 1, CafInfo: 1, BankDetails: 1, ChildDetails: 4, HealthRecord: 4,
+    AuthorizedPerson: 1,
+}
 CALENDAR = {Reservation: 4, Absence: 1}
 BILLING = {Invoice: 4, InvoiceLine: 5}
-PLUGINS = {"profile": PROFILE, "calendar": CALENDAR, "billing": BILLING}
+INBOX = {Thread: 2, Message: 3, Attachment: 1}
+PLUGINS = {"profile": PROFILE, "calendar": CALENDAR, "billing": BILLING, "inbox": INBOX}
 
 
 @pytest.fixture(
-    params=[(), ("profile",), ("calendar",), ("billing",), ("profile", "inbox", "calendar", "billing")],
+    params=[
+        (), ("profile",), ("calendar",), ("billing",), ("inbox",),
+        ("profile", "inbox", "calendar", "billing"),
+    ],
     ids=str,
 )
 def settings_data(request: pytest.FixtureRequest, settings_data: dict[str, Any]) -> dict[str, Any]:
@@ -62,6 +73,11 @@ def test_each_plugin_adds_its_own_demo_data(portal: Portal) -> None:
             assert emma is not None
             health = uow.first(HealthRecord, child_id=emma.id)
             assert health is not None and health.has_pai and health.food_allergies == "Arachide"
+    if "inbox" in enabled:
+        with portal.unit_of_work() as uow:
+            messages = uow.find(Message)
+            assert [m.read_at is None for m in messages].count(True) == 1  # one unread
+            assert any(m.author_label.startswith("Mairie") for m in messages)  # one from the town
 
 
 def test_the_demo_is_created_once(portal: Portal) -> None:
@@ -69,7 +85,7 @@ def test_the_demo_is_created_once(portal: Portal) -> None:
         with portal.unit_of_work() as uow:
             populate(portal, uow)
             uow.commit()
-    everything = {**CORE, **PROFILE, **CALENDAR, **BILLING}
+    everything = {**CORE, **PROFILE, **CALENDAR, **BILLING, **INBOX}
     enabled = set(portal.settings.portal.plugins)
     expected = dict(CORE)
     for plugin, kinds in PLUGINS.items():

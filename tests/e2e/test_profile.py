@@ -104,7 +104,7 @@ def test_agent_finds_a_child_reads_its_health_record_and_decides_a_request(demo,
     nav.get_by_role("link", name="Demandes de modification").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Demandes de modification")
     assert axe_violations(page) == [], format_violations(axe_violations(page))
-    page.get_by_role("link", name="Examiner").first.click()
+    page.locator("tr", has_text="Coordonnées bancaires").get_by_role("link", name="Examiner").click()
     expect(page.get_by_text("DE89 **** **** **** **30 00")).to_be_visible()
     expect(page.get_by_text("FR76 **** **** **** **** ***0 189")).to_have_count(0)
     assert axe_violations(page) == [], format_violations(axe_violations(page))

@@ -10,6 +10,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from famille_core import Portal
+from famille_core.entities import Attachment, Message, Thread
+from famille_plugins.inbox.services import attachments as files
 from tests.conftest import csrf_token, login
 
 GUIDE_SUBJECT = "Demande de renseignements"
@@ -22,6 +24,21 @@ GUIDE_BODY = (
     "Madame DUPONT"
 )
 """The example of the user guide ("Comment envoyer un message à la collectivité ?")."""
+
+
+@pytest.fixture
+def demo(demo: Portal) -> Portal:
+    """The demo without the inbox's own demo messages: these tests count, page and route the
+    messages they write, from an empty Boîte de réception (tests/core/test_demo.py checks the
+    demo's messages; tests/e2e/test_every_page.py shows them)."""
+    with demo.unit_of_work() as uow:
+        for attachment in uow.find(Attachment):
+            files.delete(demo, attachment.storage_key)
+        for kind in (Attachment, Message, Thread):
+            for row in uow.find(kind):
+                uow.delete(row)
+        uow.commit()
+    return demo
 
 
 def logged_in(app: Flask, email: str, password: str) -> FlaskClient:

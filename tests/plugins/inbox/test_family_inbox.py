@@ -54,7 +54,7 @@ def test_parent_sends_the_guide_example_and_sees_it_in_the_inbox(parent_client: 
     (row,) = rows(inbox)
     assert "Marie DUPONT" in row and GUIDE_SUBJECT in row
     assert "16/11/2026 10:00:00" not in row and "16/11/2026 09:00:00" in row  # Europe/Paris
-    assert f"{len(GUIDE_BODY.encode())} o" in row
+    assert f"{len(GUIDE_BODY.encode())}\N{NO-BREAK SPACE}octets" in row
 
 
 def test_messages_are_newest_first_with_french_date_and_human_size(
@@ -68,7 +68,7 @@ def test_messages_are_newest_first_with_french_date_and_human_size(
     assert "16/11/2026 09:10:14" in listed[0]
     assert "Cantine - inscription prise en compte" in listed[1]
     assert "Service ENFANCE" in listed[1]
-    assert "2 Ko" in listed[1]
+    assert "2\N{NO-BREAK SPACE}Ko" in listed[1]
 
 
 def test_unread_is_bold_and_in_words_and_reading_the_page_marks_read(
