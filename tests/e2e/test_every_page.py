@@ -79,7 +79,7 @@ def log_in(page: Page, base: str, who: str) -> None:
     page.get_by_label("Adresse e-mail").fill(email)
     page.get_by_label("Mot de passe").fill(password)
     page.keyboard.press("Enter")
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Accueil")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Accueil", timeout=30_000)
 
 
 def crawl(
