@@ -30,6 +30,7 @@ from famille_core.entities import (
     Invoice,
     Message,
     PaymentTransaction,
+    User,
 )
 from tests.conftest import login
 
@@ -98,6 +99,9 @@ def demo_rows(portal: Portal) -> list[dict[str, Any]]:
             {"transaction_id": t.id} for t in uow.find(PaymentTransaction, order_by=("id",))[:1]
         ]
         rows += [{"request_id": r.id} for r in uow.find(ChangeRequest, order_by=("id",))[:1]]
+        users = uow.find(User, order_by=("id",))
+        # An invited account (PETIT's) first: its page shows the most (the invitation's state).
+        rows += [{"user_id": u.id} for u in sorted(users, key=lambda u: not u.is_invited)]
     rows += [{"service": service} for service in portal.settings.collectivity.services]
     return rows
 
