@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from typing import Any
 
@@ -41,6 +42,9 @@ def queue_portal() -> Portal:
     help="Ne lance pas les tâches périodiques (quand un autre « famille worker » s'en charge).",
 )
 def worker_command(threads: int, no_scheduler: bool) -> None:
+    # Stopped while it starts: no job in hand yet, so a clean exit (the consumer's own handler
+    # takes over once it runs).
+    signal.signal(signal.SIGTERM, lambda *_args: sys.exit(0))
     from huey.consumer import Consumer
 
     from famille_core.jobs import job_queue, redacted
