@@ -45,6 +45,21 @@ def test_a_change_that_rolls_back_sends_nothing(portal: Portal) -> None:
     assert sent_emails(portal) == []
 
 
+def test_a_notification_of_a_change_that_rolls_back_is_never_sent(portal: Portal) -> None:
+    """The hook queues in the change's own unit of work (a security notice is sent if and only
+    if its change commits): a change abandoned after the notice was asked for sends nothing."""
+    with portal.unit_of_work() as uow:
+        taken = portal.hook.deliver_notification(
+            portal=portal,
+            uow=uow,
+            notification=Notification(to="a@example.org", subject="Objet", body="Texte"),
+        )
+        assert taken == [True]
+        # no commit: the change fails after the notice was queued
+    assert rows(portal) == []
+    assert sent_emails(portal) == []
+
+
 def test_a_committed_email_is_sent_once_and_its_body_erased(portal: Portal) -> None:
     queue(portal, kind="security_notice")
     (mail,) = sent_emails(portal)

@@ -90,6 +90,24 @@ def test_the_database_store_counts_atomically(engine: Engine, portal: Portal) ->
     assert storage.incr("short", 0) == 1
 
 
+def test_simultaneous_increments_of_the_database_store_lose_no_attempt(
+    engine: Engine, portal: Portal
+) -> None:
+    """Eight workers increment one counter at once: every count is handed out once and none is
+    lost (a counter read, then written, gives two workers the same count)."""
+    storage = DatabaseStorage(engine)
+    barrier = threading.Barrier(8)
+
+    def hit(_worker: int) -> list[int]:
+        barrier.wait(timeout=30)
+        return [storage.incr("together", 60) for _ in range(5)]
+
+    with ThreadPoolExecutor(8) as pool:
+        counts = [count for batch in pool.map(hit, range(8)) for count in batch]
+    assert sorted(counts) == list(range(1, 41))
+    assert storage.get("together") == 40
+
+
 def test_thirty_simultaneous_wrong_logins_check_at_most_the_limit(
     demo: Portal,
     database_url: str,
