@@ -382,6 +382,7 @@ def test_invariants_hold_whatever_the_sequence(
             Town,
             settings=settings(
                 max_examples=12,
+                derandomize=True,  # the same sequences every run: coverage below never flakes
                 stateful_step_count=25,
                 deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
