@@ -8,12 +8,13 @@ import re
 import socket
 import subprocess
 import sys
-import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.started_server import first_page
 
 FAMILLE = [sys.executable, "-c", "from host_flask.cli import main; main()"]
 
@@ -121,14 +122,7 @@ def test_serve_lets_the_demo_parent_log_in(instance: Path) -> None:
         base = f"http://127.0.0.1:{port}"
         jar = http.cookiejar.CookieJar()
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-        for _ in range(100):
-            try:
-                page = opener.open(f"{base}/connexion", timeout=5).read().decode()
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("the server did not start")
+        page = first_page(opener, f"{base}/connexion", server)
         token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
         data = urllib.parse.urlencode(
             {"email": "parent@example.org", "password": "parent-demo-password", "csrf_token": token}

@@ -19,6 +19,7 @@ from famille_core import load_settings
 from famille_core.mail_queue import queue_email
 from famille_core.persistence import build_sql_portal
 from tests.host_flask.test_cli import FAMILLE, _free_port, environment, run
+from tests.started_server import first_page
 
 
 @pytest.fixture
@@ -127,15 +128,7 @@ def test_the_demo_server_and_its_worker_send_the_emails(tmp_path: Path) -> None:
     try:
         base = f"http://127.0.0.1:{port}"
         opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
-        deadline = time.monotonic() + 60  # a loaded machine starts Python slowly
-        while True:
-            try:
-                page = opener.open(f"{base}/mot-de-passe-oublie", timeout=5).read().decode()
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    pytest.fail("the server did not start")
-                time.sleep(0.2)
+        page = first_page(opener, f"{base}/mot-de-passe-oublie", server)
         token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
         data = urllib.parse.urlencode({"email": "parent@example.org", "csrf_token": token})
         opener.open(f"{base}/mot-de-passe-oublie", data=data.encode(), timeout=10).read()
