@@ -102,7 +102,7 @@ def test_stale_removal_of_an_authorised_person_is_a_conflict(parent_client: Flas
     post_form(parent_client, f"/compte/enfants/{lucas}/autorisations/nouvelle",
               {"last_name": "LEROY", "first_name": "Anne", "phone": "0611223344", "may_pick_up": "on"})
     with demo.unit_of_work() as uow:
-        person = uow.first(AuthorizedPerson)
+        person = uow.first(AuthorizedPerson, last_name="LEROY")  # the demo has Emma's grandmother
         assert person is not None
         pid, version = person.id, person.version
     post_form(parent_client, f"/compte/enfants/{lucas}/autorisations/{pid}",
@@ -159,7 +159,7 @@ def test_parent_adds_edits_and_removes_an_authorised_person(parent_client: Flask
     page = parent_client.get(f"/compte/enfants/{lucas}/").get_data(as_text=True).replace("&#39;", "'")
     assert "Anne LEROY" in page and "Grand-mère" in page
     with demo.unit_of_work() as uow:
-        person = uow.first(AuthorizedPerson)
+        person = uow.first(AuthorizedPerson, last_name="LEROY")  # the demo has Emma's grandmother
         assert person is not None and person.may_pick_up and person.emergency_contact
         pid = person.id
     post_form(parent_client, f"/compte/enfants/{lucas}/autorisations/{pid}",
