@@ -10,10 +10,9 @@ from flask.testing import FlaskClient
 
 from famille_core import Conflict, Portal
 from famille_core.entities import Actor, Direction, Family, Message, Role, Thread
-from famille_core.services.accounts import create_user
 from famille_plugins.inbox.services import agents, conversations, reading, sending
 from tests.conftest import csrf_token
-from tests.plugins.inbox.conftest import GUIDE_SUBJECT, logged_in, read_on_screen, reply, send
+from tests.plugins.inbox.conftest import GUIDE_SUBJECT, read_on_screen, reply, send
 
 
 def only_thread(portal: Portal) -> Thread:
@@ -73,12 +72,9 @@ def test_handled_mark_refuses_nonsense_and_missing_token(
     assert only_thread(demo).handled is False
 
 
-def test_administrator_reads_every_mailbox(parent_client: FlaskClient, app: object, demo: Portal) -> None:
-    with demo.unit_of_work() as uow:
-        create_user(demo, uow, email="admin@example.org", password="Zèbre-violet-42-horizon", role=Role.ADMIN, display_name="Alice")
-        uow.commit()
+def test_administrator_reads_every_mailbox(parent_client: FlaskClient, admin_client: FlaskClient) -> None:
     send(parent_client, subject="Inscription")
-    admin = logged_in(app, "admin@example.org", "Zèbre-violet-42-horizon")  # type: ignore[arg-type]
+    admin = admin_client  # the demo's administrator, Alice
     overview = admin.get("/gestion/messages/").get_data(as_text=True)
     assert "Service ENFANCE" in overview and "1 conversation à traiter" in overview
     assert "Service SCOLAIRE</a> :\n    aucune conversation à traiter" in overview
