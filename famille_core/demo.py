@@ -8,6 +8,7 @@ keys (:data:`HOUSEHOLDS`, a child's names, an activity's code).
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from decimal import Decimal
 
@@ -29,6 +30,7 @@ from famille_core.entities import (
 from famille_core.portal import Portal
 from famille_core.services.accounts import create_user
 from famille_core.services.invitations import invite_guardian
+from famille_core.services.passwords import hash_password
 from famille_core.uow import UnitOfWork
 
 
@@ -248,6 +250,13 @@ def _enrol(
         )
 
 
+@functools.cache
+def _demo_password_hash(password: str) -> str:
+    """Each demo password is hashed once per process (Argon2 is slow by design, and the tests
+    build the demo again for every test)."""
+    return hash_password(password)
+
+
 def _logins(portal: Portal, uow: UnitOfWork, households: dict[str, _Household]) -> None:
     """A login for each guardian of DUPONT, MARTIN and BERNARD, one for the agent and one for
     the administrator; PETIT's guardian is invited (an account waiting for its password)."""
@@ -261,6 +270,7 @@ def _logins(portal: Portal, uow: UnitOfWork, households: dict[str, _Household]) 
                 uow,
                 email=login.email,
                 password=login.password,
+                password_hash=_demo_password_hash(login.password),
                 role=Role.PARENT,
                 display_name=f"{guardian.first_name} {guardian.last_name}",
                 family_id=household.family.id,
@@ -272,13 +282,20 @@ def _logins(portal: Portal, uow: UnitOfWork, households: dict[str, _Household]) 
         uow,
         email=agent.email,
         password=agent.password,
+        password_hash=_demo_password_hash(agent.password),
         role=Role.AGENT,
         display_name="Magnus",
         service="ENFANCE",
     )
     admin = logins["admin@example.org"]
     create_user(
-        portal, uow, email=admin.email, password=admin.password, role=Role.ADMIN, display_name="Alice"
+        portal,
+        uow,
+        email=admin.email,
+        password=admin.password,
+        password_hash=_demo_password_hash(admin.password),
+        role=Role.ADMIN,
+        display_name="Alice",
     )
     for guardian in households["PETIT"].guardians:
         # Invited without an e-mail: "Inviter" (or ``famille invite``) sends a new one.

@@ -48,8 +48,13 @@ def create_user(
     family_id: int | None = None,
     guardian_id: int | None = None,
     service: str | None = None,
+    password_hash: str | None = None,
 ) -> User:
-    """Create a login after checking the password policy and that the e-mail is free."""
+    """Create a login after checking the password policy and that the e-mail is free.
+
+    ``password_hash`` is the Argon2 hash of ``password`` when the caller already holds it (the
+    demo, built again for every test, hashes each of its passwords once per process).
+    """
     email = normalise_email(email)
     issues = password_issues(password, context_words(portal))
     if "@" not in email:
@@ -73,7 +78,7 @@ def create_user(
     raise_if(issues)
     user = User(
         email=email,
-        password_hash=hash_password(password),
+        password_hash=password_hash or hash_password(password),
         role=role,
         display_name=display_name,
         family_id=family_id,
