@@ -114,27 +114,47 @@ def validation_fault(fields: Mapping[str, str], *, legacy: bool) -> str | None:
     return None
 
 
+FAULT_STRING = "fr.gouv.finances.cp.tpa.webservice.exceptions.FonctionnelleErreur"
+"""The ``faultstring`` of every PayFiP functional fault: the Java exception's class name, which
+production clients check before reading the detail (docs/payment.md, "DGFiP's answers")."""
+XML_DECLARATION = "<?xml version='1.0' encoding='UTF-8'?>"
+"""DGFiP's JAX-WS server writes this declaration (single quotes) and the ``S:`` prefix."""
+
+
 def soap_answer(operation: str, values: Mapping[str, str]) -> bytes:
-    """``<operation>Response/return`` holding ``values``."""
+    """``<operation>Response/return`` holding ``values``, as DGFiP's server writes it."""
     inner = "".join(f"<{name}>{escape(value)}</{name}>" for name, value in values.items())
     return (
-        f'<?xml version="1.0" encoding="UTF-8"?><soap:Envelope xmlns:soap="{SOAP_ENV}">'
-        f'<soap:Body><ns2:{operation}Response xmlns:ns2="{NAMESPACE}"><return>{inner}</return>'
-        f"</ns2:{operation}Response></soap:Body></soap:Envelope>"
+        f'{XML_DECLARATION}<S:Envelope xmlns:S="{SOAP_ENV}">'
+        f'<S:Body><ns2:{operation}Response xmlns:ns2="{NAMESPACE}"><return>{inner}</return>'
+        f"</ns2:{operation}Response></S:Body></S:Envelope>"
     ).encode()
 
 
 def soap_fault(code: str) -> bytes:
-    """A SOAP fault carrying a ``FonctionnelleErreur``, as PayFiP answers them."""
+    """A SOAP fault carrying a ``FonctionnelleErreur``, as DGFiP answers them (HTTP 500):
+    ``faultcode`` ``S:Server``, ``faultstring`` :data:`FAULT_STRING`, and in ``detail`` a
+    ``FonctionnelleErreur`` of the contract's namespace holding ``code``, ``descriptif``,
+    ``libelle`` and ``severite`` (unqualified), in that order."""
     libelle, descriptif = FAULTS[code]
     return (
-        f'<?xml version="1.0" encoding="UTF-8"?><soap:Envelope xmlns:soap="{SOAP_ENV}">'
-        "<soap:Body><soap:Fault><faultcode>soap:Server</faultcode>"
-        "<faultstring>Erreur fonctionnelle</faultstring><detail>"
+        f'{XML_DECLARATION}<S:Envelope xmlns:S="{SOAP_ENV}">'
+        "<S:Body><S:Fault><faultcode>S:Server</faultcode>"
+        f"<faultstring>{FAULT_STRING}</faultstring><detail>"
         f'<ns2:FonctionnelleErreur xmlns:ns2="{NAMESPACE}"><code>{code}</code>'
         f"<descriptif>{escape(descriptif)}</descriptif><libelle>{escape(libelle)}</libelle>"
-        "<severite>2</severite></ns2:FonctionnelleErreur></detail></soap:Fault></soap:Body>"
-        "</soap:Envelope>"
+        "<severite>2</severite></ns2:FonctionnelleErreur></detail></S:Fault></S:Body>"
+        "</S:Envelope>"
+    ).encode()
+
+
+def client_fault(message: str) -> bytes:
+    """A SOAP fault that is not a ``FonctionnelleErreur`` (an operation the contract does not
+    have): ``S:Client``, no detail."""
+    return (
+        f'{XML_DECLARATION}<S:Envelope xmlns:S="{SOAP_ENV}">'
+        "<S:Body><S:Fault><faultcode>S:Client</faultcode>"
+        f"<faultstring>{escape(message)}</faultstring></S:Fault></S:Body></S:Envelope>"
     ).encode()
 
 
@@ -238,10 +258,13 @@ class PayfipSimulator:
             return self._create(fields)
         if operation == "recupererDetailPaiementSecurise":
             return self._details(fields)
-        return Response(soap_fault("P1"), status=500, mimetype="text/xml")
+        return self._xml(
+            client_fault(f"Cannot find dispatch method for {{{NAMESPACE}}}{operation}"), 500
+        )
 
     def _xml(self, content: bytes, status: int = 200) -> Response:
-        return Response(content, status=status, mimetype="text/xml")
+        """A SOAP answer: HTTP 500 for a fault, ``text/xml;charset=utf-8`` as DGFiP sends."""
+        return Response(content, status=status, content_type="text/xml;charset=utf-8")
 
     def _create(self, fields: dict[str, str]) -> Response:
         fault = validation_fault(fields, legacy=False)

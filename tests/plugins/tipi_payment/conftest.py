@@ -101,5 +101,3 @@ def answer_urls(sim: Simulator, transaction: PaymentTransaction) -> tuple[str, s
     """The (return, notification) paths PayFiP was given for ``transaction``."""
     fields = sim.app.operations[transaction.provider_ref or ""].fields
     return path_of(fields["urlredirect"]), path_of(fields["urlnotif"])
-
-

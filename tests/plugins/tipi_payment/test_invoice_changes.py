@@ -47,7 +47,11 @@ def erp_invoice(demo: Portal) -> dict[str, Any]:
             "due_date": invoice.due_date.isoformat(),
             "label": invoice.label,
             "lines": [
-                {"label": line.label, "quantity": str(line.quantity), "unit_price": str(line.unit_price)}
+                {
+                    "label": line.label,
+                    "quantity": str(line.quantity),
+                    "unit_price": str(line.unit_price),
+                }
                 for line in lines
             ],
         }

@@ -271,9 +271,11 @@ def test_two_simultaneous_payer_en_ligne_make_one_transaction(
         tabs.append((tab, token))
     statuses = _in_parallel(
         [
-            lambda tab=tab, token=token: tab.post(
-                f"/factures/{invoice.id}/payer", data={"method": "payfip", "csrf_token": token}
-            ).status_code
+            lambda tab=tab, token=token: (
+                tab.post(
+                    f"/factures/{invoice.id}/payer", data={"method": "payfip", "csrf_token": token}
+                ).status_code
+            )
             for tab, token in tabs
         ]
     )
@@ -326,7 +328,11 @@ def test_a_start_waits_for_the_other_one_under_the_invoice_lock(
 
     def start() -> Any:
         return services.start_payment(
-            demo, actor, invoice.id or 0, "payfip", lambda t: (f"https://p/{t}/r", f"https://p/{t}/n")
+            demo,
+            actor,
+            invoice.id or 0,
+            "payfip",
+            lambda t: (f"https://p/{t}/r", f"https://p/{t}/n"),
         )
 
     results: list[Any] = [None, None]
@@ -370,12 +376,14 @@ def test_notification_racing_a_new_start_never_makes_a_second_payment(
     token = csrf_token(parent_client, f"/factures/{invoice.id}")
     results = _in_parallel(
         [
-            lambda: app.test_client()
-            .post(notify, data={"idOp": transaction.provider_ref})
-            .status_code,
-            lambda: parent_client.post(
-                f"/factures/{invoice.id}/payer", data={"method": "payfip", "csrf_token": token}
-            ).status_code,
+            lambda: (
+                app.test_client().post(notify, data={"idOp": transaction.provider_ref}).status_code
+            ),
+            lambda: (
+                parent_client.post(
+                    f"/factures/{invoice.id}/payer", data={"method": "payfip", "csrf_token": token}
+                ).status_code
+            ),
         ]
     )
     assert results == [200, 303]

@@ -116,6 +116,8 @@ def _transaction() -> PaymentTransaction:
     [
         ("details_paid", "paid"),
         ("details_debit_pretty", "paid"),  # V: direct debit; pretty-printed, other prefixes
+        ("details_refused", "refused"),
+        ("details_cancelled", "cancelled"),
         ("details_P1", "expired"),
         ("details_P5", None),
     ],
