@@ -43,6 +43,8 @@ class Author:
         """The author of the changes ``actor`` makes."""
         if actor.user_id is None:
             return SYSTEM_AUTHOR
+        if actor.acting_agent is not None:  # an agent acting for the household: the town did it
+            return cls(kind=AGENT, id=actor.acting_agent.user_id, name=actor.acting_agent.display_name)
         if actor.is_agent:
             return cls(kind=AGENT, id=actor.user_id, name=actor.display_name)
         return cls(kind=PARENT, id=actor.user_id)

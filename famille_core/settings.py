@@ -165,6 +165,9 @@ class PortalSettings:
     account_services: tuple[str, ...] = ()
     """Services whose agents manage accounts ("Comptes": invitations, unlocking, deactivating);
     administrators always do."""
+    acting_services: tuple[str, ...] = ()
+    """Services whose agents act for a family ("Agir pour la famille": its Agenda, invoices and
+    inbox, docs/agents.md); administrators always may."""
 
     @property
     def second_factor_required(self) -> bool:

@@ -39,6 +39,21 @@ public = _mark(PUBLIC)
 agents_only = _mark(AGENTS)
 """Municipal agents and administrators only."""
 
+ACTING = "famille_acting"
+
+
+def open_to_acting_agents(view: F) -> F:
+    """Let an agent acting for a family ("Agir pour la famille", docs/agents.md) use this
+    family page, with :func:`current_actor` acting for that household through the parents'
+    services. Put it **above** :func:`families_only`. Pages showing or changing bank or health
+    data never carry it: they stay behind the agents' own pages."""
+    setattr(view, ACTING, True)
+    return view
+
+
+def open_to_acting(view: object) -> bool:
+    """True when ``view`` is marked :func:`open_to_acting_agents`."""
+    return bool(getattr(view, ACTING, False))
 
 
 def families_only(view: F) -> F:
@@ -47,13 +62,15 @@ def families_only(view: F) -> F:
     An agent never reaches these pages, even through an account wrongly attached to a household
     (refused at login, but a session may predate the change): the agents' reach over every
     household in :mod:`famille_core.services.access` must never serve one household's pages
-    (docs/security.md point 10).
+    (docs/security.md point 10). The one exception: an agent acting for a family on a page
+    marked :func:`open_to_acting_agents`, whose actor then has that household's reach only
+    (docs/agents.md).
     """
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> object:
         user = current_user()
-        if user is None or user.is_agent:
+        if user is None or (user.is_agent and not current_actor().is_acting):
             abort(404)
         return view(*args, **kwargs)
 

@@ -113,6 +113,7 @@ def create_app(
 
     from host_flask import (
         accounts_web,
+        acting,
         attempts,
         auth,
         context,
@@ -138,6 +139,7 @@ def create_app(
     pages.init_app(app)
     health.init_app(app)
     accounts_web.init_app(app)
+    acting.init_app(app)
     from host_flask import api
     from host_flask.security import csrf
 

@@ -86,6 +86,7 @@ def init_app(app: Flask) -> None:
         actor = g.get("famille_actor")
         portal = get_portal()
         return {
-            "menu": menu_for(actor) if actor is not None else [],
+            # an agent acting for a family keeps the agents' menu (the banner links its pages)
+            "menu": menu_for(actor.as_agent()) if actor is not None else [],
             "collectivity": portal.settings.collectivity,
         }

@@ -32,7 +32,8 @@ from flask_babel import gettext as _
 from famille_core import feed
 from famille_core.entities import Actor, User
 from famille_core.services import accounts
-from host_flask.access import AGENTS, FAMILIES, audience_of, current_user
+from host_flask import acting
+from host_flask.access import AGENTS, FAMILIES, audience_of, current_user, open_to_acting
 from host_flask.context import get_portal, request_uow
 
 log = logging.getLogger(__name__)
@@ -164,7 +165,9 @@ def _enforce_access() -> ResponseReturnValue | None:
         return redirect(url_for("auth.second_factor_setup"))
     if audience == AGENTS and not user.is_agent:
         abort(404)
-    if audience == FAMILIES and user.family_id is None:
+    if user.is_agent and open_to_acting(view):
+        acting.act_in_this_request()
+    if audience == FAMILIES and user.family_id is None and not g.famille_actor.is_acting:
         abort(404)
     return None
 

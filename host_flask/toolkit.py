@@ -21,7 +21,8 @@ The names, by use:
 
 * the request: :func:`get_portal`, :func:`request_uow`, :func:`current_actor`, :func:`current_user`;
 * who may open a page: :func:`public`, :func:`agents_only`, :func:`families_only`,
-  :func:`recent_login_required`;
+  :func:`recent_login_required`, :func:`open_to_acting_agents` (a family page an agent acting for the
+  household may use: docs/agents.md);
 * browser security: :func:`csrf_exempt`, :func:`add_csp_source`;
 * pages that moved: :func:`moved_pages`;
 * forms: :func:`form_action` and :class:`Refusal` (one answer for a refused form), :func:`form_id`,
@@ -43,6 +44,7 @@ from host_flask.access import (
     current_actor,
     current_user,
     families_only,
+    open_to_acting_agents,
     public,
     recent_login_required,
 )
@@ -103,6 +105,7 @@ __all__ = [
     "form_id",
     "get_portal",
     "moved_pages",
+    "open_to_acting_agents",
     "optional_form_id",
     "page_of",
     "paginate",

@@ -5,6 +5,7 @@ them imperatively; values are ``@frozen``.
 """
 
 from famille_core.entities.accounts import (
+    ActingAgent,
     Actor,
     AuditRecord,
     ChangeRequest,
@@ -60,12 +61,20 @@ from famille_core.entities.integration import (
     WebhookSubscription,
 )
 from famille_core.entities.mail import EmailState, OutgoingEmail
-from famille_core.entities.messages import Attachment, Direction, Message, Thread
+from famille_core.entities.messages import (
+    Attachment,
+    Direction,
+    GroupMessage,
+    GroupMessageRecipient,
+    Message,
+    Thread,
+)
 
 __all__ = [
     "EXPIRED_WITHOUT_RESULT",
     "Absence",
     "AbsenceReason",
+    "ActingAgent",
     "Activity",
     "Actor",
     "ApiClient",
@@ -88,6 +97,8 @@ __all__ = [
     "Family",
     "FamilyChild",
     "FiscalData",
+    "GroupMessage",
+    "GroupMessageRecipient",
     "Guardian",
     "GuardianRole",
     "HealthRecord",

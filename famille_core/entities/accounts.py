@@ -76,6 +76,17 @@ def _no_household_for_agents(actor: Actor, _attribute: object, family_id: int | 
 
 
 @frozen(kw_only=True)
+class ActingAgent:
+    """The agent behind an actor that acts for one household ("Agir pour la famille",
+    docs/agents.md): kept so that every change names the agent, never the parents."""
+
+    user_id: int
+    role: Role
+    service: str | None = None
+    display_name: str = ""
+
+
+@frozen(kw_only=True)
 class Actor:
     """Who is asking: what every service receives to decide what is allowed.
 
@@ -92,11 +103,57 @@ class Actor:
     authenticated_at: datetime | None = None
     """When this person last proved who they are (password typed); sensitive changes need a
     recent one (see :func:`famille_core.services.access.require_recent_login`)."""
+    acting_agent: ActingAgent | None = None
+    """Set when an agent acts for the household ``family_id`` (:meth:`acting_for`)."""
 
     @property
     def is_agent(self) -> bool:
         """True for municipal staff (agents and administrators)."""
         return self.role in (Role.AGENT, Role.ADMIN)
+
+    @property
+    def is_acting(self) -> bool:
+        """True when an agent acts for a household through this actor."""
+        return self.acting_agent is not None
+
+    @classmethod
+    def acting_for(cls, agent: Actor, family_id: int) -> Actor:
+        """The actor through which ``agent`` acts for the household ``family_id``.
+
+        It has a household member's reach (that household's records only, the parents' rules
+        through the same services) and the agent's identity: ``user_id`` is the agent's, so
+        every row that names who made a change (``created_by``, the audit, the feed) names the
+        agent; :attr:`acting_agent` keeps the agent's role and service for the few overrides
+        that role allows (docs/agents.md).
+        """
+        if not agent.is_agent or agent.user_id is None or agent.is_acting:
+            raise ValueError("only a logged-in agent acts for a household")
+        return cls(
+            user_id=agent.user_id,
+            role=Role.PARENT,
+            family_id=family_id,
+            display_name=agent.display_name,
+            authenticated_at=agent.authenticated_at,
+            acting_agent=ActingAgent(
+                user_id=agent.user_id,
+                role=agent.role,
+                service=agent.service,
+                display_name=agent.display_name,
+            ),
+        )
+
+    def as_agent(self) -> Actor:
+        """The agent's own actor (the town's reach) behind an acting actor; ``self`` otherwise."""
+        if self.acting_agent is None:
+            return self
+        agent = self.acting_agent
+        return Actor(
+            user_id=agent.user_id,
+            role=agent.role,
+            service=agent.service,
+            display_name=agent.display_name,
+            authenticated_at=self.authenticated_at,
+        )
 
     @classmethod
     def for_user(cls, user: User, authenticated_at: datetime | None = None) -> Actor:
@@ -146,6 +203,9 @@ class AuditRecord:
     family_id: int | None = None
     api_client_id: int | None = None
     """The API client (an ERP) that read or changed the record, when it was not a person."""
+    reason: str = ""
+    """Why the agent did it, when a rule asked for a reason (a booking past its deadline made
+    for a family: docs/agents.md)."""
 
 
 @define(slots=False, eq=False, kw_only=True)

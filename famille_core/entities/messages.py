@@ -59,3 +59,37 @@ class Attachment:
     content_type: str
     size: int
     storage_key: str
+
+
+@define(slots=False, eq=False, kw_only=True)
+class GroupMessage:
+    """A "Message groupé": one text from a service to every household of the chosen children
+    (an activity on a day or range, a school, a class), recorded with who sent it and to whom.
+
+    Its recipients (:class:`GroupMessageRecipient`) are fixed when it is sent; the background
+    job ``inbox.group_message`` then posts one message in each household's inbox (and its
+    e-mail), once per household, whatever the retries (docs/agents.md)."""
+
+    id: int | None = None
+    service: str
+    subject: str
+    body: str
+    audience: str
+    """The chosen children in words (``Cantine, du lundi 23 au mardi 24 novembre 2026``)."""
+    created_at: datetime
+    created_by: int | None = None
+    author_label: str = ""
+    recipients: int = 0
+    """How many households it goes to (the count the agent confirmed)."""
+    delivered_at: datetime | None = None
+    """When the last household received it (``None`` while the job has some left)."""
+
+
+@define(slots=False, eq=False, kw_only=True)
+class GroupMessageRecipient:
+    """One household of a :class:`GroupMessage`; ``message_id`` once it received it."""
+
+    id: int | None = None
+    group_message_id: int
+    family_id: int
+    message_id: int | None = None

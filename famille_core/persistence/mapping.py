@@ -32,6 +32,8 @@ MAPPINGS: tuple[tuple[type, Table], ...] = (
     (e.Absence, t.absence),
     (e.CalendarFeed, t.calendar_feed),
     (e.Thread, t.thread),
+    (e.GroupMessage, t.group_message),
+    (e.GroupMessageRecipient, t.group_message_recipient),
     (e.Message, t.message),
     (e.Attachment, t.attachment),
     (e.Invoice, t.invoice),

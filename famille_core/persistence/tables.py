@@ -280,6 +280,7 @@ audit_record = Table(
     Column("record_id", Integer),
     Column("family_id", Integer, index=True),
     Column("api_client_id", Integer, ForeignKey("api_client.id"), index=True),
+    _text("reason", 500),
 )
 
 change_request = Table(
@@ -400,6 +401,31 @@ message = Table(
     Column("created_at", UTCDateTime(), nullable=False, index=True),
     Column("read_at", UTCDateTime()),
     Column("is_system", Boolean, nullable=False, default=False),
+)
+
+group_message = Table(
+    "group_message",
+    metadata,
+    _id(),
+    Column("service", String(50), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("audience", String(300), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False, index=True),
+    Column("created_by", Integer),
+    _text("author_label"),
+    Column("recipients", Integer, nullable=False, default=0),
+    Column("delivered_at", UTCDateTime()),
+)
+
+group_message_recipient = Table(
+    "group_message_recipient",
+    metadata,
+    _id(),
+    _fk("group_message_id", "group_message"),
+    _fk("family_id", "family"),
+    Column("message_id", Integer),
+    UniqueConstraint("group_message_id", "family_id"),
 )
 
 attachment = Table(

@@ -85,8 +85,12 @@ def require_recent_login(portal: Portal, actor: Actor) -> None:
     """Refuse a sensitive change (IBAN, authorised persons, e-mail) unless the person typed
     their password within ``[portal] recent_login_minutes``.
 
-    The portal itself and ERP calls (actors without a user) are not concerned.
+    The portal itself and ERP calls (actors without a user) are not concerned. An agent acting
+    for a family never makes these changes through the family's pages: bank and health data
+    stay behind the agents' own pages, their role checks and their audit (docs/agents.md).
     """
+    if actor.is_acting:
+        raise NotFound("Page introuvable.")
     if actor.user_id is None:
         return
     limit = timedelta(minutes=portal.settings.portal.recent_login_minutes)

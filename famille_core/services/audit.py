@@ -22,9 +22,11 @@ def audit(
     family_id: int | None = None,
     *,
     api_client_id: int | None = None,
+    reason: str = "",
 ) -> AuditRecord:
     """Write one audit record in the caller's transaction (``api_client_id``: the ERP that
-    read the record through the API, whose ``actor`` is :meth:`Actor.system`)."""
+    read the record through the API, whose ``actor`` is :meth:`Actor.system`; ``reason``: why an
+    agent overrode a rule, when the rule asks for one)."""
     record = AuditRecord(
         at=portal.clock.now(),
         actor_user_id=actor.user_id,
@@ -33,6 +35,7 @@ def audit(
         record_id=record_id,
         family_id=family_id,
         api_client_id=api_client_id,
+        reason=reason[:500],
     )
     uow.add(record)
     return record

@@ -34,6 +34,7 @@ from host_flask.toolkit import (
     current_actor,
     families_only,
     get_portal,
+    open_to_acting_agents,
     public,
     request_uow,
 )
@@ -85,6 +86,7 @@ does, for PayFiP)."""
 
 
 @bp.route("/")
+@open_to_acting_agents
 @families_only
 def index() -> ResponseReturnValue:
     """Factures: N°, Du, À régler avant, montant, reste à payer, statut."""
@@ -96,6 +98,7 @@ def index() -> ResponseReturnValue:
 
 
 @bp.route("/<int:invoice_id>")
+@open_to_acting_agents
 @families_only
 def detail(invoice_id: int) -> ResponseReturnValue:
     """One invoice, as in the user guide, with "Payer en ligne"."""
@@ -124,6 +127,7 @@ def detail(invoice_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/<int:invoice_id>/pdf")
+@open_to_acting_agents
 @families_only
 def pdf(invoice_id: int) -> ResponseReturnValue:
     """The invoice as a tagged PDF (download)."""

@@ -15,6 +15,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from famille_core.clock import today_in_paris
+from famille_core.services import acting
 from famille_plugins.calendar.services import absences, agenda, booking, feeds, household
 from famille_plugins.calendar.services.closures import grouped_closures
 from famille_plugins.calendar.services.context import LEGEND
@@ -29,6 +30,7 @@ from host_flask.toolkit import (
     form_day,
     form_id,
     get_portal,
+    open_to_acting_agents,
     optional_form_id,
     public,
     query_day,
@@ -81,6 +83,8 @@ def _render_agenda(
     cell = view.cell(selected) if selected is not None else None
     feed = feeds.active_feed(uow, actor, view.child.id) if view.child and view.child.id else None
     closures = grouped_closures(portal, view.activities, view.month, agenda.month_end(view.month))
+    # An agent acting for the family may book or cancel past the deadline, with a reason.
+    overridable = {a.id for a in view.activities if acting.may_override_deadline(actor, a.service)}
     return (
         render_template(
             "calendar/index.html",
@@ -99,12 +103,16 @@ def _render_agenda(
             today=today_in_paris(portal.clock),
             long_day=french_long_day,
             month_title=french_month,
+            overridable=overridable,
+            household=actor.family_id,
+            by_town=agenda.done_by_town(uow, cell),
         ),
         status,
     )
 
 
 @bp.route("/")
+@open_to_acting_agents
 @families_only
 def index() -> ResponseReturnValue:
     """Agenda: the month grid of one child, and the actions of the selected day."""
@@ -149,6 +157,7 @@ def _flash_and_return(message: str, child_id: int, day: date) -> Answer:
 
 
 @bp.route("/reserver", methods=["POST"])
+@open_to_acting_agents
 @families_only
 def reserve() -> ResponseReturnValue:
     """Réserver: one day of one activity."""
@@ -157,7 +166,8 @@ def reserve() -> ResponseReturnValue:
     def act(day: date | None) -> Answer:
         assert day is not None
         reservation = booking.reserve(
-            get_portal(), request_uow(), current_actor(), child_id, form_id(request.form.get("activity_id")), day
+            get_portal(), request_uow(), current_actor(), child_id, form_id(request.form.get("activity_id")), day,
+            override_reason=request.form.get("override_reason", ""),
         )
         words = _("réservé") if reservation.state == "accepted" else _("demande en cours")
         return _flash_and_return(_("%(day)s : %(state)s.", day=french_long_day(day), state=words), child_id, day)
@@ -166,13 +176,15 @@ def reserve() -> ResponseReturnValue:
 
 
 @bp.route("/annuler", methods=["POST"])
+@open_to_acting_agents
 @families_only
 def cancel() -> ResponseReturnValue:
     """Annuler la réservation."""
 
     def act(_day: date | None) -> Answer:
         reservation = booking.cancel(
-            get_portal(), request_uow(), current_actor(), form_id(request.form.get("reservation_id"))
+            get_portal(), request_uow(), current_actor(), form_id(request.form.get("reservation_id")),
+            override_reason=request.form.get("override_reason", ""),
         )
         message = _("%(day)s : réservation annulée.", day=french_long_day(reservation.day))
         return _flash_and_return(message, reservation.child_id, reservation.day)
@@ -181,6 +193,7 @@ def cancel() -> ResponseReturnValue:
 
 
 @bp.route("/absence", methods=["POST"])
+@open_to_acting_agents
 @families_only
 def declare_absence() -> ResponseReturnValue:
     """Déclarer une absence: one day or a range, a reason, an optional comment."""
@@ -212,6 +225,7 @@ def declare_absence() -> ResponseReturnValue:
 
 
 @bp.route("/absence/retirer", methods=["POST"])
+@open_to_acting_agents
 @families_only
 def withdraw_absence() -> ResponseReturnValue:
     """Withdraw an absence of a day to come."""
@@ -227,6 +241,7 @@ def withdraw_absence() -> ResponseReturnValue:
 
 
 @bp.route("/semaine-type", methods=["POST"])
+@open_to_acting_agents
 @families_only
 def pattern() -> ResponseReturnValue:
     """Semaine type: chosen weekdays over a range, answered day by day."""
@@ -347,6 +362,7 @@ def _render_household(
 
 
 @bp.route("/foyer")
+@open_to_acting_agents
 @families_only
 def household_index() -> ResponseReturnValue:
     """The household's Agenda: every child and activity over a week or a month."""
@@ -380,6 +396,7 @@ def _choice(value: str) -> tuple[int, int, date]:
 
 
 @bp.route("/foyer/reserver", methods=["POST"])
+@open_to_acting_agents
 @families_only
 def household_reserve() -> ResponseReturnValue:
     """Réserver the chosen boxes (children, activities, days) in one action."""
@@ -391,6 +408,7 @@ def household_reserve() -> ResponseReturnValue:
 
 
 @bp.route("/foyer/absence", methods=["POST"])
+@open_to_acting_agents
 @families_only
 def household_absence() -> ResponseReturnValue:
     """Déclarer une absence for the chosen children over a period, in one action."""

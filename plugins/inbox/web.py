@@ -24,6 +24,7 @@ from host_flask.toolkit import (
     families_only,
     form_action,
     get_portal,
+    open_to_acting_agents,
     request_uow,
 )
 
@@ -53,6 +54,7 @@ def uploads() -> list[Upload]:
 
 
 @bp.get("/")
+@open_to_acting_agents
 @families_only
 def index() -> ResponseReturnValue:
     """Boîte de réception: Qui, Date, Taille, Objet, newest first."""
@@ -61,6 +63,7 @@ def index() -> ResponseReturnValue:
 
 
 @bp.route("/nouveau", methods=["GET", "POST"])
+@open_to_acting_agents
 @families_only
 def new() -> ResponseReturnValue:
     """Nouveau message: Titre, message, optional attachments, Envoyer."""
@@ -91,6 +94,7 @@ def _service_of(thread_id: int) -> str:
 
 
 @bp.get("/<int:message_id>")
+@open_to_acting_agents
 @families_only
 def show(message_id: int) -> ResponseReturnValue:
     """Open a message: its whole conversation (showing it changes nothing: see :func:`read`)."""
@@ -111,6 +115,7 @@ def read(message_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/conversation/<int:thread_id>/repondre")
+@open_to_acting_agents
 @families_only
 def reply(thread_id: int) -> ResponseReturnValue:
     """Answer within a conversation."""
@@ -123,6 +128,7 @@ def reply(thread_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/pieces-jointes/<int:attachment_id>")
+@open_to_acting_agents
 @families_only
 def attachment(attachment_id: int) -> ResponseReturnValue:
     """An attachment of one of the household's conversations."""

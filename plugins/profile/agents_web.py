@@ -7,6 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from famille_core.services import acting
 from famille_plugins.profile.services import account, changes, decisions, fields, records, sections
 from famille_plugins.profile.services.fields import mask_iban
 from famille_plugins.profile.web import photo_response
@@ -39,7 +40,8 @@ def family(family_id: int) -> ResponseReturnValue:
     uow.commit()  # keeps the audit records
     extras = records.extras_shown(get_portal(), uow, family_id, None, sections.FAMILY_SECTIONS)
     return render_template("profile/index.html", view=view, pending=pending, titles=sections.SECTION_TITLES,
-                           mask_iban=mask_iban, kids=kids, extras=extras)
+                           mask_iban=mask_iban, kids=kids, extras=extras,
+                           may_act=acting.may_act(get_portal(), current_actor()))
 
 
 @bp.get("/enfants/<int:child_id>")

@@ -106,3 +106,20 @@ def test_agents_without_the_account_role_never_reach_the_account_pages(
             data = {"csrf_token": token} if method != "GET" else None
             answer = agent_client.open(url, method=method, data=data)
             assert answer.status_code == 404, (endpoint, method, answer.status_code)
+
+
+def test_agents_without_the_acting_role_never_act_for_a_family(app: Flask, agent_client: FlaskClient) -> None:
+    """"Agir pour la famille" is for administrators and the agents of ``[portal]
+    acting_services`` (none here): the demo's ENFANCE agent gets 404 on its start and end
+    actions, and — with a session forged or left over to act for a household — still on every
+    family page (tests/host_flask/test_acting.py checks the allowed side)."""
+    rules = [rule for rule in _rules(app, AGENTS) if rule[0].startswith("acting.")]
+    assert {endpoint for endpoint, _url, _methods in rules} == {"acting.start", "acting.end"}
+    with agent_client.session_transaction() as session:
+        session["acting_family"] = 1
+    token = csrf_token(agent_client, "/")
+    for endpoint, url, methods in rules:
+        for method in methods:
+            answer = agent_client.open(url, method=method, data={"csrf_token": token})
+            assert answer.status_code == 404, (endpoint, method, answer.status_code)
+    assert _all_refused(app, agent_client, FAMILIES) >= 6

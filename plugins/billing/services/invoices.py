@@ -60,8 +60,9 @@ def invoice_family(uow: UnitOfWork, invoice: Invoice) -> Family:
 
 def _configured_methods(portal: Portal, invoice: Invoice, actor: Actor) -> list[PaymentMethod]:
     """What the enabled plugins answer for the configured providers, in the order of
-    ``[plugins.billing] providers`` (refused ones included)."""
-    if not is_payable(invoice):
+    ``[plugins.billing] providers`` (refused ones included). None for an agent acting for the
+    family: the family pays, with its own means (docs/agents.md)."""
+    if not is_payable(invoice) or actor.is_acting:
         return []
     answered = {
         method.code: method

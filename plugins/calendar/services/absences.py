@@ -9,6 +9,7 @@ from famille_core.clock import today_in_paris
 from famille_core.entities import Absence, Actor
 from famille_core.errors import Issue, ValidationFailed, raise_if
 from famille_core.portal import Portal
+from famille_core.services import acting
 from famille_core.services.access import child_for, owned, require_family
 from famille_core.uow import UnitOfWork
 from famille_plugins.calendar.services.booking import activity_for
@@ -129,6 +130,10 @@ def declare_absence(
     uow.flush()
     for absence in created:
         _announce(portal, uow, absence, "declared")
+        acting.record(portal, uow, actor, "absence.declared", "absence", absence.id)
+    first, last = created[0].day, created[-1].day
+    when = f"le {french_long_day(first)}" if first == last else f"du {french_long_day(first)} au {french_long_day(last)}"
+    acting.tell(portal, uow, actor, f"{child.first_name} : absence déclarée {when} ({reason.label}).")
     return created
 
 
@@ -147,4 +152,6 @@ def withdraw_absence(portal: Portal, uow: UnitOfWork, actor: Actor, absence_id: 
     uow.delete(absence)
     uow.flush()
     _announce(portal, uow, absence, "withdrawn")
+    acting.record(portal, uow, actor, "absence.withdrawn", "absence", absence.id,
+                  told=f"Absence du {french_long_day(absence.day)} retirée.")
     return absence

@@ -13,7 +13,7 @@ from typing import Any
 from attrs import define, frozen
 
 from famille_core.clock import FIRST_DAY, LAST_DAY, today_in_paris
-from famille_core.entities import Absence, Activity, Actor, Child, Reservation
+from famille_core.entities import Absence, Activity, Actor, Child, Reservation, Role, User
 from famille_core.errors import NotFound
 from famille_core.portal import Portal
 from famille_core.services.access import children_of, require_family
@@ -178,3 +178,21 @@ def upcoming(portal: Portal, uow: UnitOfWork, actor: Actor, days: int = UPCOMING
         )
         for day in chosen
     ]
+
+
+def done_by_town(uow: UnitOfWork, cell: Cell | None) -> set[int]:
+    """The reservations and absences of the selected day that the town made for the family (an
+    agent acting for it: docs/agents.md), so the day panel says so; one query, none without a
+    selected day."""
+    if cell is None:
+        return set()
+    authors = {
+        record.created_by
+        for _activity, state in cell.states
+        for record in (state.reservation, state.absence)
+        if record is not None and record.created_by is not None
+    }
+    if not authors:
+        return set()
+    agents = {user.id for user in uow.find(User, id=In(authors), role=In([Role.AGENT, Role.ADMIN]))}
+    return {user_id for user_id in authors if user_id in agents}

@@ -8,9 +8,17 @@ from datetime import date, timedelta
 from attrs import frozen
 
 from famille_core.clock import today_in_paris
-from famille_core.entities import Activity, Actor, BookingPolicy, Reservation, ReservationState
+from famille_core.entities import (
+    Activity,
+    Actor,
+    BookingPolicy,
+    Child,
+    Reservation,
+    ReservationState,
+)
 from famille_core.errors import Issue, NotFound, ValidationFailed, raise_if
 from famille_core.portal import Portal
+from famille_core.services import acting
 from famille_core.services.access import child_for, owned, require_family
 from famille_core.uow import In, UnitOfWork
 from famille_plugins.calendar.services.calendar_days import days_between
@@ -44,8 +52,11 @@ def _notify(portal: Portal, uow: UnitOfWork, reservation: Reservation, change: s
     )
 
 
-def _refusals(portal: Portal, days: ChildDays, activity: Activity, day: date) -> list[Issue]:
-    """Why ``day`` cannot be booked (empty when it can), in French."""
+def _refusals(
+    portal: Portal, actor: Actor, days: ChildDays, activity: Activity, day: date, override_reason: str
+) -> list[Issue]:
+    """Why ``day`` cannot be booked (empty when it can), in French. A deadline passed is the one
+    rule an agent acting for the family may override, with a reason (docs/agents.md)."""
     today = today_in_paris(portal.clock)
     when = french_long_day(day)
     if day < today:
@@ -78,17 +89,30 @@ def _refusals(portal: Portal, days: ChildDays, activity: Activity, day: date) ->
             f"{format_deadline(reservation_deadline(portal, activity, day))}).",
         ),
     }
+    if state.code == State.LOCKED and acting.may_override_deadline(actor, activity.service):
+        return acting.override_issues(override_reason)
     if state.code in messages:
         code, message = messages[state.code]
         return [Issue(code, message, "day")]
     return []
 
 
+def _told(reservation: Reservation, activity: Activity, child: str, words: str) -> str:
+    return f"{child}, « {activity.label} », {french_long_day(reservation.day)} : {words}."
+
+
 def _book(
-    portal: Portal, uow: UnitOfWork, actor: Actor, days: ChildDays, activity: Activity, day: date
+    portal: Portal,
+    uow: UnitOfWork,
+    actor: Actor,
+    days: ChildDays,
+    activity: Activity,
+    day: date,
+    override_reason: str = "",
 ) -> Reservation:
     """Apply every rule, then store the reservation (raises :class:`ValidationFailed`)."""
-    raise_if(_refusals(portal, days, activity, day))
+    raise_if(_refusals(portal, actor, days, activity, day, override_reason))
+    late = actor.is_acting and portal.clock.now() > reservation_deadline(portal, activity, day)
     assert activity.id is not None and days.child.id is not None
     now = portal.clock.now()
     policy = BookingPolicy(activity.policy)
@@ -148,6 +172,12 @@ def _book(
     uow.flush()
     days.reservations[(activity.id, day)] = reservation
     _notify(portal, uow, reservation, "accepted" if state is ReservationState.ACCEPTED else "requested")
+    words = "réservé" if state is ReservationState.ACCEPTED else "demande de réservation envoyée"
+    acting.record(
+        portal, uow, actor, "reservation.booked", "reservation", reservation.id,
+        told=_told(reservation, activity, days.child.first_name, words + (" (hors délai)" if late else "")),
+        reason=override_reason.strip() if late else "",
+    )  # fmt: skip
     return reservation
 
 
@@ -161,22 +191,34 @@ def _child_days(
 
 
 def reserve(
-    portal: Portal, uow: UnitOfWork, actor: Actor, child_id: int, activity_id: int, day: date
+    portal: Portal,
+    uow: UnitOfWork,
+    actor: Actor,
+    child_id: int,
+    activity_id: int,
+    day: date,
+    *,
+    override_reason: str = "",
 ) -> Reservation:
     """Demande de réservation journalière: book ``day`` of ``activity_id`` for the child.
 
     Accepted at once for an activity with the ``auto`` policy, "demande en cours" otherwise.
+    ``override_reason``: an agent acting for the family books past the deadline with it
+    (required then; ignored for a parent, who is refused).
 
     :raises NotFound: the child is not the household's, or the activity does not exist.
     :raises ValidationFailed: a rule refuses the day (nothing is written).
     """
     activity = activity_for(uow, activity_id)
     days = _child_days(portal, uow, actor, child_id, activity, day, day)
-    return _book(portal, uow, actor, days, activity, day)
+    return _book(portal, uow, actor, days, activity, day, override_reason)
 
 
-def cancel(portal: Portal, uow: UnitOfWork, actor: Actor, reservation_id: int) -> Reservation:
-    """Annuler la réservation, until the cancellation deadline.
+def cancel(
+    portal: Portal, uow: UnitOfWork, actor: Actor, reservation_id: int, *, override_reason: str = ""
+) -> Reservation:
+    """Annuler la réservation, until the cancellation deadline (past it: an agent acting for the
+    family, with ``override_reason``).
 
     :raises NotFound: not the household's reservation.
     :raises ValidationFailed: already cancelled or refused, past day, deadline passed.
@@ -190,7 +232,10 @@ def cancel(portal: Portal, uow: UnitOfWork, actor: Actor, reservation_id: int) -
     if reservation.day < today_in_paris(portal.clock):
         raise ValidationFailed.single("past_day", f"Le {when} est passé : il ne peut plus être annulé.", "day")
     deadline = cancellation_deadline(portal, activity, reservation.day)
-    if portal.clock.now() > deadline:
+    late = portal.clock.now() > deadline
+    if late and acting.may_override_deadline(actor, activity.service):
+        raise_if(acting.override_issues(override_reason))
+    elif late:
         raise ValidationFailed.single(
             "cancellation_deadline_passed",
             f"Le délai d'annulation du {when} est dépassé (il fallait annuler avant le "
@@ -202,7 +247,21 @@ def cancel(portal: Portal, uow: UnitOfWork, actor: Actor, reservation_id: int) -
     reservation.decided_by = actor.user_id
     uow.flush()
     _notify(portal, uow, reservation, "cancelled")
+    acting.record(
+        portal, uow, actor, "reservation.cancelled", "reservation", reservation.id,
+        told=_told(reservation, activity, _first_name(uow, actor, reservation.child_id),
+                   "réservation annulée" + (" (hors délai)" if late else "")),
+        reason=override_reason.strip() if late else "",
+    )  # fmt: skip
     return reservation
+
+
+def _first_name(uow: UnitOfWork, actor: Actor, child_id: int) -> str:
+    """The child's first name, for the notice to the family (read only when an agent acts)."""
+    if not actor.is_acting:
+        return ""
+    child = uow.get(Child, child_id)
+    return child.first_name if child is not None else ""
 
 
 @frozen(kw_only=True)

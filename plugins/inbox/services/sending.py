@@ -11,6 +11,7 @@ from famille_core.entities import Actor, Attachment, Direction, Family, Message,
 from famille_core.errors import Issue, NotFound, raise_if
 from famille_core.hooks.results import FamilyNotice
 from famille_core.portal import Portal
+from famille_core.services import acting
 from famille_core.services.access import require_family
 from famille_core.uow import UnitOfWork
 from famille_plugins.inbox.services import attachments as files
@@ -54,6 +55,8 @@ def _text_issues(settings: InboxSettings, subject: str | None, body: str) -> lis
 
 
 def _author_label(actor: Actor, service: str) -> str:
+    if actor.acting_agent is not None:  # an agent writing for the family: the town wrote it
+        return f"{actor.acting_agent.display_name} (mairie, pour la famille)"
     if actor.is_agent:
         return f"{actor.display_name} {service}".strip()
     return actor.display_name or "Famille"
@@ -137,6 +140,7 @@ def send_message(
     uow.flush()
     _store_files(portal, uow, message, checked)
     _announce(portal, uow, message)
+    acting.record(portal, uow, actor, "message.sent", "message", message.id)
     return message
 
 
@@ -174,6 +178,7 @@ def reply(
     uow.flush()
     _store_files(portal, uow, message, checked)
     _announce(portal, uow, message)
+    acting.record(portal, uow, actor, "message.replied", "message", message.id)
     return message
 
 
