@@ -26,9 +26,11 @@ demo: $(STAMP)
 	trap 'kill $$sim $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/famille serve --host 127.0.0.1 --port 5000
 
-## make test: install and run the whole suite (FAMILLE_TEST_DATABASE_URL selects PostgreSQL)
+## make test: install and run the whole suite (FAMILLE_TEST_DATABASE_URL selects PostgreSQL), on every
+## core (pytest-xdist; each test file stays in one worker; TEST_WORKERS= runs it in one process)
+TEST_WORKERS ?= -n auto --dist loadfile
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

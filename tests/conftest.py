@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, make_url, text
 
 from famille_core import FixedClock, Portal, settings_from_mapping
 from famille_core.clock import PARIS
@@ -49,6 +49,8 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = _database_url_from_env()
     if url is None:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'famille-test.sqlite'}"
+    else:
+        url = _own_database_per_worker(url)
     engine = make_engine(url)
     if engine.dialect.name == "postgresql":
         # Start from an empty schema so that the migrations really run from zero.
@@ -58,6 +60,25 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     engine.dispose()
     upgrade_database(url)
     return url
+
+
+def _own_database_per_worker(url: str) -> str:
+    """Under pytest-xdist (``make test`` runs the suite on every core) each worker process gets a
+    database of its own on the same server, ``<name>_gw0``, ``<name>_gw1``…, created if missing."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    parsed = make_url(url)
+    name = f"{parsed.database}_{worker}"
+    server = make_engine(parsed.set(database="postgres").render_as_string(hide_password=False))
+    with server.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        exists = connection.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        ).first()
+        if exists is None:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    server.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
