@@ -12,6 +12,10 @@ csrf = CSRFProtect()
 
 F = TypeVar("F", bound=Callable[..., object])
 
+CACHE_KEY = "famille_csp"
+"""``app.extensions[CACHE_KEY]``: the policy's text, built once per process (it changes only
+when :func:`add_csp_source` is called, which forgets it)."""
+
 EXTRA_SOURCES_KEY = "famille_csp_extra"
 """``app.extensions[EXTRA_SOURCES_KEY]`` maps a CSP directive to extra sources (a payment
 provider adds its origin to ``form-action``)."""
@@ -29,6 +33,7 @@ def csrf_exempt(view: F) -> F:
 def add_csp_source(app: Flask, directive: str, source: str) -> None:
     """Allow ``source`` in the CSP ``directive`` (e.g. a payment provider in ``form-action``)."""
     app.extensions.setdefault(EXTRA_SOURCES_KEY, {}).setdefault(directive, []).append(source)
+    app.extensions.pop(CACHE_KEY, None)
 
 
 def content_security_policy() -> str:
@@ -52,7 +57,10 @@ def content_security_policy() -> str:
 
 def _headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", content_security_policy())
+    policy = current_app.extensions.get(CACHE_KEY)
+    if policy is None:
+        policy = current_app.extensions[CACHE_KEY] = content_security_policy()
+    headers.setdefault("Content-Security-Policy", policy)
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "same-origin")

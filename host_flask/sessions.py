@@ -107,6 +107,20 @@ def _idle_limit() -> timedelta:
     return timedelta(minutes=get_portal().settings.portal.session_idle_minutes)
 
 
+SEEN_REFRESH = timedelta(seconds=60)
+"""How stale the session's last-activity time may get before a request rewrites it. Rewriting it
+on every request re-signs and re-sends the cookie each time (docs/deployment.md, "Fast pages");
+a stale time only makes the idle timeout come up to this much *earlier*, never later."""
+
+
+def _seen_at() -> datetime | None:
+    """The session's last recorded activity; ``None`` when missing or unreadable."""
+    try:
+        return datetime.fromisoformat(session["seen"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
 def _load_user() -> None:
     """Restore the user from the session cookie, checking nonce, activity and idle time."""
     g.famille_user = None
@@ -114,13 +128,9 @@ def _load_user() -> None:
     if uid is None:
         return
     user = request_uow().get(User, int(uid))
-    seen = session.get("seen")
-    expired = False
-    if seen:
-        try:
-            expired = now() - datetime.fromisoformat(seen) > _idle_limit()
-        except ValueError:
-            expired = True
+    current = now()
+    seen = _seen_at()
+    expired = bool(session.get("seen")) and (seen is None or current - seen > _idle_limit())
     if user is None or not user.is_active or session.get("nonce") != user.session_nonce:
         session.clear()
         return
@@ -131,8 +141,8 @@ def _load_user() -> None:
     g.famille_user = user
     g.famille_actor = Actor.for_user(user, authenticated_at=authenticated_at())
     feed.set_author(feed.Author.of(g.famille_actor))  # who changed what, in the event feed
-    if request.endpoint != "static":
-        session["seen"] = now().isoformat()
+    if request.endpoint != "static" and (seen is None or current - seen >= SEEN_REFRESH):
+        session["seen"] = current.isoformat()
 
 
 SECOND_FACTOR_ENROLMENT = {"auth.second_factor_setup", "auth.logout", "auth.extend_session"}
@@ -190,8 +200,11 @@ def install(app: Flask) -> None:
     @app.context_processor
     def _inject_user() -> dict[str, Any]:
         user = g.get("famille_user")
+        # The page's idle warning counts from the last recorded activity (see SEEN_REFRESH).
+        seen = _seen_at()
+        left = _idle_limit() - (now() - seen if seen is not None and user is not None else timedelta())
         return {
             "current_user": user,
-            "session_idle_seconds": int(_idle_limit().total_seconds()),
+            "session_idle_seconds": max(int(left.total_seconds()), 0),
             "utc_now": datetime.now(UTC),
         }

@@ -10,9 +10,22 @@ from datetime import date, timedelta
 from typing import Any
 
 from babel.dates import get_day_names
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from attrs import frozen
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    get_template_attribute,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from markupsafe import Markup, escape
 
 from famille_core.clock import today_in_paris
 from famille_core.services import acting
@@ -66,6 +79,90 @@ def _agenda_url(child_id: int | None, day: date | None, anchor: str = "jour") ->
     return url_for("calendar.index", **args) + (f"#{anchor}" if day is not None else "")
 
 
+@frozen(kw_only=True)
+class GridCell:
+    """One day of the month grid, ready to print: the template only pastes these values (one
+    ``url_for`` and one date format per page instead of one per cell, docs/deployment.md,
+    "Fast pages")."""
+
+    day: date
+    iso: str
+    css: str
+    href: str
+    label: Markup
+    day_name: str
+    is_today: bool
+    is_selected: bool
+    badges: tuple[tuple[str, str], ...]
+    """``(state code, words)`` of the day's marks, each shown with its icon."""
+
+
+SHOWN_NOT = ("not_enrolled", "closed")
+
+
+def _grid(view: agenda.MonthView, today: date, selected: date | None) -> list[list[GridCell]]:
+    """The month grid's cells as the template prints them."""
+    child = view.child
+    if child is None:
+        return []
+    base = url_for("calendar.index")
+    today_words = _("aujourd'hui")
+    closed_words = _("fermé")
+    weeks = []
+    for week in view.weeks:
+        row = []
+        for cell in week:
+            day = cell.day
+            codes = [state.code for _activity, state in cell.states]
+            shown = tuple(
+                (state.code, f"{activity.label} : {state.words}")
+                for activity, state in cell.states
+                if state.code not in SHOWN_NOT
+            )
+            if not shown and "closed" in codes:
+                shown = (("closed", closed_words),)
+            css = "" if cell.in_month else "other-month"
+            css += " today" if day == today else ""
+            css += " selected" if day == selected else ""
+            css += " closed" if not any(c not in SHOWN_NOT for c in codes) else ""
+            for code in ("booked", "requested", "absent"):
+                if code in codes:
+                    css += f" {code}"
+                    break
+            # Escaped like the template did: the translation is trusted, the names are not.
+            label = escape(french_long_day(day))
+            if day == today:
+                label += Markup(" (") + Markup(today_words) + Markup(")")
+            for activity, state in cell.states:
+                label += Markup(", {} : {}").format(activity.label, state.words)
+            iso = day.isoformat()
+            row.append(
+                GridCell(
+                    day=day,
+                    iso=iso,
+                    css=css,
+                    href=f"{base}?enfant={child.id}&mois={day:%Y-%m}&jour={iso}",
+                    label=label,
+                    day_name=WEEKDAY_NAMES[day.weekday()],
+                    is_today=day == today,
+                    is_selected=day == selected,
+                    badges=shown,
+                )
+            )
+        weeks.append(row)
+    return weeks
+
+
+def _icons() -> dict[str, Markup]:
+    """Each state's icon (``calendar/icons.html``), rendered once per application."""
+    icons: dict[str, Markup] | None = current_app.extensions.get("famille_calendar_icons")
+    if icons is None:
+        macro = get_template_attribute("calendar/icons.html", "icon")
+        icons = {code: Markup(macro(code)) for code, _words in LEGEND}
+        current_app.extensions["famille_calendar_icons"] = icons
+    return icons
+
+
 def _render_agenda(
     child_id: int | None,
     month: date,
@@ -85,6 +182,7 @@ def _render_agenda(
     closures = grouped_closures(portal, view.activities, view.month, agenda.month_end(view.month))
     # An agent acting for the family may book or cancel past the deadline, with a reason.
     overridable = {a.id for a in view.activities if acting.may_override_deadline(actor, a.service)}
+    today = today_in_paris(portal.clock)
     return (
         render_template(
             "calendar/index.html",
@@ -100,7 +198,9 @@ def _render_agenda(
             weekday_names=WEEKDAY_NAMES,
             feed=feed,
             new_feed_url=new_feed_url,
-            today=today_in_paris(portal.clock),
+            today=today,
+            grid=_grid(view, today, selected),
+            icons=_icons(),
             long_day=french_long_day,
             month_title=french_month,
             overridable=overridable,

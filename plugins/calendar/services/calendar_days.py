@@ -68,19 +68,43 @@ def builtin_closed_days(
 ) -> list[ClosedDay]:
     """Public holidays, school holidays and municipal closures in ``[start, end]``."""
     collectivity = portal.settings.collectivity
+    return list(
+        _builtin_closed_days(
+            collectivity.holidays_subdivision,
+            collectivity.school_zone if settings.use_school_holidays else None,
+            tuple(settings.school_holidays),
+            (*collectivity.closures, *settings.closures),
+            start,
+            end,
+        )
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _builtin_closed_days(
+    subdivision: str | None,
+    school_zone: str | None,
+    extra_school_days: tuple[str, ...],
+    closures: tuple[str, ...],
+    start: date,
+    end: date,
+) -> tuple[ClosedDay, ...]:
+    """:func:`builtin_closed_days` from the settings it reads, kept per process: the same
+    configuration and days always give the same days (``school_zone`` ``None``: no school
+    holidays)."""
     found: dict[date, str] = {}
     for year in range(start.year, end.year + 1):
-        for day, label in public_holidays(year, collectivity.holidays_subdivision).items():
+        for day, label in public_holidays(year, subdivision).items():
             found.setdefault(day, f"Jour férié : {label}")
-        if settings.use_school_holidays:
-            for day, label in school_holidays(year, collectivity.school_zone).items():
+        if school_zone is not None:
+            for day, label in school_holidays(year, school_zone).items():
                 found.setdefault(day, label)
-    if settings.use_school_holidays:
-        for day in expand_ranges(settings.school_holidays):
+    if school_zone is not None:
+        for day in expand_ranges(extra_school_days):
             found.setdefault(day, "Vacances scolaires")
-    for day in expand_ranges((*collectivity.closures, *settings.closures)):
+    for day in expand_ranges(closures):
         found.setdefault(day, "Fermeture municipale")
-    return [ClosedDay(day=d, label=label) for d, label in sorted(found.items()) if start <= d <= end]
+    return tuple(ClosedDay(day=d, label=label) for d, label in sorted(found.items()) if start <= d <= end)
 
 
 def closed_days_for(

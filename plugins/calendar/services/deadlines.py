@@ -6,6 +6,7 @@ from an instant, so "J-2 at 10:00" stays 10:00 on both sides of a daylight-savin
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -61,11 +62,13 @@ def format_deadline(instant: datetime) -> str:
     return f"{french_long_day(local.date())} à {local:%H:%M}"
 
 
+@functools.lru_cache(maxsize=2048)
 def french_long_day(day: date) -> str:
     """``"lundi 30 mars 2026"``."""
     return format_date(day, "EEEE d MMMM y", locale="fr")
 
 
+@functools.lru_cache(maxsize=512)
 def french_month(day: date) -> str:
     """``"novembre 2026"``."""
     return format_date(day, "LLLL y", locale="fr")

@@ -1,0 +1,197 @@
+"""In-process cost of each page: milliseconds and SQL queries per request, and a profile.
+
+What it does: builds the demo in a fresh SQLite file (or uses the database given, e.g. a city
+built by ``bench/city.py``), logs the demo parent in with Flask's test client, then requests each
+page of ``bench/server_bench.py`` many times and prints, per page, the milliseconds per request,
+the SQL statements per request and the ratio to a bare Flask route served by a bare Flask app in
+the same process. One thread, no server: the figures compare code paths and move little with the
+machine's load, unlike requests per second.
+
+Reproduce::
+
+    .venv/bin/python bench/page_profile.py                        # demo, SQLite, 300 requests a page
+    .venv/bin/python bench/page_profile.py --database postgresql://postgres@127.0.0.1:5432/city
+    .venv/bin/python bench/page_profile.py --profile /agenda/      # cProfile of one page
+    .venv/bin/python bench/page_profile.py --queries /agenda/      # the SQL of one request
+
+A database given with ``--database`` is used as it is (build it with ``bench/city.py``, which
+also holds the demo); without it the demo is built in a temporary folder. Prints figures; never
+fails on a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from server_bench import CONFIG, PAGES  # noqa: E402
+
+BOOKING = ("booking POST /agenda/reserver (+ cancel)", "POST")
+
+
+class QueryCounter:
+    """Counts (and optionally keeps) the SQL statements an engine runs."""
+
+    def __init__(self, engine: object) -> None:
+        self.count = 0
+        self.keep = False
+        self.statements: list[str] = []
+        event.listen(engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, _conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        self.count += 1
+        if self.keep:
+            self.statements.append(" ".join(statement.split()))
+
+
+def _portal_app(url: str, instance: Path) -> tuple[Flask, QueryCounter]:
+    os.environ["FAMILLE_INSTANCE"] = str(instance)
+    os.environ["FAMILLE_CONFIG"] = str(instance / "famille.toml")
+    os.environ["FAMILLE_DATABASE_URL"] = url
+    (instance / "famille.toml").write_text(CONFIG, encoding="utf-8")
+    from server_apps import portal_app
+
+    app = portal_app()
+    portal = app.extensions["famille"]
+    return app, QueryCounter(portal.storage)
+
+
+def _build_demo(url: str, instance: Path) -> None:
+    from famille_core import settings_from_mapping
+    from famille_core.demo import populate
+    from famille_core.persistence import build_sql_portal, upgrade_database
+
+    upgrade_database(url)
+    import tomllib
+
+    settings = settings_from_mapping(tomllib.loads(CONFIG))
+    portal = build_sql_portal(settings, url, instance_path=instance)
+    with portal.unit_of_work() as uow:
+        populate(portal, uow)
+        uow.commit()
+    portal.storage.dispose()
+
+
+def _token(page: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert match, "no CSRF token"
+    return match[1]
+
+
+def _login(app: Flask) -> object:
+    client = app.test_client()
+    token = _token(client.get("/connexion").get_data(as_text=True))
+    client.post(
+        "/connexion",
+        data={"email": "parent@example.org", "password": "parent-demo-password", "csrf_token": token},
+    )
+    assert client.get("/bench-bare").status_code == 200, "the demo parent could not log in"
+    return client
+
+
+def _booking_call(app: Flask, client: object) -> Callable[[], object]:
+    """One booking and its cancellation on an open canteen day, as the agenda's forms post them."""
+    from famille_core.entities import Activity, Child
+
+    portal = app.extensions["famille"]
+    with portal.unit_of_work() as uow:
+        emma = uow.first(Child, first_name="Emma", last_name="DUPONT")
+        cantine = uow.first(Activity, code="CANTINE")
+        assert emma is not None and cantine is not None
+        ids = {"child_id": str(emma.id), "activity_id": str(cantine.id)}
+    page = client.get("/agenda/").get_data(as_text=True)  # type: ignore[attr-defined]
+    token = _token(page)
+    days = re.findall(r'name="day" value="(\d{4}-\d\d-\d\d)"', page)
+    state = {"i": 0}
+
+    def call() -> object:
+        day = days[state["i"] % len(days)] if days else ""
+        state["i"] += 1
+        data = {"csrf_token": token, "day": day, **ids}
+        first = client.post("/agenda/reserver", data=data)  # type: ignore[attr-defined]
+        client.post("/agenda/annuler", data=data)  # type: ignore[attr-defined]
+        return first
+
+    return call
+
+
+def _measure(call: Callable[[], object], count: int, counter: QueryCounter | None) -> tuple[float, float]:
+    call()  # warm
+    start_queries = counter.count if counter else 0
+    start = time.process_time()  # CPU time of this process: steadier than wall time on a busy machine
+    for _ in range(count):
+        call()
+    elapsed = time.process_time() - start
+    queries = ((counter.count - start_queries) / count) if counter else 0.0
+    return 1000 * elapsed / count, queries
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database", default="", help="an existing database URL (default: the demo in SQLite)")
+    parser.add_argument("--count", type=int, default=300, help="requests per page")
+    parser.add_argument("--profile", default="", help="a path: print its cProfile (top 40, cumulative)")
+    parser.add_argument("--queries", default="", help="a path: print the SQL statements of one request")
+    args = parser.parse_args()
+    instance = Path(tempfile.mkdtemp(prefix="famille-profile-"))
+    url = args.database
+    if not url:
+        url = f"sqlite:///{instance / 'famille.sqlite'}"
+        _build_demo(url, instance)
+    from server_apps import bare_app
+
+    app, counter = _portal_app(url, instance)
+    client = _login(app)
+    bare = bare_app().test_client()
+
+    def get(path: str) -> Callable[[], object]:
+        return lambda: client.get(path)  # type: ignore[attr-defined]
+
+    if args.queries:
+        get(args.queries)()
+        counter.keep = True
+        get(args.queries)()
+        counter.keep = False
+        print(f"{len(counter.statements)} statements for GET {args.queries}:")
+        for statement in counter.statements:
+            print(" ", statement[:300])
+        return
+    if args.profile:
+        call = _booking_call(app, client) if args.profile == "POST" else get(args.profile)
+        call()
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(args.count):
+            call()
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(*([os.environ["ONLY"]] if os.environ.get("ONLY") else []), int(os.environ.get("TOP", "40")))
+        return
+
+    bare_ms, _ = _measure(lambda: bare.get("/"), args.count, None)
+    kind = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
+    print(f"\n{kind}, in process (Flask test client), {args.count} requests a page, CPU ms")
+    print("| page | ms/request | SQL/request | bare Flask ms ÷ page ms |\n|---|---|---|---|")
+    print(f"| bare Flask app | {bare_ms:.2f} | 0 | 1 |")
+    for label, path in [*PAGES, BOOKING]:
+        call = _booking_call(app, client) if path == "POST" else get(path)
+        ms, queries = _measure(call, args.count, counter)
+        if path == "POST":
+            ms, queries = ms / 2, queries / 2  # a booking and its cancellation
+        print(f"| {label} | {ms:.2f} | {queries:.1f} | {bare_ms / ms:.3f} |")
+
+
+if __name__ == "__main__":
+    main()
