@@ -37,7 +37,7 @@ from sqlalchemy import event
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from server_bench import CONFIG, PAGES  # noqa: E402
+from server_bench import CONFIG, PAGES
 
 BOOKING = ("booking POST /agenda/reserver (+ cancel)", "POST")
 

@@ -9,8 +9,8 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
-from babel.dates import get_day_names
 from attrs import frozen
+from babel.dates import get_day_names
 from flask import (
     Blueprint,
     Response,
@@ -25,7 +25,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from famille_core.clock import today_in_paris
 from famille_core.services import acting
@@ -89,7 +89,9 @@ class GridCell:
     iso: str
     css: str
     href: str
-    label: Markup
+    long_day: str
+    states: str
+    """The states in words, for the day's accessible name (after the day and "aujourd'hui")."""
     day_name: str
     is_today: bool
     is_selected: bool
@@ -106,7 +108,6 @@ def _grid(view: agenda.MonthView, today: date, selected: date | None) -> list[li
     if child is None:
         return []
     base = url_for("calendar.index")
-    today_words = _("aujourd'hui")
     closed_words = _("fermé")
     weeks = []
     for week in view.weeks:
@@ -129,12 +130,7 @@ def _grid(view: agenda.MonthView, today: date, selected: date | None) -> list[li
                 if code in codes:
                     css += f" {code}"
                     break
-            # Escaped like the template did: the translation is trusted, the names are not.
-            label = escape(french_long_day(day))
-            if day == today:
-                label += Markup(" (") + Markup(today_words) + Markup(")")
-            for activity, state in cell.states:
-                label += Markup(", {} : {}").format(activity.label, state.words)
+            states = "".join(f", {activity.label} : {state.words}" for activity, state in cell.states)
             iso = day.isoformat()
             row.append(
                 GridCell(
@@ -142,7 +138,8 @@ def _grid(view: agenda.MonthView, today: date, selected: date | None) -> list[li
                     iso=iso,
                     css=css,
                     href=f"{base}?enfant={child.id}&mois={day:%Y-%m}&jour={iso}",
-                    label=label,
+                    long_day=french_long_day(day),
+                    states=states,
                     day_name=WEEKDAY_NAMES[day.weekday()],
                     is_today=day == today,
                     is_selected=day == selected,
@@ -158,7 +155,7 @@ def _icons() -> dict[str, Markup]:
     icons: dict[str, Markup] | None = current_app.extensions.get("famille_calendar_icons")
     if icons is None:
         macro = get_template_attribute("calendar/icons.html", "icon")
-        icons = {code: Markup(macro(code)) for code, _words in LEGEND}
+        icons = {code: macro(code) for code, _words in LEGEND}
         current_app.extensions["famille_calendar_icons"] = icons
     return icons
 
