@@ -240,3 +240,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("postgres"):
             item.add_marker(skip)
+
+
+def agent_of_service(portal: Portal, app: Flask, service: str) -> FlaskClient:
+    """A new agent of ``service`` (Sam), logged in: to check what agents of other services may
+    not open."""
+    from famille_core.entities import Role
+    from famille_core.services.accounts import create_user
+
+    email = f"{service.lower()}@example.org"
+    with portal.unit_of_work() as uow:
+        create_user(portal, uow, email=email, password="sam-agent-password-long",
+                    role=Role.AGENT, display_name="Sam", service=service)
+        uow.commit()
+    client = app.test_client()
+    assert login(client, email, "sam-agent-password-long").status_code == 302
+    return client

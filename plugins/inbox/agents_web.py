@@ -8,6 +8,8 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from famille_plugins.inbox.services import agents
+from famille_plugins.inbox.services import group as group_messages
+from famille_plugins.inbox.settings import settings_of
 from famille_plugins.inbox.web import (
     attachment_response,
     conversation_page,
@@ -20,8 +22,10 @@ from host_flask.toolkit import (
     agents_only,
     current_actor,
     form_action,
+    form_day,
     get_portal,
     moved_pages,
+    optional_form_id,
     request_uow,
 )
 
@@ -113,3 +117,75 @@ def handled(thread_id: int) -> ResponseReturnValue:
 def attachment(attachment_id: int) -> ResponseReturnValue:
     """An attachment of a conversation of the agent's service."""
     return attachment_response(attachment_id)
+
+
+# --------------------------------------------------------------------------- "Message groupé"
+
+GROUP_FIELDS = ("kind", "activity_id", "start", "end", "school", "class_level", "service", "subject", "body")
+
+
+def _group_values() -> dict[str, str]:
+    return {name: request.form.get(name, "").strip() if name != "body" else request.form.get(name, "")
+            for name in GROUP_FIELDS}
+
+
+def _audience(values: dict[str, str]) -> group_messages.Audience:
+    """The chosen children from the form (dates through ``form_day``: a French message)."""
+    if values["kind"] == group_messages.ACTIVITY:
+        start = form_day("start", values["start"], _("Du")) if values["start"] else None
+        end = form_day("end", values["end"], _("Au")) if values["end"] else None
+        return group_messages.Audience(kind=group_messages.ACTIVITY, activity_id=optional_form_id(values["activity_id"]),
+                              start=start, end=end)
+    return group_messages.Audience(kind=values["kind"], school=values["school"][:100], class_level=values["class_level"][:50])
+
+
+def _group_page(values: dict[str, str], errors: dict[str | None, list[str]], status: int = 200) -> ResponseReturnValue:
+    portal, uow, actor = get_portal(), request_uow(), current_actor()
+    services = group_messages.sending_services(portal, actor)
+    if values["service"] not in services:
+        values = {**values, "service": services[0]}
+    return render_template(
+        "inbox/agents/group.html",
+        values=values,
+        errors=errors,
+        choices=group_messages.choices(portal, uow, actor),
+        services=services,
+        history=group_messages.history(portal, uow, actor),
+        limits=settings_of(portal),
+    ), status
+
+
+@bp.route("/groupe", methods=["GET", "POST"])
+@agents_only
+def group() -> ResponseReturnValue:
+    """« Message groupé »: choose the children (an activity on a day or range, a school, a
+    class), write the message; a POST only shows the form again with its values ("Modifier")."""
+    values = _group_values() if request.method == "POST" else dict.fromkeys(GROUP_FIELDS, "")
+    if request.method == "GET":
+        values["kind"] = group_messages.ACTIVITY
+    return _group_page(values, {})
+
+
+@bp.post("/groupe/apercu")
+@agents_only
+def group_preview() -> ResponseReturnValue:
+    """The number of households before sending, and the message as they will read it."""
+    values = _group_values()
+    with form_action(lambda refusal: _group_page(values, refusal.errors, 422)):
+        found = group_messages.preview(get_portal(), request_uow(), current_actor(), _audience(values))
+        group_messages.check_text(get_portal(), current_actor(), values["service"], values["subject"], values["body"])
+    return render_template("inbox/agents/group_preview.html", values=values, found=found)
+
+
+@bp.post("/groupe/envoyer")
+@agents_only
+def group_send() -> ResponseReturnValue:
+    """Send: recorded now, posted to each household by the background job."""
+    values = _group_values()
+    expected = request.form.get("expected", "")
+    with form_action(lambda refusal: _group_page(values, refusal.errors, 422)):
+        sent = group_messages.send(get_portal(), request_uow(), current_actor(), _audience(values), values["service"],
+                          values["subject"], values["body"], int(expected) if expected.isdigit() else -1)
+    flash(_("Message groupé enregistré : il part vers %(count)d foyer(s).", count=sent.recipients), "success")
+    return redirect(url_for("inbox_agents.group"))
+

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from famille_core import hookimpl
-from famille_core.hooks.results import HomePanel, MenuItem
+from famille_core.hooks.results import BackgroundJob, HomePanel, MenuItem
 
 if TYPE_CHECKING:
     from famille_core.entities import Actor, Message, Thread
@@ -27,7 +27,12 @@ def plugin_settings() -> tuple[str, type]:
 @hookimpl
 def menu_items(portal: Portal, actor: Actor) -> Sequence[MenuItem]:
     if actor.is_agent:
-        return [MenuItem(label="Messages", endpoint="inbox_agents.index", order=30, agent=True)]
+        from famille_plugins.inbox.services.mailboxes import mailboxes_for
+
+        items = [MenuItem(label="Messages", endpoint="inbox_agents.index", order=30, agent=True)]
+        if mailboxes_for(portal, actor):
+            items.append(MenuItem(label="Message groupé", endpoint="inbox_agents.group", order=31, agent=True))
+        return items
     return [MenuItem(label="Boîte de réception", endpoint="inbox.index", order=30)]
 
 
@@ -121,3 +126,19 @@ def api_operations(portal: Portal) -> Sequence[Any]:
     from famille_plugins.inbox.api import OPERATIONS
 
     return OPERATIONS
+
+
+@hookimpl
+def background_jobs(portal: Portal) -> Sequence[BackgroundJob]:
+    """"Message groupé": posted to its households when sent, and every five minutes whatever
+    is left (the queue's store was down, a worker died mid-way: docs/agents.md)."""
+    from famille_plugins.inbox.services.group import JOB, deliver
+
+    return [
+        BackgroundJob(
+            name=JOB,
+            run=deliver,
+            schedule="*/5 * * * *",
+            description="Dépose les messages groupés dans la boîte de réception de chaque foyer (et leur e-mail).",
+        )
+    ]

@@ -12,8 +12,9 @@ import re
 from flask import Flask
 from flask.testing import FlaskClient
 
+from famille_core import Portal
 from host_flask.access import AGENTS, FAMILIES, PUBLIC, audience_of
-from tests.conftest import csrf_token
+from tests.conftest import agent_of_service, csrf_token
 
 # Pages anyone may open, and why; anything else needs a login (deny by default). The JSON API
 # (blueprint ``api``) takes no cookie at all: its tokens are tested in tests/api.
@@ -123,3 +124,21 @@ def test_agents_without_the_acting_role_never_act_for_a_family(app: Flask, agent
             answer = agent_client.open(url, method=method, data={"csrf_token": token})
             assert answer.status_code == 404, (endpoint, method, answer.status_code)
     assert _all_refused(app, agent_client, FAMILIES) >= 6
+
+
+def test_agents_without_a_mailbox_never_reach_the_group_message_pages(app: Flask, demo: Portal) -> None:
+    """"Message groupé" (``/gestion/messages/groupe…``) is for agents who read a service's
+    mailbox: an agent of a service without one gets 404 on every page and action
+    (tests/plugins/inbox/test_group_message.py checks nothing was sent)."""
+    client = agent_of_service(demo, app, "SPORT")
+    rules = [rule for rule in _rules(app, AGENTS) if rule[0].startswith("inbox_agents.group")]
+    assert {endpoint for endpoint, _url, _methods in rules} == {
+        "inbox_agents.group", "inbox_agents.group_preview", "inbox_agents.group_send"
+    }
+    token = csrf_token(client, "/")
+    for endpoint, url, methods in rules:
+        for method in methods:
+            data = {"csrf_token": token, "kind": "ecole", "school": "École Jules Ferry", "service": "SPORT",
+                    "subject": "x", "body": "y", "expected": "4"} if method != "GET" else None
+            answer = client.open(url, method=method, data=data)
+            assert answer.status_code == 404, (endpoint, method, answer.status_code)

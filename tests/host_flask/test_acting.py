@@ -21,11 +21,10 @@ from famille_core.entities import (
     Message,
     Reservation,
     ReservationState,
-    Role,
     User,
 )
 from host_flask.access import FAMILIES, audience_of, open_to_acting
-from tests.conftest import csrf_token, login
+from tests.conftest import agent_of_service, csrf_token, login
 
 TUESDAY = date(2026, 11, 17)
 """Past the J-2 10:00 deadline on Monday 16 November 09:00 (the tests' clock), still to come."""
@@ -186,14 +185,7 @@ def test_agents_without_the_acting_service_get_404(
     demo: Portal, app: Flask
 ) -> None:
     """An agent of a service not in ``acting_services`` (a SCOLAIRE agent here)."""
-    from famille_core.services.accounts import create_user
-
-    with demo.unit_of_work() as uow:
-        create_user(demo, uow, email="scolaire@example.org", password="scolaire-password-long",
-                    role=Role.AGENT, display_name="Sam", service="SCOLAIRE")
-        uow.commit()
-    client = app.test_client()
-    assert login(client, "scolaire@example.org", "scolaire-password-long").status_code == 302
+    client = agent_of_service(demo, app, "SCOLAIRE")
     ids = _ids(demo)
     assert "Agir pour la famille" not in client.get(f"/gestion/familles/{ids['family']}").get_data(as_text=True)
     assert _start(client, ids["family"]).status_code == 404

@@ -38,7 +38,8 @@ def _too_long(label: str, field: str, value: str, limit: int) -> Issue | None:
     return Issue("too_long", message, field)
 
 
-def _text_issues(settings: InboxSettings, subject: str | None, body: str) -> list[Issue]:
+def text_issues(settings: InboxSettings, subject: str | None, body: str) -> list[Issue]:
+    """What is wrong with a message's title (``None``: a reply has none) and text, in French."""
     found: list[Issue | None] = []
     if subject is not None:
         if not subject:
@@ -93,7 +94,7 @@ def _check_input(
     portal: Portal, subject: str | None, body: str, uploads: Sequence[files.Upload]
 ) -> list[files.CheckedFile]:
     settings = settings_of(portal)
-    issues = _text_issues(settings, subject, body)
+    issues = text_issues(settings, subject, body)
     checked, file_issues = files.check_files(
         uploads,
         max_count=settings.max_attachments,
