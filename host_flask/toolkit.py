@@ -25,6 +25,8 @@ The names, by use:
   household may use: docs/agents.md);
 * browser security: :func:`csrf_exempt`, :func:`add_csp_source`;
 * pages that moved: :func:`moved_pages`;
+* secrets an anonymous person may guess: :func:`limiter`, :class:`Check`, :func:`client_address`
+  (the attempt limiter the login uses, docs/security.md point 3);
 * forms: :func:`form_action` and :class:`Refusal` (one answer for a refused form), :func:`form_id`,
   :func:`optional_form_id`, :func:`form_day`, :func:`query_day`, :data:`MAX_ID`;
 * the JSON API (``/api/v1``, hook ``api_operations``): :func:`api_operation` and the
@@ -68,6 +70,7 @@ from host_flask.api.queries import (
     paginate,
     query_filters,
 )
+from host_flask.attempts import Check, client_address, limiter
 from host_flask.context import get_portal, request_uow
 from host_flask.forms import Refusal, form_action
 from host_flask.instance import current_portal as portal_from_configuration
@@ -83,6 +86,7 @@ __all__ = [
     "MAX_ID",
     "PAGE_PARAMS",
     "ApiError",
+    "Check",
     "FieldError",
     "Operation",
     "QueryParam",
@@ -94,6 +98,7 @@ __all__ = [
     "api_page",
     "api_period",
     "body_as",
+    "client_address",
     "csrf",
     "csrf_exempt",
     "current_actor",
@@ -104,6 +109,7 @@ __all__ = [
     "form_day",
     "form_id",
     "get_portal",
+    "limiter",
     "moved_pages",
     "open_to_acting_agents",
     "optional_form_id",

@@ -168,10 +168,18 @@ def payment_methods(portal: Portal, invoice: Invoice, actor: Actor) -> Sequence[
 
 @hookspec(firstresult=True)
 def payment_data(
-    portal: Portal, uow: UnitOfWork, invoice: Invoice, actor: Actor, provider: str
+    portal: Portal,
+    uow: UnitOfWork,
+    invoice: Invoice,
+    actor: Actor,
+    provider: str,
+    payer_email: str | None,
 ) -> dict[str, Any] | None:
     """The provider's own data for a new payment of ``invoice`` by ``actor`` through
     ``provider``, checked **before** anything is stored.
+
+    ``payer_email`` is the address a payer without an account typed ("Payer une facture sans
+    compte", docs/payment.md); ``None`` for a logged-in payer, whose account's address applies.
 
     Called under the invoice's lock, once the one-in-flight rule let the payment start and
     before the pending transaction is stored; the answer becomes the transaction's

@@ -7,6 +7,8 @@ providers = ["payfip"]            # offered on an unpaid invoice, in order: "pay
 pending_expiry_minutes = 120      # a result still unknown this long after the start expires
 public_url = ""                   # the portal's address as providers reach it
 reconcile_schedule = "*/5 * * * *"   # when `famille worker` reconciles (crontab, Paris time)
+without_account = true            # "Payer une facture sans compte", linked from the login page
+without_account_limit = "10 per hour"   # tries per address and per reference
 ```
 
 Before the billing plugin, ``providers``, ``pending_expiry_minutes``, ``public_url`` and
@@ -51,6 +53,13 @@ class BillingSettings:
     )
     """When ``famille worker`` reconciles pending payments (crontab: minute hour day month
     weekday): every five minutes by default (docs/jobs.md)."""
+    without_account: bool = True
+    """The public page "Payer une facture sans compte" (docs/payment.md)."""
+    without_account_limit: str = field(
+        default="10 per hour", validator=validators.matches_re(r"\d+ per \d* ?\w+")
+    )
+    """Tries of that page counted per client address and per typed reference (the shared
+    attempt limiter, docs/security.md point 3)."""
 
 
 def settings_of(portal: Portal) -> BillingSettings:

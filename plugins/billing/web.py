@@ -13,9 +13,11 @@ from flask import (
     Response,
     abort,
     flash,
+    has_request_context,
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -28,12 +30,16 @@ from famille_core.hooks.results import PaymentUnavailable
 from famille_core.services.payments import states
 from famille_core.services.payments.starting import PaymentInFlight, resume_url
 from famille_plugins.billing.services import invoices, payments
+from famille_plugins.billing.services import without_account as anonymous
 from famille_plugins.billing.settings import settings_of
 from host_flask.toolkit import (
+    Check,
+    client_address,
     csrf_exempt,
     current_actor,
     families_only,
     get_portal,
+    limiter,
     open_to_acting_agents,
     public,
     request_uow,
@@ -231,3 +237,160 @@ def provider_notification(transaction_id: int, token: str = "") -> ResponseRetur
     """The provider's server-to-server notification (PayFiP ``urlnotif``)."""
     states.handle_answer(get_portal(), transaction_id, _answer_data())
     return Response("OK", mimetype="text/plain")
+
+
+# --------------------------------------------------------------------------- without an account
+# « Payer une facture sans compte » (docs/payment.md): public pages. What the payer found and
+# paid is remembered in the signed session cookie of that browser only.
+
+FOUND = "pay_without_account"
+PAID = "paid_without_account"
+
+
+def _without_account_enabled() -> None:
+    if not settings_of(get_portal()).without_account:
+        abort(404)
+
+
+@bp.app_context_processor
+def _without_account_link() -> dict[str, str | None]:
+    """The login page's link to « Payer une facture sans compte » (when enabled)."""
+    if not has_request_context():  # an invoice rendered outside a request (PDF, ERP)
+        return {}
+    enabled = settings_of(get_portal()).without_account
+    return {"pay_without_account_url": url_for("billing.without_account") if enabled else None}
+
+
+def _without_account_urls(transaction_id: int) -> tuple[str, str]:
+    return (
+        _absolute(url_for("billing.without_account_return", transaction_id=transaction_id)),
+        _absolute(url_for("billing.provider_notification", transaction_id=transaction_id)),
+    )
+
+
+@bp.route("/sans-compte", methods=["GET", "POST"])
+@public
+def without_account() -> ResponseReturnValue:
+    """The form: the invoice's reference, its amount or the family number, an e-mail address.
+    Every try is counted, per address and per reference, before anything is looked up."""
+    _without_account_enabled()
+    form = {name: request.form.get(name, "").strip() for name in ("reference", "proof", "email")}
+    if request.method == "GET":
+        return render_template("billing/without_account/form.html", form=form, errors={})
+    errors: dict[str, list[str]] = {}
+    if not form["reference"]:
+        errors["reference"] = [_("Référence : indiquez la référence inscrite sur la facture.")]
+    if not form["proof"]:
+        errors["proof"] = [_("Montant ou numéro de famille : indiquez l'un des deux.")]
+    email_ok = 6 <= len(form["email"]) <= 80 and anonymous.EMAIL_SHAPE.fullmatch(form["email"])
+    if not email_ok:
+        errors["email"] = [
+            _("Adresse e-mail : indiquez votre adresse, par exemple nom@exemple.fr.")
+        ]
+    if errors:
+        return render_template("billing/without_account/form.html", form=form, errors=errors), 422
+    limit = settings_of(get_portal()).without_account_limit
+    attempt = limiter().count(
+        Check("pay-without-account-address", limit, client_address()),
+        Check(
+            "pay-without-account-reference",
+            limit,
+            anonymous.normalise_reference(form["reference"]),
+        ),
+    )
+    if not attempt.allowed:
+        abort(429)
+    found = anonymous.find_invoice(get_portal(), request_uow(), form["reference"], form["proof"])
+    if found is None:
+        # One answer for an unknown reference, a wrong second factor and a paid invoice.
+        errors[""] = [
+            _(
+                "Aucune facture à régler ne correspond à cette référence et à ce montant ou "
+                "numéro de famille. Vérifiez-les sur votre facture : une facture déjà payée ne "
+                "peut plus être réglée."
+            )
+        ]
+        return render_template("billing/without_account/form.html", form=form, errors=errors), 422
+    attempt.refund()
+    session[FOUND] = {"invoice": found.id, "email": form["email"]}
+    return redirect(url_for("billing.without_account_invoice"), 303)
+
+
+def _found() -> tuple[int, str] | None:
+    data = session.get(FOUND)
+    if not isinstance(data, dict) or not isinstance(data.get("invoice"), int):
+        return None
+    return data["invoice"], str(data.get("email", ""))
+
+
+@bp.route("/sans-compte/facture", methods=["GET", "POST"])
+@public
+def without_account_invoice() -> ResponseReturnValue:
+    """The invoice found: amount, due date and number only; « Payer » starts the payment."""
+    _without_account_enabled()
+    found = _found()
+    if found is None:
+        return redirect(url_for("billing.without_account"), 303)
+    invoice_id, email = found
+    portal = get_portal()
+    if request.method == "POST":
+        started: list[int] = []
+
+        def urls(transaction_id: int) -> tuple[str, str]:
+            started.append(transaction_id)
+            return _without_account_urls(transaction_id)
+
+        try:
+            target = anonymous.start_payment(
+                portal, invoice_id, request.form.get("method", ""), email, urls
+            )
+        except PaymentInFlight as exc:
+            flash(exc.message, "error")
+        except (ValidationFailed, PaymentUnavailable) as exc:
+            messages = (
+                [i.message for i in exc.issues]
+                if isinstance(exc, ValidationFailed)
+                else [exc.message]
+            )
+            for message in messages:
+                flash(message, "error")
+        else:
+            paid = [t for t in session.get(PAID, []) if isinstance(t, int)][-4:]
+            session[PAID] = [*paid, *started]
+            if target.method.upper() == "POST":
+                return render_template("billing/redirect.html", target=target)
+            return redirect(target.url, 303)
+        return redirect(url_for("billing.without_account_invoice"), 303)
+    uow = request_uow()
+    invoice = anonymous.payable_again(portal, uow, invoice_id)
+    return render_template(
+        "billing/without_account/invoice.html",
+        invoice=invoice,
+        methods=anonymous.methods(portal, uow, invoice_id) if invoice else [],
+    )
+
+
+@bp.route("/sans-compte/paiement/<int:transaction_id>/retour", methods=["GET", "POST"])
+@public
+@csrf_exempt
+def without_account_return(transaction_id: int) -> ResponseReturnValue:
+    """The payer's browser comes back from the provider: an answer is only a reason to ask the
+    provider (docs/security.md point 37), as on the logged-in return route."""
+    states.handle_answer(get_portal(), transaction_id, _answer_data())
+    return redirect(url_for("billing.without_account_receipt", transaction_id=transaction_id), 303)
+
+
+@bp.route("/sans-compte/paiement/<int:transaction_id>")
+@public
+def without_account_receipt(transaction_id: int) -> ResponseReturnValue:
+    """The receipt, the state **from the database**; only in the browser that paid."""
+    _without_account_enabled()
+    if transaction_id not in session.get(PAID, []):
+        abort(404)
+    found = anonymous.receipt(request_uow(), transaction_id)
+    return render_template(
+        "billing/without_account/receipt.html",
+        receipt=found,
+        transaction_id=transaction_id,
+        state_label=STATE_LABELS[found.state],
+    )

@@ -50,13 +50,18 @@ def payment_methods(portal: Portal, invoice: Invoice, actor: Actor) -> Sequence[
 
 @hookimpl
 def payment_data(
-    portal: Portal, uow: UnitOfWork, invoice: Invoice, actor: Actor, provider: str
+    portal: Portal,
+    uow: UnitOfWork,
+    invoice: Invoice,
+    actor: Actor,
+    provider: str,
+    payer_email: str | None,
 ) -> dict[str, Any] | None:
     if provider not in (PAYFIP, TIPI):
         return None
     from famille_plugins.tipi_payment.services.providers import payment_data as fields
 
-    return fields(portal, uow, invoice, actor, provider)
+    return fields(portal, uow, invoice, actor, provider, payer_email)
 
 
 @hookimpl

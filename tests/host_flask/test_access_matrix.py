@@ -34,6 +34,14 @@ EXPECTED_PUBLIC = {
     " est relu auprès de PayFiP (une réponse TIPI n'est qu'une déclaration à vérifier)",
     "billing.provider_notification": "notification serveur à serveur de PayFiP, vérifiée"
     " auprès de PayFiP",
+    "billing.without_account": "payer une facture sans compte : référence et montant ou n° de"
+    " famille, essais limités par adresse et par référence",
+    "billing.without_account_invoice": "la facture trouvée (montant, échéance, numéro), pour ce"
+    " seul navigateur",
+    "billing.without_account_return": "retour depuis PayFiP d'un paiement sans compte : l'état"
+    " est relu auprès de PayFiP",
+    "billing.without_account_receipt": "le reçu d'un paiement sans compte, pour le seul"
+    " navigateur qui a payé",
 }
 
 

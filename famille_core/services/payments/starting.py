@@ -83,6 +83,7 @@ def _new_transaction(
     invoice: Invoice,
     provider: str,
     offered: Offered,
+    payer_email: str | None,
 ) -> int:
     if not is_payable(invoice):
         raise ValidationFailed.single(
@@ -94,7 +95,12 @@ def _new_transaction(
         )
     # The provider checks its own fields before anything is stored (a refusal changes nothing).
     data: dict[str, Any] | None = portal.hook.payment_data(
-        portal=portal, uow=uow, invoice=invoice, actor=actor, provider=provider
+        portal=portal,
+        uow=uow,
+        invoice=invoice,
+        actor=actor,
+        provider=provider,
+        payer_email=payer_email,
     )
     assert invoice.id is not None
     now = portal.clock.now()
@@ -105,7 +111,7 @@ def _new_transaction(
         amount=invoice.balance,
         created_at=now,
         updated_at=now,
-        provider_data=dict(data or {}),
+        provider_data={**(data or {}), **({"without_account": True} if payer_email else {})},
     )
     uow.add(transaction)
     uow.commit()
@@ -120,6 +126,7 @@ def _store_pending(
     provider: str,
     offered: Offered,
     expiry: timedelta,
+    payer_email: str | None = None,
 ) -> int:
     """The one-in-flight rule, then the pending transaction (its id).
 
@@ -134,7 +141,9 @@ def _store_pending(
             invoice = owned(lock_invoice(uow, invoice_id), actor, "Facture")
             in_flight = pending_transaction(uow, invoice_id)
             if in_flight is None:
-                return _new_transaction(portal, uow, actor, invoice, provider, offered)
+                return _new_transaction(
+                    portal, uow, actor, invoice, provider, offered, payer_email
+                )
             assert in_flight.id is not None
             now = portal.clock.now()
             if (
@@ -157,6 +166,7 @@ def start_payment(
     *,
     offered: Offered,
     expiry: timedelta,
+    payer_email: str | None = None,
 ) -> PaymentRedirect:
     """ "Payer en ligne": store a pending transaction, then ask its provider where to send the
     payer.
@@ -164,6 +174,9 @@ def start_payment(
     :param offered: the provider codes the invoice may be paid with (the billing plugin's
         configured providers that an enabled plugin offers).
     :param expiry: how long a result may stay unknown before the attempt expires.
+    :param payer_email: the address typed by a payer without an account (the provider sends
+        its ticket there); ``None`` for a logged-in payer. The transaction's data then says
+        ``without_account``.
     :raises NotFound: not the actor's invoice.
     :raises PaymentInFlight: another payment of the invoice may still be paid; nothing stored.
     :raises ValidationFailed: the invoice cannot be paid this way (already paid, a field the
@@ -171,7 +184,9 @@ def start_payment(
     :raises PaymentUnavailable: the provider did not answer; the attempt is expired (nobody was
         sent to pay it) and a late verified answer would still be credited.
     """
-    transaction_id = _store_pending(portal, actor, invoice_id, provider, offered, expiry)
+    transaction_id = _store_pending(
+        portal, actor, invoice_id, provider, offered, expiry, payer_email
+    )
     return_url, notify_url = urls(transaction_id)
     with portal.unit_of_work() as uow:
         stored = uow.get(PaymentTransaction, transaction_id)

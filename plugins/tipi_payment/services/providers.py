@@ -84,17 +84,23 @@ def methods(invoice: Invoice) -> list[PaymentMethod]:
 
 
 def payment_data(
-    portal: Portal, uow: UnitOfWork, invoice: Invoice, actor: Actor, provider: str
+    portal: Portal,
+    uow: UnitOfWork,
+    invoice: Invoice,
+    actor: Actor,
+    provider: str,
+    payer_email: str | None = None,
 ) -> dict[str, Any]:
     """Check every PayFiP field before anything is stored (a refusal changes nothing); they
-    become the transaction's ``provider_data``."""
+    become the transaction's ``provider_data``. ``mel`` is the address a payer without an
+    account typed, else the logged-in payer's."""
     formats.montant_from_amount(invoice.balance)
     user = uow.get(User, actor.user_id) if actor.user_id is not None else None
     return {
         "refdet": formats.refdet_from_reference(invoice.reference),
         "exer": formats.exer_from_year(invoice.issue_date.year),
         "mode": settings_of(portal).saisie(provider),
-        "mel": formats.check_mel(user.email if user else ""),
+        "mel": formats.check_mel(payer_email or (user.email if user else "")),
         "numcli": formats.check_numcli(portal.settings.regie(invoice.regie_code).numcli),
     }
 
