@@ -12,6 +12,7 @@ Reproduce::
     .venv/bin/python bench/page_profile.py                        # demo, SQLite, 300 requests a page
     .venv/bin/python bench/page_profile.py --database postgresql://postgres@127.0.0.1:5432/city
     .venv/bin/python bench/page_profile.py --profile /agenda/      # cProfile of one page
+    .venv/bin/python bench/page_profile.py --profile / --sampler   # pyinstrument's (pip install pyinstrument)
     .venv/bin/python bench/page_profile.py --queries /agenda/      # the SQL of one request
 
 A database given with ``--database`` is used as it is (build it with ``bench/city.py``, which
@@ -144,6 +145,7 @@ def main() -> None:
     parser.add_argument("--database", default="", help="an existing database URL (default: the demo in SQLite)")
     parser.add_argument("--count", type=int, default=300, help="requests per page")
     parser.add_argument("--profile", default="", help="a path: print its cProfile (top 40, cumulative)")
+    parser.add_argument("--sampler", action="store_true", help="with --profile: pyinstrument (sampling) instead of cProfile")
     parser.add_argument("--queries", default="", help="a path: print the SQL statements of one request")
     args = parser.parse_args()
     instance = Path(tempfile.mkdtemp(prefix="famille-profile-"))
@@ -172,6 +174,16 @@ def main() -> None:
     if args.profile:
         call = _booking_call(app, client) if args.profile == "POST" else get(args.profile)
         call()
+        if args.sampler:
+            from pyinstrument import Profiler
+
+            sampler = Profiler(interval=0.0005)
+            sampler.start()
+            for _ in range(args.count):
+                call()
+            sampler.stop()
+            print(sampler.output_text(unicode=False, color=False, show_all=False))
+            return
         profiler = cProfile.Profile()
         profiler.enable()
         for _ in range(args.count):

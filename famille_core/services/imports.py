@@ -22,7 +22,7 @@ from famille_core.errors import Conflict, ValidationFailed
 from famille_core.hooks.results import ExportKind
 from famille_core.services import invitations
 from famille_core.services.payments import PaymentInProgress
-from famille_core.services.sync import UPSERTS, Outcome
+from famille_core.services.sync import UPSERTS, FamilyIndex, Outcome, family_index
 from famille_core.spreadsheet import csv_text
 from famille_core.uow import UnitOfWork
 
@@ -108,10 +108,22 @@ def import_rows(
     """
     record_class, upsert = UPSERTS[kind]
     report = ImportReport(kind=kind, dry_run=dry_run)
+    rows = list(rows)
+    known: dict[str, FamilyIndex] = {}
+    # Invitations need each household's guardians at once: then households are written one by one.
+    defer = not portal.settings.portal.invite_imported_guardians
     for index, (line, data) in enumerate(rows, start=1):
+        if kind == "families" and index % PREFETCH_ROWS == 1:
+            # The next rows' households in three queries, not three per row.
+            if "index" in known:
+                known["index"].settle(uow)
+            chunk = rows[index - 1 : index - 1 + PREFETCH_ROWS]
+            known["index"] = family_index(
+                uow, [d for _line, d in chunk if isinstance(d, dict)], defer=defer
+            )
         try:
             record: Any = structure(portal.converter, data, record_class)
-            entity, outcome = upsert(uow, record)
+            entity, outcome = upsert(uow, record, **known)
             if kind == "families" and not dry_run:
                 invitations.invite_imported(portal, uow, entity)
             report.counts[outcome.value] += 1
@@ -125,10 +137,15 @@ def import_rows(
             uow.flush()
         if progress is not None:
             progress(1)
+    if "index" in known:
+        known["index"].settle(uow)
     if dry_run:
         uow.rollback()
     return report
 
+
+PREFETCH_ROWS = 500
+"""Rows whose households :func:`import_rows` reads together (``families``)."""
 
 BATCH_ROWS = 500
 """Rows committed together by :func:`import_batches`."""

@@ -6,14 +6,14 @@ record, applies it inside the caller's unit of work, and says what it did.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 import attrs
-from attrs import field, frozen
+from attrs import define, field, frozen
 
 from famille_core.entities import (
     Activity,
@@ -155,8 +155,80 @@ def guardian_issues(record: FamilyRecord) -> list[Issue]:
     return issues
 
 
-def upsert_family(uow: UnitOfWork, record: FamilyRecord) -> tuple[Family, Outcome]:
-    """Create or update a household and its guardians (checked as the forms check them)."""
+@define
+class FamilyIndex:
+    """The households a batch of import rows may touch, and their guardians, read in three
+    queries for the whole batch instead of three per row (:func:`family_index`); kept up to date
+    by :func:`upsert_family` as it creates and renumbers households."""
+
+    by_external_id: dict[str, Family]
+    by_number: dict[str, Family]
+    guardians: dict[int, dict[GuardianRole, Guardian]]
+    defer: bool = False
+    """True: new households are written together at :meth:`settle` (one batched ``INSERT``),
+    their guardians after them, instead of one flush per household."""
+    waiting: list[tuple[Family, GuardianRole, dict[str, Any]]] = field(factory=list)
+
+    def settle(self, uow: UnitOfWork) -> None:
+        """Write the households created since the last call, then their guardians."""
+        if not self.waiting:
+            return
+        uow.flush()
+        for family, role, values in self.waiting:
+            assert family.id is not None
+            guardian = Guardian(family_id=family.id, role=role, **values)
+            uow.add(guardian)
+            self.guardians.setdefault(family.id, {})[role] = guardian
+        self.waiting.clear()
+
+
+def family_index(
+    uow: UnitOfWork, rows: Iterable[Mapping[str, Any]], *, defer: bool = False
+) -> FamilyIndex:
+    """The :class:`FamilyIndex` of raw import rows (their ``external_id`` and ``family_number``);
+    ``defer``: see :attr:`FamilyIndex.defer` (the caller then calls :meth:`FamilyIndex.settle`)."""
+    ids = {str(row["external_id"]) for row in rows if row.get("external_id") is not None}
+    numbers = {str(row["family_number"]) for row in rows if row.get("family_number") is not None}
+    found = uow.find(Family, external_id=In(ids)) if ids else []
+    found += uow.find(Family, family_number=In(numbers)) if numbers else []
+    index = FamilyIndex(
+        by_external_id={f.external_id: f for f in found if f.external_id is not None},
+        by_number={f.family_number: f for f in found},
+        guardians={},
+        defer=defer,
+    )
+    family_ids = {f.id for f in found if f.id is not None}
+    for guardian in uow.find(Guardian, family_id=In(family_ids)) if family_ids else []:
+        index.guardians.setdefault(guardian.family_id, {})[guardian.role] = guardian
+    return index
+
+
+def _guardian_records(record: FamilyRecord) -> list[tuple[GuardianRole, GuardianRecord]]:
+    pairs = ((GuardianRole.PRIMARY, record.responsable), (GuardianRole.SECOND, record.conjoint))
+    return [(role, guardian) for role, guardian in pairs if guardian is not None]
+
+
+def _guardian_values(record: GuardianRecord) -> dict[str, Any]:
+    return {
+        "last_name": record.last_name,
+        "first_name": record.first_name,
+        "civility": record.civility,
+        "email": record.email,
+        "phone_mobile": record.phone_mobile,
+        "address": record.address,
+        "postal_code": record.postal_code,
+        "city": record.city,
+    }
+
+
+def upsert_family(
+    uow: UnitOfWork, record: FamilyRecord, index: FamilyIndex | None = None
+) -> tuple[Family, Outcome]:
+    """Create or update a household and its guardians (checked as the forms check them).
+
+    :param index: the batch's households, read beforehand (:func:`family_index`); without it,
+        this row's are read now.
+    """
     issues = (
         too_long(record)
         + _required(record.external_id, "external_id", "L'identifiant ERP")
@@ -165,8 +237,14 @@ def upsert_family(uow: UnitOfWork, record: FamilyRecord) -> tuple[Family, Outcom
     )
     flagged = {issue.field for issue in issues}
     raise_if(issues + [issue for issue in guardian_issues(record) if issue.field not in flagged])
-    family = uow.first(Family, external_id=record.external_id)
-    clash = uow.first(Family, family_number=record.family_number)
+    if index is None:
+        family = uow.first(Family, external_id=record.external_id)
+        clash = uow.first(Family, family_number=record.family_number)
+    else:
+        family = index.by_external_id.get(record.external_id)
+        clash = index.by_number.get(record.family_number)
+        if family is not None and family.id is None:
+            index.settle(uow)  # the same household twice in a batch: write the first one now
     if clash is not None and clash is not family:
         raise ValidationFailed.single(
             "number_taken", "Ce numéro de famille appartient à une autre famille.", "family_number"
@@ -177,31 +255,34 @@ def upsert_family(uow: UnitOfWork, record: FamilyRecord) -> tuple[Family, Outcom
             external_id=record.external_id, family_number=record.family_number, name=record.name
         )
         uow.add(family)
-        uow.flush()
         outcome = Outcome.CREATED
-    elif _apply(family, {"family_number": record.family_number, "name": record.name}):
-        outcome = Outcome.UPDATED
+        if index is not None and index.defer:
+            index.by_external_id[record.external_id] = family
+            index.by_number[record.family_number] = family
+            for role, guardian_record in _guardian_records(record):
+                index.waiting.append((family, role, _guardian_values(guardian_record)))
+            return family, outcome
+        uow.flush()
+    else:
+        number = family.family_number
+        if _apply(family, {"family_number": record.family_number, "name": record.name}):
+            outcome = Outcome.UPDATED
+            if index is not None and number != family.family_number:
+                index.by_number.pop(number, None)
     assert family.id is not None
-    existing = {g.role: g for g in uow.find(Guardian, family_id=family.id)}
-    for role, guardian_record in (
-        (GuardianRole.PRIMARY, record.responsable),
-        (GuardianRole.SECOND, record.conjoint),
-    ):
-        if guardian_record is None:
-            continue
-        values: dict[str, Any] = {
-            "last_name": guardian_record.last_name,
-            "first_name": guardian_record.first_name,
-            "civility": guardian_record.civility,
-            "email": guardian_record.email,
-            "phone_mobile": guardian_record.phone_mobile,
-            "address": guardian_record.address,
-            "postal_code": guardian_record.postal_code,
-            "city": guardian_record.city,
-        }
+    if index is None:
+        existing = {g.role: g for g in uow.find(Guardian, family_id=family.id)}
+    else:
+        index.by_external_id[record.external_id] = family
+        index.by_number[record.family_number] = family
+        existing = index.guardians.setdefault(family.id, {})
+    for role, guardian_record in _guardian_records(record):
+        values = _guardian_values(guardian_record)
         guardian = existing.get(role)
         if guardian is None:
-            uow.add(Guardian(family_id=family.id, role=role, **values))
+            guardian = Guardian(family_id=family.id, role=role, **values)
+            uow.add(guardian)
+            existing[role] = guardian
             outcome = Outcome.UPDATED if outcome is Outcome.UNCHANGED else outcome
         elif _apply(guardian, values) and outcome is Outcome.UNCHANGED:
             outcome = Outcome.UPDATED
@@ -380,10 +461,11 @@ def upsert_invoice(uow: UnitOfWork, record: InvoiceRecord) -> tuple[Invoice, Out
     return invoice, outcome
 
 
-UPSERTS: dict[str, tuple[type, Callable[[UnitOfWork, Any], tuple[Any, Outcome]]]] = {
+UPSERTS: dict[str, tuple[type, Callable[..., tuple[Any, Outcome]]]] = {
     "families": (FamilyRecord, upsert_family),
     "children": (ChildRecord, upsert_child),
     "enrolments": (EnrolmentRecord, upsert_enrolment),
     "invoices": (InvoiceRecord, upsert_invoice),
 }
-"""The kinds of records an ERP can import, with their record class and upsert function."""
+"""The kinds of records an ERP can import, with their record class and upsert function
+(``upsert(uow, record)``; ``families`` also takes the batch's ``index=``, :func:`family_index`)."""

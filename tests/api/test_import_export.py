@@ -271,12 +271,12 @@ def test_a_batch_that_loses_a_race_is_imported_again_once(
     record_class, upsert = imports.UPSERTS["families"]
     raced: list[str] = []
 
-    def upsert_losing_once(uow, record):  # type: ignore[no-untyped-def]
+    def upsert_losing_once(uow, record, **batch):  # type: ignore[no-untyped-def]
         if record.external_id == "ERP-2" and not raced:
             raced.append(record.external_id)
-            upsert(uow, record)
+            upsert(uow, record, **batch)
             raise Conflict("Une autre demande modifiait les mêmes données au même moment.")
-        return upsert(uow, record)
+        return upsert(uow, record, **batch)
 
     monkeypatch.setitem(imports.UPSERTS, "families", (record_class, upsert_losing_once))
     rows = read_rows("families", FAMILIES, "csv")
@@ -285,3 +285,33 @@ def test_a_batch_that_loses_a_race_is_imported_again_once(
     assert report.counts == {"created": 2, "updated": 0, "unchanged": 0, "rejected": 0}
     with portal.unit_of_work() as uow:
         assert uow.count(Family) == 2
+
+
+def test_one_file_that_names_a_household_twice_renumbers_and_clashes_gives_each_line_its_outcome(
+    portal: Portal, tmp_path: Path
+) -> None:
+    """Households of a batch are read together and written together: a household created on
+    line 2 and changed on line 3 is one household, its second guardian added; a number freed by a
+    renumbering on line 4 can be taken on line 5, a number in use cannot (line 6)."""
+    path = _write(
+        tmp_path,
+        "families.csv",
+        "external_id,family_number,name,responsable.last_name,responsable.first_name,conjoint.last_name,conjoint.first_name\n"
+        "ERP-1,1001,LEROY,LEROY,Anne,,\n"
+        "ERP-1,1001,LEROY-MOREL,LEROY,Anne,MOREL,Paul\n"
+        "ERP-1,1009,LEROY-MOREL,LEROY,Anne,MOREL,Paul\n"
+        "ERP-2,1001,GIRARD,GIRARD,Luc,,\n"
+        "ERP-3,1009,FAURE,FAURE,Ines,,\n",
+    )
+    report = import_file(portal, "families", path)
+    assert report.counts == {"created": 2, "updated": 2, "unchanged": 0, "rejected": 1}
+    assert [(e.line, e.field) for e in report.errors] == [(6, "family_number")]
+    with portal.unit_of_work() as uow:
+        families = {f.external_id: f for f in uow.find(Family)}
+        assert sorted(families) == ["ERP-1", "ERP-2"]
+        leroy = families["ERP-1"]
+        assert (leroy.family_number, leroy.name) == ("1009", "LEROY-MOREL")
+        assert families["ERP-2"].family_number == "1001"
+        assert sorted(g.last_name for g in uow.find(Guardian, family_id=leroy.id)) == ["LEROY", "MOREL"]
+    again = import_file(portal, "families", path, dry_run=True)
+    assert [e.line for e in again.errors] == [2, 3, 6]  # 1001 is GIRARD's now; 1009 LEROY's
