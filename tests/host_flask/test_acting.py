@@ -196,3 +196,43 @@ def test_agents_without_the_acting_service_get_404(
     assert "Vous agissez pour" not in client.get("/").get_data(as_text=True)
     with demo.unit_of_work() as uow:
         assert uow.first(Reservation, child_id=ids["emma"], day=FRIDAY) is None
+
+
+def test_acting_reaches_that_household_only(demo: Portal, agent_client: FlaskClient) -> None:
+    """Acting for DUPONT, Léa (MARTIN and BERNARD) answers 404 as for the DUPONT parents."""
+    ids = _ids(demo)
+    with demo.unit_of_work() as uow:
+        lea = uow.first(Child, first_name="Léa")
+        assert lea is not None and lea.id is not None
+    _start(agent_client, ids["family"])
+    assert _book(agent_client, {**ids, "emma": lea.id}, FRIDAY).status_code == 404
+    assert agent_client.get(f"/agenda/?enfant={lea.id}").status_code == 404
+    with demo.unit_of_work() as uow:
+        assert uow.first(Reservation, child_id=lea.id, day=FRIDAY) is None
+
+
+def test_past_the_cancellation_deadline_the_agent_cancels_with_a_reason(
+    demo: Portal, agent_client: FlaskClient, parent_client: FlaskClient
+) -> None:
+    ids = _ids(demo)
+    with demo.unit_of_work() as uow:
+        lucas = uow.first(Child, first_name="Lucas")
+        assert lucas is not None
+        booked = uow.first(Reservation, child_id=lucas.id, activity_id=ids["cantine"], state=ReservationState.ACCEPTED)
+        assert booked is not None and booked.id is not None
+        booked.day = TUESDAY  # a demo booking, moved past its cancellation deadline
+        uow.commit()
+    token = csrf_token(parent_client, "/agenda/")
+    data = {"csrf_token": token, "reservation_id": booked.id, "child_id": lucas.id, "override_reason": "x"}
+    assert parent_client.post("/agenda/annuler", data=data).status_code == 422  # parents: refused
+    _start(agent_client, ids["family"])
+    token = csrf_token(agent_client, "/agenda/")
+    without = agent_client.post("/agenda/annuler", data={**data, "csrf_token": token, "override_reason": ""})
+    assert without.status_code == 422
+    done = agent_client.post("/agenda/annuler", data={**data, "csrf_token": token, "override_reason": "Enfant malade"})
+    assert done.status_code == 302
+    with demo.unit_of_work() as uow:
+        cancelled = uow.get(Reservation, booked.id)
+        assert cancelled is not None and cancelled.state is ReservationState.CANCELLED
+        record = uow.first(AuditRecord, action="acting.reservation.cancelled", record_id=booked.id)
+        assert record is not None and record.actor_user_id == ids["agent"] and record.reason == "Enfant malade"

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 from datetime import date
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -169,3 +171,72 @@ def test_agents_without_a_mailbox_get_404_on_every_group_page_and_action(demo: P
 def test_the_menu_offers_it_to_agents_with_a_mailbox(demo: Portal, agent_client: FlaskClient) -> None:
     page = agent_client.get("/").get_data(as_text=True)
     assert re.search(r'href="/gestion/messages/groupe"[^>]*>Message groupé<', page)
+
+
+def _agent_actor(portal: Portal) -> Any:
+    from famille_core.entities import Actor
+
+    with portal.unit_of_work() as uow:
+        agent = uow.first(User, email="agent@example.org")
+        assert agent is not None
+        return Actor.for_user(agent)
+
+
+@pytest.mark.postgres
+def test_two_tabs_sending_at_once_send_one_message(demo: Portal) -> None:
+    """The same form sent from two tabs at the same instant: one group message, one refusal."""
+    from famille_core.errors import ValidationFailed
+    from famille_plugins.inbox.services.group import ACTIVITY, Audience, send
+
+    actor = _agent_actor(demo)
+    audience = Audience(kind=ACTIVITY, activity_id=_activity(demo, "SOIR"), start=THURSDAY, end=THURSDAY)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def attempt() -> None:
+        barrier.wait()
+        try:
+            with demo.unit_of_work() as uow:
+                send(demo, uow, actor, audience, "ENFANCE", SUBJECT, "Fermé jeudi.", 3)
+                uow.commit()
+            outcomes.append("sent")
+        except ValidationFailed:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=attempt) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["refused", "sent"]
+    with demo.unit_of_work() as uow:
+        assert uow.count(GroupMessage) == 1
+
+
+@pytest.mark.postgres
+def test_two_workers_delivering_at_once_serve_each_household_once(demo: Portal, agent_client: FlaskClient) -> None:
+    from famille_plugins.inbox.services.group import deliver
+
+    _send(agent_client, _form(demo, activity_id=_activity(demo, "CANTINE")), expected=4)
+    with demo.unit_of_work() as uow:
+        group = uow.first(GroupMessage, subject=SUBJECT)
+        assert group is not None
+        group_id = group.id
+    barrier = threading.Barrier(3)
+    served: list[int] = []
+
+    def worker() -> None:
+        barrier.wait()
+        served.append(deliver(demo, group_id))
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sum(served) == 4
+    with demo.unit_of_work() as uow:
+        assert sorted(m.family_id for m in uow.find(Message, subject=SUBJECT)) == sorted(
+            r.family_id for r in uow.find(GroupMessageRecipient, group_message_id=group_id)
+        )
+        assert uow.count(Message, subject=SUBJECT) == 4
