@@ -97,10 +97,13 @@ def _service_of(thread_id: int) -> str:
 @open_to_acting_agents
 @families_only
 def show(message_id: int) -> ResponseReturnValue:
-    """Open a message: its whole conversation (showing it changes nothing: see :func:`read`)."""
-    thread_id = mailboxes.thread_of_message(get_portal(), request_uow(), current_actor(), message_id)
+    """Open a message: its whole conversation (showing it changes nothing: see :func:`read`). An
+    agent acting for the family reads it without marking it read for the family."""
+    actor = current_actor()
+    thread_id = mailboxes.thread_of_message(get_portal(), request_uow(), actor, message_id)
+    read_action = None if actor.is_acting else url_for("inbox.read", message_id=message_id)
     return conversation_page(thread_id, reply_endpoint="inbox.reply", attachment_endpoint="inbox.attachment",
-                             read_action=url_for("inbox.read", message_id=message_id))
+                             read_action=read_action)
 
 
 @bp.post("/<int:message_id>/lu")

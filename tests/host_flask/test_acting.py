@@ -236,3 +236,19 @@ def test_past_the_cancellation_deadline_the_agent_cancels_with_a_reason(
         assert cancelled is not None and cancelled.state is ReservationState.CANCELLED
         record = uow.first(AuditRecord, action="acting.reservation.cancelled", record_id=booked.id)
         assert record is not None and record.actor_user_id == ids["agent"] and record.reason == "Enfant malade"
+
+
+def test_an_acting_agent_reads_the_familys_messages_without_marking_them_read(
+    demo: Portal, agent_client: FlaskClient
+) -> None:
+    ids = _ids(demo)
+    with demo.unit_of_work() as uow:
+        unread = uow.first(Message, family_id=ids["family"], read_at=None, direction="from_collectivity")
+        assert unread is not None
+    _start(agent_client, ids["family"])
+    page = agent_client.get(f"/messages/{unread.id}")
+    assert page.status_code == 200 and "Certificat médical de Lucas" in page.get_data(as_text=True)
+    assert 'id="mark-read"' not in page.get_data(as_text=True)
+    assert agent_client.post(f"/messages/{unread.id}/lu", data={"csrf_token": csrf_token(agent_client, "/"), "lu": "1"}).status_code == 404
+    with demo.unit_of_work() as uow:
+        assert uow.get(Message, unread.id).read_at is None  # type: ignore[union-attr]
