@@ -111,4 +111,75 @@ def list_payments() -> Any:
     return tk.api_page(PaymentOut, PaymentTransaction, **tk.query_filters(family_id="int"))
 
 
-OPERATIONS = (list_invoices, upsert_invoice, list_payments)
+@frozen(kw_only=True)
+class CertificateOut:
+    """An attestation de frais de garde: what a household paid in a year for a child's care."""
+
+    family_id: int
+    child_id: int
+    child_name: str
+    year: int
+    total: Decimal
+    lines: int
+    pdf_path: str
+    """The PDF, for the household in the portal (``/factures/attestations/…``)."""
+
+
+@frozen(kw_only=True)
+class CertificatesOut:
+    """The attestations of one year."""
+
+    year: int
+    items: list[CertificateOut]
+
+
+YEAR = tk.QueryParam(
+    name="year",
+    schema={"type": "integer", "minimum": 1900, "maximum": 2199},
+    description="Année civile des paiements.",
+    required=True,
+)
+
+
+@tk.api_operation(
+    "GET",
+    "/childcare-certificates",
+    summary="Attestations de frais de garde d'une année (enfants de moins de 6 ans)",
+    scope=Scope.INVOICES_READ,
+    response=CertificatesOut,
+    params=(YEAR, *tk.FAMILY_FILTER),
+)
+def list_certificates() -> Any:
+    from famille_plugins.billing.services.certificates import certificates
+
+    year = tk.query_filters(year="int").get("year")
+    if year is None or not 1900 <= year <= 2199:
+        raise tk.ApiError(
+            400,
+            "parametre-invalide",
+            "Paramètre invalide",
+            "« year » doit être une année entre 1900 et 2199.",
+            [tk.FieldError(field="year", code="invalid", message="Année invalide.")],
+        )
+    family_id = tk.query_filters(family_id="int").get("family_id")
+    found = certificates(
+        tk.get_portal(), tk.request_uow(), year, [family_id] if family_id is not None else None
+    )
+    return CertificatesOut(
+        year=year,
+        items=[
+            CertificateOut(
+                family_id=c.family_id,
+                child_id=c.child_id,
+                child_name=c.child_name,
+                year=c.year,
+                total=c.total,
+                lines=len(c.lines),
+                pdf_path=f"/factures/attestations/{c.year}/{c.child_id}.pdf",
+            )
+            for c in found
+        ],
+    )
+
+
+OPERATIONS = (list_invoices, upsert_invoice, list_payments, list_certificates)

@@ -7,15 +7,16 @@ from decimal import Decimal
 
 from famille_core.clock import today_in_paris
 from famille_core.demo import HOUSEHOLDS, school_year
-from famille_core.entities import Family, Invoice, InvoiceLine, InvoiceStatus
+from famille_core.entities import Child, Family, Invoice, InvoiceLine, InvoiceStatus
 from famille_core.portal import Portal
 from famille_core.uow import UnitOfWork
 
 
 def populate(portal: Portal, uow: UnitOfWork) -> None:
-    """Four invoices of the user guide's kind: DUPONT's paid September canteen and unpaid
-    October one, and one unpaid invoice for each of Léa's two households (when the core's demo
-    has them and no invoice is there yet)."""
+    """Five invoices of the user guide's kind: DUPONT's paid September canteen and unpaid
+    October one, one unpaid invoice for each of Léa's two households, and DUPONT's paid
+    December invoice of last year for Emma (after-school care and canteen: her attestation de
+    frais de garde, docs/payment.md), when the core's demo has them and no invoice is there yet."""
     families = {
         name: uow.first(Family, family_number=HOUSEHOLDS[name])
         for name in ("DUPONT", "MARTIN", "BERNARD")
@@ -46,6 +47,22 @@ def populate(portal: Portal, uow: UnitOfWork) -> None:
             ("Accueil du matin — Lucas", Decimal("8"), Decimal("1.80")),
         ],
     )
+    emma = uow.first(Child, first_name="Emma", last_name="DUPONT")
+    if emma is not None:
+        last_year = today.year - 1
+        _invoice(
+            uow,
+            dupont,
+            "99996880",
+            f"{last_year}-AS-12-0000",
+            date(last_year, 12, 1),
+            [
+                ("Accueil du soir — Emma", Decimal("20"), Decimal("2.50")),
+                ("Cantine — Emma", Decimal("12"), Decimal("4.15")),
+            ],
+            paid=True,
+            child_id=emma.id,
+        )
     _invoice(
         uow,
         martin,
@@ -73,6 +90,7 @@ def _invoice(
     lines: list[tuple[str, Decimal, Decimal]],
     *,
     paid: bool = False,
+    child_id: int | None = None,
 ) -> Invoice:
     assert family.id is not None
     items = [
@@ -81,6 +99,7 @@ def _invoice(
             quantity=qty,
             unit_price=price,
             amount=(qty * price).quantize(Decimal("0.01")),
+            child_id=child_id,
         )
         for label, qty, price in lines
     ]

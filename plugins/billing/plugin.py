@@ -88,7 +88,13 @@ def register_blueprints(portal: Portal) -> Sequence[Any]:
 def register_commands(cli: Any, portal_factory: PortalFactory) -> None:
     from famille_plugins.billing.commands import register
 
-    register(cli, portal_factory)
+    def certificate_pdf(portal: Portal, certificate: Any) -> RenderedDocument:
+        # The PDF needs the web extra (Jinja, WeasyPrint): imported when a certificate is made.
+        from famille_plugins.billing.services.documents_web import certificate_pdf as render
+
+        return render(portal, certificate)
+
+    register(cli, portal_factory, certificate_pdf)
 
 
 @hookimpl
@@ -124,7 +130,7 @@ def api_operations(portal: Portal) -> Sequence[Any]:
 
 @hookimpl
 def family_data_sections(portal: Portal, uow: UnitOfWork, family_id: int) -> dict[str, Any]:
-    """"Mes données": the household's invoices, their lines, its payments and overpayments."""
+    """ "Mes données": the household's invoices, their lines, its payments and overpayments."""
     from famille_plugins.billing.services.data import family_sections
 
     return family_sections(uow, family_id)

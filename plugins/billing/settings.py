@@ -9,6 +9,10 @@ public_url = ""                   # the portal's address as providers reach it
 reconcile_schedule = "*/5 * * * *"   # when `famille worker` reconciles (crontab, Paris time)
 without_account = true            # "Payer une facture sans compte", linked from the login page
 without_account_limit = "10 per hour"   # tries per address and per reference
+siret = ""                        # the collectivity's SIRET, printed on the childcare certificates
+childcare_activities = []         # activity codes whose lines count on them; empty: all but
+childcare_excluded = ["CANTINE"]  # these (meals are not childcare, by the tax rules)
+childcare_age_limit = 6           # children under this age on 1 January of the year
 ```
 
 Before the billing plugin, ``providers``, ``pending_expiry_minutes``, ``public_url`` and
@@ -60,6 +64,18 @@ class BillingSettings:
     )
     """Tries of that page counted per client address and per typed reference (the shared
     attempt limiter, docs/security.md point 3)."""
+    siret: str = field(default="", validator=validators.matches_re(r"(\d{14})?"))
+    """The collectivity's SIRET (14 digits), printed on the childcare certificates."""
+    childcare_activities: tuple[str, ...] = field(default=(), converter=tuple)
+    """Codes of the activities whose paid lines count on the attestations de frais de garde;
+    empty: every activity but :attr:`childcare_excluded`."""
+    childcare_excluded: tuple[str, ...] = field(default=("CANTINE",), converter=tuple)
+    """Activities that never count when :attr:`childcare_activities` is empty: the canteen (meals
+    are not childcare costs under the tax rules)."""
+    childcare_age_limit: int = field(
+        default=6, validator=validators.and_(validators.ge(1), validators.le(18))
+    )
+    """Children count when under this age on 1 January of the year (the tax rule: 6)."""
 
 
 def settings_of(portal: Portal) -> BillingSettings:

@@ -29,7 +29,7 @@ from famille_core.errors import ValidationFailed
 from famille_core.hooks.results import PaymentUnavailable
 from famille_core.services.payments import states
 from famille_core.services.payments.starting import PaymentInFlight, resume_url
-from famille_plugins.billing.services import invoices, payments
+from famille_plugins.billing.services import certificates, invoices, payments
 from famille_plugins.billing.services import without_account as anonymous
 from famille_plugins.billing.settings import settings_of
 from host_flask.toolkit import (
@@ -100,7 +100,37 @@ def index() -> ResponseReturnValue:
     listed = invoices.family_invoices(uow, current_actor())
     pending = invoices.invoices_with_pending_payment(uow, listed)
     rows = [{"invoice": i, "status": status_label(i.status, i.id in pending)} for i in listed]
-    return render_template("billing/index.html", rows=rows)
+    actor = current_actor()
+    found = certificates.family_certificates(get_portal(), uow, actor, actor.family_id)
+    return render_template(
+        "billing/index.html",
+        rows=rows,
+        certificates=found,
+        age_limit=settings_of(get_portal()).childcare_age_limit,
+    )
+
+
+@bp.route("/attestations/<int:year>/<int:child_id>.pdf")
+@open_to_acting_agents
+@families_only
+def certificate(year: int, child_id: int) -> ResponseReturnValue:
+    """An attestation de frais de garde (tagged PDF, download); another household's child, a
+    child over the age limit or a year with nothing counted is a 404."""
+    from famille_plugins.billing.services.documents_web import certificate_pdf
+
+    if not 1900 <= year <= 2199:
+        abort(404)
+    portal = get_portal()
+    actor = current_actor()
+    found = certificates.certificate_for(
+        portal, request_uow(), actor, year, child_id, actor.family_id
+    )
+    document = certificate_pdf(portal, found)
+    return Response(
+        document.content,
+        mimetype=document.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{document.filename}"'},
+    )
 
 
 @bp.route("/<int:invoice_id>")

@@ -38,7 +38,7 @@ PROFILE = {
     AuthorizedPerson: 1,
 }
 CALENDAR = {Reservation: 4, Absence: 1}
-BILLING = {Invoice: 4, InvoiceLine: 5}
+BILLING = {Invoice: 5, InvoiceLine: 7}
 INBOX = {Thread: 2, Message: 3, Attachment: 1}
 PLUGINS = {"profile": PROFILE, "calendar": CALENDAR, "billing": BILLING, "inbox": INBOX}
 

@@ -15,10 +15,12 @@ from famille_core.entities import Invoice
 from famille_core.hooks.results import RenderedDocument
 from famille_core.portal import Portal
 from famille_core.uow import UnitOfWork
+from famille_plugins.billing.services.certificates import ChildcareCertificate, document_context
 from famille_plugins.billing.services.invoices import invoice_family, invoice_lines
 
 TEMPLATES = Path(__file__).parents[1] / "templates"
 DOCUMENT = "billing/document.html"
+CERTIFICATE = "billing/certificate.html"
 PDF_CSS = """
 @page { size: A4; margin: 18mm 16mm; }
 body { font-family: "DejaVu Sans", sans-serif; font-size: 10pt; color: #1b1b1b; }
@@ -51,7 +53,7 @@ def invoice_context(
     }
 
 
-def _standalone_html(context: dict[str, Any]) -> str:
+def _standalone_html(context: dict[str, Any], template: str = DOCUMENT) -> str:
     """Outside a Flask application (an ERP rendering invoices): a plain Jinja environment."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -67,19 +69,34 @@ def _standalone_html(context: dict[str, Any]) -> str:
     env.filters["french_date"] = lambda value, style="short": (
         value.strftime("%d/%m/%Y") if value else ""
     )
-    return env.get_template(DOCUMENT).render(**context)
+    return env.get_template(template).render(**context)
+
+
+def html_document(template: str, context: dict[str, Any]) -> str:
+    """A complete HTML document from one of the plugin's templates (collectivity themes apply
+    inside the web app; outside it, a plain Jinja environment)."""
+    try:
+        from flask import has_app_context, render_template
+    except ImportError:  # pragma: no cover - an ERP without Flask
+        return _standalone_html(context, template)
+    if has_app_context():
+        return render_template(template, **context)
+    return _standalone_html(context, template)
+
+
+def tagged_pdf(html: str) -> bytes:
+    """``html`` as a tagged PDF (for screen readers), with the documents' print style."""
+    from weasyprint import CSS, HTML
+
+    pdf: bytes = HTML(string=html, base_url=str(TEMPLATES)).write_pdf(
+        stylesheets=[CSS(string=PDF_CSS)], pdf_tags=True
+    )
+    return pdf
 
 
 def document_html(portal: Portal, invoice: Invoice) -> str:
     """The invoice as a complete HTML document (collectivity themes apply inside the web app)."""
-    context = invoice_context(portal, invoice)
-    try:
-        from flask import has_app_context, render_template
-    except ImportError:  # pragma: no cover - an ERP without Flask
-        return _standalone_html(context)
-    if has_app_context():
-        return render_template(DOCUMENT, **context)
-    return _standalone_html(context)
+    return html_document(DOCUMENT, invoice_context(portal, invoice))
 
 
 def render(portal: Portal, invoice: Invoice, format: str) -> RenderedDocument | None:
@@ -94,9 +111,18 @@ def render(portal: Portal, invoice: Invoice, format: str) -> RenderedDocument | 
             media_type="text/html; charset=utf-8",
             filename=f"{filename}.html",
         )
-    from weasyprint import CSS, HTML
-
-    pdf = HTML(string=html, base_url=str(TEMPLATES)).write_pdf(
-        stylesheets=[CSS(string=PDF_CSS)], pdf_tags=True
+    return RenderedDocument(
+        content=tagged_pdf(html), media_type="application/pdf", filename=f"{filename}.pdf"
     )
-    return RenderedDocument(content=pdf, media_type="application/pdf", filename=f"{filename}.pdf")
+
+
+def certificate_pdf(portal: Portal, certificate: ChildcareCertificate) -> RenderedDocument:
+    """An attestation de frais de garde as a tagged PDF."""
+    from famille_core.clock import today_in_paris
+
+    context = document_context(portal, certificate, today_in_paris(portal.clock))
+    return RenderedDocument(
+        content=tagged_pdf(html_document(CERTIFICATE, context)),
+        media_type="application/pdf",
+        filename=certificate.filename,
+    )
