@@ -8,7 +8,7 @@ one French message per field.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
@@ -87,6 +87,12 @@ def _structure_bool(value: Any, _type: type) -> bool:
     raise ValueError("not a boolean")
 
 
+def _unstructure_datetime(value: datetime) -> str:
+    """Every instant leaves the portal in UTC (``…+00:00``), whether it was just set (in Paris
+    time) or read back from the database, so that one instant is always one string."""
+    return value.astimezone(UTC).isoformat()
+
+
 def make_converter() -> cattrs.Converter:
     """Build the project's converter: exact decimals, ISO dates, aware datetimes, no extra keys."""
     converter = make_json_converter(forbid_extra_keys=True)
@@ -95,7 +101,7 @@ def make_converter() -> cattrs.Converter:
     converter.register_structure_hook(date, _structure_date)
     converter.register_unstructure_hook(date, date.isoformat)
     converter.register_structure_hook(datetime, _structure_datetime)
-    converter.register_unstructure_hook(datetime, datetime.isoformat)
+    converter.register_unstructure_hook(datetime, _unstructure_datetime)
     converter.register_structure_hook(str, _structure_str)
     converter.register_structure_hook(bool, _structure_bool)
     return converter

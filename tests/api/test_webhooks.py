@@ -145,3 +145,31 @@ def test_a_receiver_down_then_up_gets_every_event_once_in_order(
     log = client.get(log_path, headers=webhook["headers"]).json
     assert log["total"] == len(ids) + 1
     assert [a["event_id"] for a in log["items"] if a["delivered"]] == ids[::-1]
+
+
+def test_a_revoked_webhook_receives_nothing_more_and_only_its_client_can_revoke_it(
+    demo: Portal, client: FlaskClient, parent_client: FlaskClient, receivers: list[Running], example: ModuleType
+) -> None:
+    receiver = Running(example, _free_port())
+    receivers.append(receiver)
+    webhook = _register(demo, client, receiver.server.server_address[1], ["profile.changed"])
+    receiver.receiver.secret = webhook["secret"]
+    webhook_id = webhook["webhook"]["id"]
+    _edit_phone(demo, parent_client, "07 55 55 55 55")
+    _run_worker(demo)
+    assert len(receiver.events) == 1
+    # Another ERP client cannot see nor stop it: the same 404 as an unknown webhook.
+    other = {"Authorization": f"Bearer {make_token(demo, 'autre', ['webhooks:manage'])}"}
+    for ref in (webhook_id, 999_999):
+        refused = client.post("/api/v1/webhooks/revoke", json={"id": ref}, headers=other)
+        assert refused.status_code == 404
+    assert client.get("/api/v1/webhooks", headers=other).json == []
+    revoked = client.post("/api/v1/webhooks/revoke", json={"id": webhook_id}, headers=webhook["headers"])
+    assert revoked.status_code == 200 and revoked.json["revoked_at"]
+    again = client.post("/api/v1/webhooks/revoke", json={"id": webhook_id}, headers=webhook["headers"])
+    assert again.json["revoked_at"] == revoked.json["revoked_at"]  # revoking twice changes nothing
+    _edit_phone(demo, parent_client, "07 66 66 66 66")
+    _run_worker(demo)
+    assert [e["changes"][0]["new"] for e in receiver.events] == ["07 55 55 55 55"]
+    listed = client.get("/api/v1/webhooks", headers=webhook["headers"]).json
+    assert [(w["id"], w["revoked_at"]) for w in listed] == [(webhook_id, revoked.json["revoked_at"])]
