@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import date, timedelta
 from pathlib import Path
 
 from flask import Flask
@@ -49,10 +50,13 @@ class QueryCounter:
     def __init__(self, engine: object) -> None:
         self.count = 0
         self.keep = False
+        self.paused = False
         self.statements: list[str] = []
         event.listen(engine, "before_cursor_execute", self._seen)
 
     def _seen(self, _conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if self.paused:
+            return
         self.count += 1
         if self.keep:
             self.statements.append(" ".join(statement.split()))
@@ -103,9 +107,10 @@ def _login(app: Flask) -> object:
     return client
 
 
-def _booking_call(app: Flask, client: object) -> Callable[[], object]:
-    """One booking and its cancellation on an open canteen day, as the agenda's forms post them."""
-    from famille_core.entities import Activity, Child
+def _booking_call(app: Flask, client: object, counter: QueryCounter) -> Callable[[], object]:
+    """One booking and its cancellation on an open canteen day, as the Agenda's forms post them
+    (the reservation's id is looked up between the two, not counted)."""
+    from famille_core.entities import Activity, Child, Reservation
 
     portal = app.extensions["famille"]
     with portal.unit_of_work() as uow:
@@ -113,20 +118,39 @@ def _booking_call(app: Flask, client: object) -> Callable[[], object]:
         cantine = uow.first(Activity, code="CANTINE")
         assert emma is not None and cantine is not None
         ids = {"child_id": str(emma.id), "activity_id": str(cantine.id)}
-    page = client.get("/agenda/").get_data(as_text=True)  # type: ignore[attr-defined]
+    page = client.get("/agenda/?mois=" + _open_month(app)).get_data(as_text=True)  # type: ignore[attr-defined]
     token = _token(page)
-    days = re.findall(r'name="day" value="(\d{4}-\d\d-\d\d)"', page)
+    days = re.findall(r'data-day="(\d{4}-\d\d-\d\d)" aria-label="[^"]*Cantine : réservable', page)
+    assert days, "no bookable canteen day next month"
     state = {"i": 0}
 
     def call() -> object:
-        day = days[state["i"] % len(days)] if days else ""
-        state["i"] += 1
-        data = {"csrf_token": token, "day": day, **ids}
-        first = client.post("/agenda/reserver", data=data)  # type: ignore[attr-defined]
-        client.post("/agenda/annuler", data=data)  # type: ignore[attr-defined]
-        return first
+        for _attempt in range(len(days)):
+            day = days[state["i"] % len(days)]
+            state["i"] += 1
+            data = {"csrf_token": token, "day": day, **ids}
+            booked = client.post("/agenda/reserver", data=data)  # type: ignore[attr-defined]
+            counter.paused = True
+            with portal.unit_of_work() as uow:
+                found = uow.first(Reservation, child_id=emma.id, activity_id=cantine.id, day=date.fromisoformat(day), state="accepted")
+            counter.paused = False
+            if booked.status_code == 302 and found is not None:
+                client.post(  # type: ignore[attr-defined]
+                    "/agenda/annuler",
+                    data={"csrf_token": token, "child_id": ids["child_id"], "reservation_id": str(found.id)},
+                )
+                return booked
+        raise SystemExit("no day of the month could be booked")
 
     return call
+
+
+def _open_month(app: Flask) -> str:
+    """Next month (its days are past no deadline)."""
+    from famille_core.clock import today_in_paris
+
+    today = today_in_paris(app.extensions["famille"].clock)
+    return f"{(today.replace(day=1) + timedelta(days=32)):%Y-%m}"
 
 
 def _measure(call: Callable[[], object], count: int, counter: QueryCounter | None) -> tuple[float, float]:
@@ -172,7 +196,7 @@ def main() -> None:
             print(" ", statement[:300])
         return
     if args.profile:
-        call = _booking_call(app, client) if args.profile == "POST" else get(args.profile)
+        call = _booking_call(app, client, counter) if args.profile == "POST" else get(args.profile)
         call()
         if args.sampler:
             from pyinstrument import Profiler
@@ -198,7 +222,7 @@ def main() -> None:
     print("| page | ms/request | SQL/request | bare Flask ms ÷ page ms |\n|---|---|---|---|")
     print(f"| bare Flask app | {bare_ms:.2f} | 0 | 1 |")
     for label, path in [*PAGES, BOOKING]:
-        call = _booking_call(app, client) if path == "POST" else get(path)
+        call = _booking_call(app, client, counter) if path == "POST" else get(path)
         ms, queries = _measure(call, args.count, counter)
         if path == "POST":
             ms, queries = ms / 2, queries / 2  # a booking and its cancellation
