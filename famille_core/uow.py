@@ -104,7 +104,12 @@ class UnitOfWork(Protocol):
     def count_by(
         self, cls: type[Any], group: Sequence[str], **criteria: Any
     ) -> dict[tuple[Any, ...], int]:
-        """Counts of matching entities grouped by the ``group`` fields."""
+        """Counts of matching entities grouped by the ``group`` fields.
+
+        A group field may be a linked entity's, named ``link.field`` where the entity has a
+        ``link_id`` field: ``count_by(Reservation, ("activity_id", "child.school"), day=d)``
+        counts a day's bookings per activity and school in the database, without loading them.
+        """
         ...
 
     def add(self, entity: object) -> None:

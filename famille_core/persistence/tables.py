@@ -343,6 +343,7 @@ reservation = Table(
     _version(),
     UniqueConstraint("child_id", "activity_id", "day"),
     Index("ix_reservation_activity_day_state", "activity_id", "day", "state"),
+    Index("ix_reservation_day_state", "day", "state"),  # one day across activities (headcount)
 )
 
 absence = Table(

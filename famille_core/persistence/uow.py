@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import func, select, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -76,6 +77,16 @@ def _condition(column: Any, value: Any) -> Any:
     if value is None:
         return column.is_(None)
     return column == value
+
+
+def _linked_class(cls: type[Any], link: str) -> type[Any]:
+    """The entity that ``cls.<link>_id`` points to (through its foreign key)."""
+    mapper = sa_inspect(cls)
+    (key,) = mapper.local_table.c[f"{link}_id"].foreign_keys
+    for candidate in mapper.registry.mappers:
+        if candidate.local_table is key.column.table:
+            return candidate.class_
+    raise LookupError(f"{cls.__name__}.{link}_id points to no mapped entity")
 
 
 class SqlUnitOfWork:
@@ -149,8 +160,17 @@ class SqlUnitOfWork:
     def count_by(
         self, cls: type[Any], group: Sequence[str], **criteria: Any
     ) -> dict[tuple[Any, ...], int]:
-        columns = [getattr(cls, name) for name in group]
+        columns, joined = [], {}
+        for name in group:
+            link, _dot, field_name = name.rpartition(".")
+            if link and link not in joined:
+                joined[link] = _linked_class(cls, link)
+            columns.append(getattr(joined[link], field_name) if link else getattr(cls, name))
         statement = select(*columns, func.count()).group_by(*columns)
+        if joined:
+            statement = statement.select_from(cls)
+            for link, target in joined.items():
+                statement = statement.join(target, getattr(cls, f"{link}_id") == target.id)
         for name, value in criteria.items():
             statement = statement.where(_condition(getattr(cls, name), value))
         with self._translated_errors():

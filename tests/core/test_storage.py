@@ -223,6 +223,16 @@ def test_named_lock_and_grouped_counts(portal) -> None:  # type: ignore[no-untyp
         uow.commit()
         counts = uow.count_by(Reservation, ("day",), activity_id=activity.id)
         assert counts == {(date(2026, 11, 17),): 2, (date(2026, 11, 18),): 1}
+        # A linked entity's field: the children's schools, counted by the database.
+        children[0].school = children[1].school = "École A"
+        children[2].school = "École B"
+        uow.flush()
+        by_school = uow.count_by(Reservation, ("day", "child.school"), activity_id=activity.id)
+        assert by_school == {
+            (date(2026, 11, 17), "École A"): 1,
+            (date(2026, 11, 18), "École A"): 1,
+            (date(2026, 11, 17), "École B"): 1,
+        }
 
 
 @pytest.mark.postgres
