@@ -13,6 +13,9 @@ Who may act: administrators, and the agents of ``[portal] acting_services``; any
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 from famille_core.entities import Actor, Family, Role
@@ -91,14 +94,46 @@ def record(
 
 def tell(portal: Portal, uow: UnitOfWork, actor: Actor, told: str, *, reason: str = "") -> None:
     """When ``actor`` is an agent acting for a family: a message in the family's inbox saying
-    what the town did for it (``told``) and why, when a reason was given. Nothing for a parent."""
+    what the town did for it (``told``) and why, when a reason was given (inside
+    :func:`one_notice`, one line of its single message). Nothing for a parent."""
     agent = actor.acting_agent
     if agent is None or actor.family_id is None:
         return
-    body = f"{told}\n\nCette action a été faite par la mairie ({agent.display_name}) pour votre foyer."
-    if reason:
-        body += f"\nMotif indiqué : {reason}"
+    line = f"{told}\nMotif indiqué : {reason}" if reason else told
+    collected = _COLLECTED.get()
+    if collected is not None:
+        collected.append(line)
+        return
+    _post(portal, uow, actor, [line])
+
+
+def _post(portal: Portal, uow: UnitOfWork, actor: Actor, lines: list[str]) -> None:
+    agent = actor.acting_agent
+    assert agent is not None and actor.family_id is not None
+    body = "\n".join(lines) + (
+        f"\n\nCette action a été faite par la mairie ({agent.display_name}) pour votre foyer."
+    )
     notify_family(portal, uow, actor.family_id, TOWN_SUBJECT, body, service=agent.service or None)
+
+
+_COLLECTED: ContextVar[list[str] | None] = ContextVar("famille_acting_told", default=None)
+
+
+@contextmanager
+def one_notice(portal: Portal, uow: UnitOfWork, actor: Actor) -> Iterator[None]:
+    """Tell the family in **one** message what the town did inside the block (a weekly pattern,
+    the household's many boxes: one line per day, not one message and e-mail per day)."""
+    if actor.acting_agent is None or _COLLECTED.get() is not None:
+        yield
+        return
+    lines: list[str] = []
+    token = _COLLECTED.set(lines)
+    try:
+        yield
+    finally:
+        _COLLECTED.reset(token)
+    if lines:
+        _post(portal, uow, actor, lines)
 
 
 def may_override_deadline(actor: Actor, service: str) -> bool:

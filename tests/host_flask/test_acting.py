@@ -252,3 +252,22 @@ def test_an_acting_agent_reads_the_familys_messages_without_marking_them_read(
     assert agent_client.post(f"/messages/{unread.id}/lu", data={"csrf_token": csrf_token(agent_client, "/"), "lu": "1"}).status_code == 404
     with demo.unit_of_work() as uow:
         assert uow.get(Message, unread.id).read_at is None  # type: ignore[union-attr]
+
+
+def test_a_weekly_pattern_made_for_the_family_is_told_in_one_message(demo: Portal, agent_client: FlaskClient) -> None:
+    ids = _ids(demo)
+    _start(agent_client, ids["family"])
+    token = csrf_token(agent_client, "/agenda/")
+    answer = agent_client.post(
+        "/agenda/semaine-type",
+        data={"csrf_token": token, "child_id": ids["emma"], "activity_id": ids["cantine"], "weekdays": ["0", "3"],
+              "start": "2026-11-23", "end": "2026-12-04"},
+    )
+    assert answer.status_code == 200
+    with demo.unit_of_work() as uow:
+        booked = uow.find(Reservation, child_id=ids["emma"], created_by=ids["agent"])
+        notices = uow.find(Message, family_id=ids["family"], subject="Fait pour vous par la mairie")
+        audited = uow.count(AuditRecord, action="acting.reservation.booked", actor_user_id=ids["agent"])
+    assert len(booked) == 4 and audited == 4
+    assert len(notices) == 1
+    assert notices[0].body.count("Emma, « Cantine »") == 4

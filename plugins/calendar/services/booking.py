@@ -300,14 +300,15 @@ def reserve_pattern(
     activity = activity_for(uow, activity_id)
     days = _child_days(portal, uow, actor, child_id, activity, start, end)
     outcomes = []
-    for day in days_between(start, end):
-        if day.weekday() not in chosen:
-            continue
-        try:
-            reservation = _book(portal, uow, actor, days, activity, day)
-        except ValidationFailed as refused:
-            outcomes.append(PatternOutcome(day=day, booked=False, state="refusé", message=refused.message))
-            continue
-        words = "réservé" if reservation.state == ReservationState.ACCEPTED else "demande en cours"
-        outcomes.append(PatternOutcome(day=day, booked=True, state=words, message=""))
+    with acting.one_notice(portal, uow, actor):  # an agent acting for the family: one message
+        for day in days_between(start, end):
+            if day.weekday() not in chosen:
+                continue
+            try:
+                reservation = _book(portal, uow, actor, days, activity, day)
+            except ValidationFailed as refused:
+                outcomes.append(PatternOutcome(day=day, booked=False, state="refusé", message=refused.message))
+                continue
+            words = "réservé" if reservation.state == ReservationState.ACCEPTED else "demande en cours"
+            outcomes.append(PatternOutcome(day=day, booked=True, state=words, message=""))
     return outcomes

@@ -17,6 +17,7 @@ from famille_core.clock import FIRST_DAY, LAST_DAY, today_in_paris
 from famille_core.entities import Activity, Actor, Child, ReservationState
 from famille_core.errors import Issue, NotFound, ValidationFailed, raise_if
 from famille_core.portal import Portal
+from famille_core.services import acting
 from famille_core.services.access import children_of, require_family
 from famille_core.uow import UnitOfWork
 from famille_plugins.calendar.services import absences, booking
@@ -133,18 +134,19 @@ def reserve_many(
     order = {child_id: n for n, child_id in enumerate(children)}  # by first name, as shown
     unique.sort(key=lambda c: (c[2], order[c[0]], c[1]))
     outcomes = []
-    for child_id, activity_id, day in unique:
-        activity = booking.activity_for(uow, activity_id)
-        name = children[child_id].first_name
-        try:
-            reservation = booking.reserve(portal, uow, actor, child_id, activity_id, day)
-        except ValidationFailed as refused:
-            outcomes.append(
-                Outcome(child=name, day=day, activity=activity.label, done=False, state="refusé", message=refused.message)
-            )
-            continue
-        words = "réservé" if reservation.state == ReservationState.ACCEPTED else "demande en cours"
-        outcomes.append(Outcome(child=name, day=day, activity=activity.label, done=True, state=words))
+    with acting.one_notice(portal, uow, actor):  # an agent acting for the family: one message
+        for child_id, activity_id, day in unique:
+            activity = booking.activity_for(uow, activity_id)
+            name = children[child_id].first_name
+            try:
+                reservation = booking.reserve(portal, uow, actor, child_id, activity_id, day)
+            except ValidationFailed as refused:
+                outcomes.append(
+                    Outcome(child=name, day=day, activity=activity.label, done=False, state="refusé", message=refused.message)
+                )
+                continue
+            words = "réservé" if reservation.state == ReservationState.ACCEPTED else "demande en cours"
+            outcomes.append(Outcome(child=name, day=day, activity=activity.label, done=True, state=words))
     return outcomes
 
 
@@ -184,22 +186,23 @@ def declare_many(
     reason_by_code(portal, reason_code, children[chosen[0]], None)  # an unknown reason refuses the whole form
     view = household_view(portal, uow, actor, start, end)
     outcomes = []
-    for household_day in view.days:
-        for child_day in household_day.children:
-            if child_day.child.id not in chosen or not child_day.open_states:
-                continue
-            name, day = child_day.child.first_name, household_day.day
-            try:
-                declared = absences.declare_absence(
-                    portal, uow, actor, child_day.child.id, day, day, reason_code, comment
+    with acting.one_notice(portal, uow, actor):  # an agent acting for the family: one message
+        for household_day in view.days:
+            for child_day in household_day.children:
+                if child_day.child.id not in chosen or not child_day.open_states:
+                    continue
+                name, day = child_day.child.first_name, household_day.day
+                try:
+                    declared = absences.declare_absence(
+                        portal, uow, actor, child_day.child.id, day, day, reason_code, comment
+                    )
+                except ValidationFailed as refused:
+                    outcomes.append(Outcome(child=name, day=day, activity="", done=False, state="refusé", message=refused.message))
+                    continue
+                labels = ", ".join(a.label for a, _ in child_day.open_states if a.id in {d.activity_id for d in declared})
+                outcomes.append(
+                    Outcome(child=name, day=day, activity=labels, done=True, state=f"absent ({declared[0].reason_label})")
                 )
-            except ValidationFailed as refused:
-                outcomes.append(Outcome(child=name, day=day, activity="", done=False, state="refusé", message=refused.message))
-                continue
-            labels = ", ".join(a.label for a, _ in child_day.open_states if a.id in {d.activity_id for d in declared})
-            outcomes.append(
-                Outcome(child=name, day=day, activity=labels, done=True, state=f"absent ({declared[0].reason_label})")
-            )
     if not outcomes:
         raise ValidationFailed.single(
             "nothing_to_declare",
