@@ -127,3 +127,64 @@ class CalendarFeed:
     token_hash: str
     created_at: datetime
     revoked_at: datetime | None = None
+
+
+@define(slots=False, eq=False, kw_only=True)
+class Attendance:
+    """Pointage: whether a child was there on a day of an activity, as an agent last marked it.
+
+    One row per child, activity and day; every mark (the first and each correction) is kept in
+    :class:`AttendanceMark`. Parents never change these rows (docs/calendar.md, "Pointage").
+    """
+
+    id: int | None = None
+    child_id: int
+    activity_id: int
+    family_id: int
+    day: date
+    present: bool
+    unexpected: bool = False
+    """The child came without a booking ("enfant non prévu")."""
+    marked_at: datetime
+    marked_by: int | None = None
+    version: int = 1
+
+
+@define(slots=False, eq=False, kw_only=True)
+class AttendanceMark:
+    """One mark of an :class:`Attendance` row: the trace of who marked what, and when."""
+
+    id: int | None = None
+    attendance_id: int
+    present: bool
+    at: datetime
+    by: int | None = None
+
+
+class DocumentState(StrEnum):
+    """Life of a justificatif."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REFUSED = "refused"
+
+
+@define(slots=False, eq=False, kw_only=True)
+class SupportingDocument:
+    """Justificatif: a file (PDF or image) a household attached to an absence, for an agent to
+    accept or refuse. The file lives outside the web root under a random key."""
+
+    id: int | None = None
+    absence_id: int
+    family_id: int
+    filename: str
+    content_type: str
+    size: int
+    storage_key: str
+    state: DocumentState = DocumentState.PENDING
+    uploaded_at: datetime
+    uploaded_by: int | None = None
+    decided_at: datetime | None = None
+    decided_by: int | None = None
+    refusal_reason: str = ""
+    version: int = 1

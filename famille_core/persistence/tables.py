@@ -29,6 +29,7 @@ from famille_core.entities import (
     BookingPolicy,
     CafRegime,
     Direction,
+    DocumentState,
     EmailState,
     GuardianRole,
     InvoiceStatus,
@@ -373,6 +374,54 @@ calendar_feed = Table(
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("revoked_at", UTCDateTime()),
+)
+
+attendance = Table(
+    "attendance",
+    metadata,
+    _id(),
+    _fk("child_id", "child", index=False),
+    _fk("activity_id", "activity", index=False),
+    _fk("family_id", "family"),
+    Column("day", Date, nullable=False),
+    Column("present", Boolean, nullable=False),
+    Column("unexpected", Boolean, nullable=False, default=False),
+    Column("marked_at", UTCDateTime(), nullable=False),
+    Column("marked_by", Integer),
+    _version(),
+    UniqueConstraint("child_id", "activity_id", "day"),
+    Index("ix_attendance_activity_day", "activity_id", "day"),
+    Index("ix_attendance_day", "day"),
+)
+
+attendance_mark = Table(
+    "attendance_mark",
+    metadata,
+    _id(),
+    _fk("attendance_id", "attendance"),
+    Column("present", Boolean, nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("by", Integer),
+)
+
+supporting_document = Table(
+    "supporting_document",
+    metadata,
+    _id(),
+    _fk("absence_id", "absence"),
+    _fk("family_id", "family"),
+    Column("filename", String(200), nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("storage_key", String(100), nullable=False, unique=True),
+    _enum("state", DocumentState),
+    Column("uploaded_at", UTCDateTime(), nullable=False),
+    Column("uploaded_by", Integer),
+    Column("decided_at", UTCDateTime()),
+    Column("decided_by", Integer),
+    _text("refusal_reason", 300),
+    _version(),
+    Index("ix_supporting_document_state", "state"),
 )
 
 thread = Table(

@@ -1,5 +1,5 @@
-"""The calendar's operations of the JSON API (``/api/v1``): the reservations and absences of a
-period, for the ERP (scope ``agenda:read``)."""
+"""The calendar's operations of the JSON API (``/api/v1``): the reservations, absences and
+pointage (attended days) of a period, for the ERP (scope ``agenda:read``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from attrs import frozen
 
-from famille_core.entities import Absence, Reservation, Scope
+from famille_core.entities import Absence, Attendance, Reservation, Scope
 from famille_core.uow import Between, In, UnitOfWork
 from famille_plugins.calendar.services.timeline import superseded
 from host_flask import toolkit as tk
@@ -94,4 +94,33 @@ def list_absences() -> Any:
     )
 
 
-OPERATIONS = (list_reservations, list_absences)
+@frozen(kw_only=True)
+class AttendanceOut:
+    """One child's pointage on one day of an activity (docs/calendar.md, "Pointage")."""
+
+    id: int
+    child_id: int
+    family_id: int
+    activity_id: int
+    day: date
+    present: bool
+    unexpected: bool
+    """The child came without a booking."""
+    marked_at: datetime
+
+
+@tk.api_operation(
+    "GET",
+    "/attendance",
+    summary="Pointage d'une période : présences par enfant, activité et jour (paginé)",
+    scope=Scope.AGENDA_READ,
+    response=tk.page_of(AttendanceOut),
+    params=PERIOD_PARAMS,
+)
+def list_attendance() -> Any:
+    return tk.api_page(
+        AttendanceOut, Attendance, ("day", "id"), **tk.api_period(), **tk.query_filters(family_id="int")
+    )
+
+
+OPERATIONS = (list_reservations, list_absences, list_attendance)

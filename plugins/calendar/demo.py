@@ -1,4 +1,5 @@
-"""Demo data of the calendar plugin: a few booked days, a pending request and an absence."""
+"""Demo data of the calendar plugin: a few booked days, a pending request and an absence, and a
+past canteen day with its named list and its pointage (Emma, with her allergy and PAI, and Hugo)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ from famille_core.clock import today_in_paris
 from famille_core.entities import (
     Absence,
     Activity,
+    Attendance,
+    AttendanceMark,
     Child,
     Enrollment,
     Reservation,
     ReservationState,
+    User,
 )
 from famille_core.portal import Portal
 from famille_core.uow import UnitOfWork
@@ -77,4 +81,47 @@ def populate(portal: Portal, uow: UnitOfWork) -> None:
                 created_at=now,
             )
         )
+    uow.flush()
+
+
+def populate_attendance(portal: Portal, uow: UnitOfWork) -> None:
+    """The last open canteen day before today: Hugo PETIT was booked but the demo agent marked
+    him absent (no absence declared: a no-show), and Emma DUPONT (her allergy, her PAI) came
+    without a booking, marked present as an unexpected child."""
+    cantine = uow.first(Activity, code="CANTINE")
+    agent = uow.first(User, email="agent@example.org")
+    if cantine is None or cantine.id is None or uow.count(Attendance) > 0:
+        return
+    today = today_in_paris(portal.clock)
+    start = today - timedelta(days=14)
+    closed = closed_days_for(portal, [cantine], start, today)[cantine.id]
+    past = [
+        start + timedelta(days=n)
+        for n in range((today - start).days)
+        if start + timedelta(days=n) not in closed and (start + timedelta(days=n)).weekday() in cantine.weekday_set
+    ]
+    if not past:
+        return
+    day, now = past[-1], portal.clock.now()
+    marked_by = agent.id if agent is not None else None
+    for first_name, last_name, present in (("Emma", "DUPONT", True), ("Hugo", "PETIT", False)):
+        child = uow.first(Child, first_name=first_name, last_name=last_name)
+        enrolment = uow.first(Enrollment, child_id=child.id, activity_id=cantine.id) if child else None
+        if child is None or child.id is None or enrolment is None:
+            continue
+        if not present:
+            uow.add(
+                Reservation(
+                    child_id=child.id, activity_id=cantine.id, family_id=enrolment.family_id, day=day,
+                    state=ReservationState.ACCEPTED, created_at=now, decided_at=now,
+                )
+            )
+        row = Attendance(
+            child_id=child.id, activity_id=cantine.id, family_id=enrolment.family_id, day=day,
+            present=present, unexpected=present, marked_at=now, marked_by=marked_by,
+        )
+        uow.add(row)
+        uow.flush()
+        assert row.id is not None
+        uow.add(AttendanceMark(attendance_id=row.id, present=present, at=now, by=marked_by))
     uow.flush()

@@ -57,9 +57,10 @@ def home_panels(portal: Portal, uow: UnitOfWork, actor: Actor) -> Sequence[HomeP
 def register_blueprints(portal: Portal) -> Sequence[Any]:
     from famille_plugins.calendar.agents_web import bp as agents_bp
     from famille_plugins.calendar.agents_web import moved_bp
+    from famille_plugins.calendar.documents_web import bp as documents_bp
     from famille_plugins.calendar.web import bp
 
-    return [bp, agents_bp, moved_bp]
+    return [bp, agents_bp, moved_bp, documents_bp]
 
 
 @hookimpl(trylast=True)
@@ -113,10 +114,12 @@ def absence_reasons_wrapper(
 
 @hookimpl
 def populate_demo(portal: Portal, uow: UnitOfWork) -> None:
-    """A few days booked and one absence for the demo family, so the agenda is not empty."""
-    from famille_plugins.calendar.demo import populate
+    """A few days booked and one absence for the demo family, so the agenda is not empty, and a
+    past day of the canteen with its pointage."""
+    from famille_plugins.calendar.demo import populate, populate_attendance
 
     populate(portal, uow)
+    populate_attendance(portal, uow)
 
 
 

@@ -18,6 +18,12 @@ Example::
     days = 1
     time = "18:00"
 
+    [plugins.calendar.documents]                 # justificatifs (docs/calendar.md)
+    required_reasons = ["MEDICAL"]               # reasons that need one…
+    days = 7                                     # …within 7 days after the absent day
+    billable_if_accepted = "not_billable"        # the absence's billable flag after a decision:
+    billable_if_refused = "billable"             # "billable", "not_billable" or "unchanged"
+
     [plugins.calendar.activity_deadlines.MERCREDI]   # per activity code
     kind = "previous_week"
     weekday = 3                                  # Thursday of the previous week
@@ -88,6 +94,28 @@ class ReasonSetting:
         return AbsenceReason(code=self.code, label=self.label, billable=self.billable)
 
 
+BILLING_EFFECTS = {"billable": True, "not_billable": False, "unchanged": None}
+"""What a justificatif's decision does to the absence's billable flag."""
+
+
+@frozen(kw_only=True)
+class DocumentSettings:
+    """Justificatifs: which absence reasons need one and by when, and what a decision does to the
+    absence's billable flag (``unchanged``: the flag stays as the reason set it)."""
+
+    required_reasons: tuple[str, ...] = ("MEDICAL",)
+    days: int = field(default=7, validator=validators.and_(validators.ge(0), validators.le(365)))
+    """A required justificatif is due within this many days after the absent day."""
+    billable_if_accepted: str = field(default="not_billable", validator=validators.in_(BILLING_EFFECTS))
+    billable_if_refused: str = field(default="billable", validator=validators.in_(BILLING_EFFECTS))
+    max_bytes: int = field(default=5 * 1024 * 1024, validator=validators.ge(1024))
+    max_image_pixels: int = field(default=40_000_000, validator=validators.ge(1))
+
+    def billable_after(self, accepted: bool) -> bool | None:
+        """The absence's billable flag after a decision; ``None``: leave it."""
+        return BILLING_EFFECTS[self.billable_if_accepted if accepted else self.billable_if_refused]
+
+
 @frozen(kw_only=True)
 class CalendarSettings:
     """The calendar plugin's rules, for the whole collectivity."""
@@ -111,6 +139,8 @@ class CalendarSettings:
     """``replace``: ``absence_reasons`` is the whole list; ``extend``: added to the others."""
     feed_days_back: int = field(default=60, validator=validators.ge(0))
     """How far back the iCalendar feed goes."""
+    documents: DocumentSettings = DocumentSettings()
+    """Justificatifs attached to absences."""
 
     def deadline_for(self, activity_code: str) -> DeadlineRule:
         """The reservation deadline rule of an activity."""

@@ -14,6 +14,7 @@ from famille_core.entities import (
     Absence,
     Activity,
     Attachment,
+    Attendance,
     AuthorizedPerson,
     BankDetails,
     CafInfo,
@@ -37,7 +38,7 @@ PROFILE = {
     FiscalData: 1, CafInfo: 1, BankDetails: 1, ChildDetails: 4, HealthRecord: 4,
     AuthorizedPerson: 1,
 }
-CALENDAR = {Reservation: 4, Absence: 1}
+CALENDAR = {Reservation: 5, Absence: 1, Attendance: 2}
 BILLING = {Invoice: 5, InvoiceLine: 7}
 INBOX = {Thread: 2, Message: 3, Attachment: 1}
 PLUGINS = {"profile": PROFILE, "calendar": CALENDAR, "billing": BILLING, "inbox": INBOX}

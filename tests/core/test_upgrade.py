@@ -218,3 +218,51 @@ def test_a_0007_transaction_keeps_its_payfip_fields_and_the_downgrade_restores_t
         assert _provider_data(engine)[0] == {"mel": "a@b.fr", "numauto": "123456"}
     finally:
         engine.dispose()
+
+
+def test_an_absence_from_the_first_schema_reaches_head_and_takes_attendance_and_a_justificatif(
+    fresh_url: str,
+) -> None:
+    """An absence written at the first revision is carried through every revision; at 0015
+    (issue 15) a pointage and a justificatif attach to it, and the downgrade before 0015 drops
+    only the new tables."""
+    first = EARLIER[0]
+    upgrade_database(fresh_url, first)
+    engine = make_engine(fresh_url)
+    try:
+        with engine.begin() as connection:
+            for statement in (
+                "INSERT INTO family (id, family_number, name, version) VALUES (1, '1187', 'DUPONT', 1)",
+                "INSERT INTO child (id, first_name, last_name, sex, school, class_level, version)"
+                " VALUES (1, 'Emma', 'DUPONT', 'F', '', 'CP', 1)",
+                "INSERT INTO activity (id, code, label, service, weekdays, policy, unit_price, active)"
+                " VALUES (1, 'CANTINE', 'Restauration scolaire', 'ENFANCE', '0,1,3,4', 'auto', 395, true)",
+                "INSERT INTO absence (id, child_id, activity_id, family_id, day, reason_code, reason_label,"
+                " billable, comment, created_at) VALUES (1, 1, 1, 1, '2026-11-13', 'MEDICAL',"
+                " 'RAISON MEDICALE', false, '', '2026-11-12 08:00:00')",
+            ):
+                connection.execute(text(statement))
+        upgrade_database(fresh_url)
+        with engine.begin() as connection:
+            absence = connection.execute(text("SELECT day, reason_code, billable FROM absence")).one()
+            assert (str(absence[0]), absence[1], bool(absence[2])) == ("2026-11-13", "MEDICAL", False)
+            connection.execute(
+                text(
+                    "INSERT INTO supporting_document (absence_id, family_id, filename, content_type, size,"
+                    " storage_key, state, uploaded_at, refusal_reason, version) VALUES (1, 1, 'certificat.pdf',"
+                    " 'application/pdf', 10, 'justificatifs/k', 'pending', '2026-11-13 09:00:00', '', 1)"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO attendance (child_id, activity_id, family_id, day, present, unexpected,"
+                    " marked_at, version) VALUES (1, 1, 1, '2026-11-12', true, false, '2026-11-12 12:00:00', 1)"
+                )
+            )
+        command.downgrade(alembic_config(fresh_url), "0014_reservation_day_index")
+        names = set(inspect(engine).get_table_names())
+        assert not {"attendance", "attendance_mark", "supporting_document"} & names
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM absence")).scalar() == 1
+    finally:
+        engine.dispose()

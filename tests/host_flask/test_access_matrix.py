@@ -67,9 +67,14 @@ def test_the_public_pages_are_the_expected_few(app: Flask) -> None:
 def _all_refused(app: Flask, client: FlaskClient, audience: str) -> int:
     """Open every page of ``audience`` with ``client`` (forms with a valid CSRF token, so that
     only the audience check can refuse them); return how many were tried."""
+    return _each_refused(client, _rules(app, audience))
+
+
+def _each_refused(client: FlaskClient, rules: list[tuple[str, str, set[str]]]) -> int:
+    """Every page and action of ``rules`` answers 404 to ``client``; returns how many were tried."""
     token = csrf_token(client, "/")  # the logout form of every page carries one
     tried = 0
-    for endpoint, url, methods in _rules(app, audience):
+    for endpoint, url, methods in rules:
         for method in methods:
             data = {"csrf_token": token} if method != "GET" else None
             answer = client.open(url, method=method, data=data)
@@ -109,12 +114,7 @@ def test_agents_without_the_account_role_never_reach_the_account_pages(
     (tests/host_flask/test_account_pages.py checks nothing changed and nothing was audited)."""
     rules = [rule for rule in _rules(app, AGENTS) if rule[0].startswith("accounts.")]
     assert len(rules) >= 9
-    token = csrf_token(agent_client, "/")
-    for endpoint, url, methods in rules:
-        for method in methods:
-            data = {"csrf_token": token} if method != "GET" else None
-            answer = agent_client.open(url, method=method, data=data)
-            assert answer.status_code == 404, (endpoint, method, answer.status_code)
+    _each_refused(agent_client, rules)
 
 
 def test_agents_without_the_acting_role_never_act_for_a_family(app: Flask, agent_client: FlaskClient) -> None:
@@ -150,3 +150,22 @@ def test_agents_without_a_mailbox_never_reach_the_group_message_pages(app: Flask
                     "subject": "x", "body": "y", "expected": "4"} if method != "GET" else None
             answer = client.open(url, method=method, data=data)
             assert answer.status_code == 404, (endpoint, method, answer.status_code)
+
+
+ACTIVITY_DAY_PAGES = ("liste", "pointage", "presences", "justificatifs")
+"""The calendar's agents' pages about one activity's children (issue 15): "Liste nominative",
+"Pointage", the attended days' export and the queue of "Justificatif"."""
+
+
+def test_agents_of_another_service_never_reach_the_named_lists_pointage_and_justificatifs(
+    app: Flask, demo: Portal
+) -> None:
+    """The demo's activities are ENFANCE's: an agent of SCOLAIRE gets 404 on every page and
+    action (tests/plugins/calendar/test_named_list.py checks nothing changed)."""
+    client = agent_of_service(demo, app, "SCOLAIRE")
+    rules = [
+        rule for rule in _rules(app, AGENTS)
+        if rule[0].startswith("calendar_agents.") and rule[1].split("/")[3].split(".")[0] in ACTIVITY_DAY_PAGES
+    ]
+    assert len(rules) >= 6
+    _each_refused(client, rules)

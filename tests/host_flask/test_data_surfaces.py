@@ -22,12 +22,12 @@ CORE_SECTIONS = {"format", "exported_at", "family", "accounts", "guardians", "en
 SECTIONS = {
     "billing": {"invoices", "invoice_lines", "payments", "overpayments"},
     "profile": {"fiscal_data", "caf", "bank_details", "children", "extra_fields", "change_requests"},
-    "calendar": {"reservations", "absences", "calendar_feeds"},
+    "calendar": {"reservations", "absences", "supporting_documents", "attendance", "calendar_feeds"},
     "inbox": {"threads", "messages", "attachments"},
     "tipi_payment": set(),
 }
 API_PATHS = {
-    "calendar": {"/reservations", "/absences"},
+    "calendar": {"/reservations", "/absences", "/attendance"},
     "inbox": {"/messages"},
     "billing": {"/invoices", "/payments"},
 }

@@ -7,17 +7,28 @@ from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 
-from famille_core.entities import Absence, Activity, CalendarFeed, Child, Family, Reservation
+from famille_core.entities import (
+    Absence,
+    Activity,
+    Attendance,
+    CalendarFeed,
+    Child,
+    Family,
+    Reservation,
+    SupportingDocument,
+)
 from famille_core.hooks.results import EventPolicy, ExportKind, FeedEvent
 from famille_core.services.export import records
 from famille_core.uow import Between, In, UnitOfWork
 
 
 def family_sections(uow: UnitOfWork, family_id: int) -> dict[str, Any]:
-    """The household's bookings, absences and calendar subscriptions."""
+    """The household's bookings, absences, justificatifs, pointage and calendar subscriptions."""
     return {
         "reservations": records(uow.find(Reservation, family_id=family_id, order_by=("day", "id"))),
         "absences": records(uow.find(Absence, family_id=family_id, order_by=("day", "id"))),
+        "supporting_documents": records(uow.find(SupportingDocument, family_id=family_id, order_by=("id",))),
+        "attendance": records(uow.find(Attendance, family_id=family_id, order_by=("day", "id"))),
         "calendar_feeds": records(uow.find(CalendarFeed, family_id=family_id)),
     }
 
