@@ -73,6 +73,8 @@ def test_an_agent_acts_for_the_family_with_a_banner_on_every_page(demo: Portal, 
         assert "Vous agissez pour la famille DUPONT" in page.get_data(as_text=True), path
     agenda = agent_client.get(f"/agenda/?enfant={ids['emma']}").get_data(as_text=True)
     assert "Emma" in agenda
+    assert "Abonnement au calendrier" not in agenda  # a family's own secret link: not while acting
+    assert "Abonnement au calendrier" not in agent_client.get("/agenda/foyer").get_data(as_text=True)
     # Bank and health data stay behind the agents' own pages.
     for path in ("/compte/", "/compte/banque", "/compte/enfants/"):
         assert agent_client.get(path).status_code == 404, path
