@@ -91,9 +91,14 @@ def demo_rows(portal: Portal) -> list[dict[str, Any]]:
             for m in uow.find(Message, family_id=dupont.id, order_by=("id",))
         ]
         rows += [{"attachment_id": a.id} for a in uow.find(Attachment, order_by=("id",))[:1]]
+        invoices = uow.find(Invoice, family_id=dupont.id, order_by=("id",))
+        rows += [{"invoice_id": i.id} for i in invoices]
+        # The attestations de frais de garde: each child, each year DUPONT was invoiced.
+        children = [link.child_id for link in uow.find(FamilyChild, family_id=dupont.id)]
         rows += [
-            {"invoice_id": i.id}
-            for i in uow.find(Invoice, family_id=dupont.id, order_by=("id",))
+            {"year": year, "child_id": child_id}
+            for year in sorted({i.issue_date.year for i in invoices})
+            for child_id in children
         ]
         rows += [
             {"transaction_id": t.id} for t in uow.find(PaymentTransaction, order_by=("id",))[:1]
