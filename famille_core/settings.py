@@ -178,6 +178,10 @@ class PortalSettings:
     health_data_retention_days: int = field(default=90, validator=validators.ge(0))
     """``famille purge`` removes a child's health record and photo this many days after the end
     of its last enrolment (docs/security.md point 28)."""
+    feed_values_retention_days: int = field(default=30, validator=validators.ge(1))
+    """The event feed keeps the old and new values of a changed field this many days; ``famille
+    purge`` (and the nightly job) then blanks them, keeping which fields changed (docs/security.md
+    point 28)."""
     recent_login_minutes: int = field(default=15, validator=validators.in_(range(1, 121)))
     """How long after typing their password a person may make sensitive changes (IBAN,
     authorised persons, e-mail) without typing it again."""

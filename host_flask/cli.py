@@ -198,7 +198,8 @@ def purge_command(dry_run: bool) -> None:
     prefix = "Simulation (rien n'a été supprimé)" if dry_run else "Purge terminée"
     click.echo(
         f"{prefix} : {len(report.children)} enfant(s), {report.health_records} fiche(s) "
-        f"sanitaire(s), {report.photos} photo(s)."
+        f"sanitaire(s), {report.photos} photo(s), {report.event_values} événement(s) du flux "
+        "dont les valeurs sont effacées."
     )
 
 

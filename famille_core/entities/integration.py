@@ -53,7 +53,9 @@ class DomainEvent:
     """Something that happened, written in the same transaction as the change.
 
     ``id`` increases with time: it is the cursor an ERP keeps to read the feed incrementally.
-    The payload holds identifiers and states, never personal data.
+    The payload holds identifiers and states, and for a household's record the changed fields
+    with their old and new values (never a sensitive one's), kept ``[portal]
+    feed_values_retention_days`` (``famille_core.services.retention``).
     """
 
     id: int | None = None

@@ -118,6 +118,7 @@ def build_sql_portal(
     events.configure(
         factory,
         [policy for policies in portal.hook.domain_event_policies(portal=portal) for policy in policies],
+        portal.clock,
     )
     return portal
 

@@ -32,10 +32,12 @@ from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from famille_core import entities as e
+from famille_core.clock import Clock
 from famille_core.feed import current_author
 from famille_core.hooks.results import EventPolicy, FeedEvent
 
 POLICIES = "famille_event_policies"
+CLOCK = "famille_event_clock"
 """``session.info`` key: the event policies by entity type (set by :func:`configure`)."""
 
 QUEUED = "famille_events_queued"
@@ -124,7 +126,8 @@ def _events_for(session: Session) -> Iterable[tuple[e.DomainEvent, Any]]:
     policies: dict[type, EventPolicy] = session.info.get(POLICIES, {})
     if not policies:
         return
-    now = datetime.now(UTC)
+    clock: Clock | None = session.info.get(CLOCK)
+    now = clock.now() if clock is not None else datetime.now(UTC)
     for obj in list(session.new):
         policy = policies.get(type(obj))
         if policy is not None and policy.created is not None:
@@ -191,9 +194,11 @@ def install(session_class: Any) -> None:
     event.listen(session_class, "after_transaction_end", _forget_queued)
 
 
-def configure(session_class: sessionmaker[Session], policies: Sequence[EventPolicy]) -> None:
+def configure(
+    session_class: sessionmaker[Session], policies: Sequence[EventPolicy], clock: Clock | None = None
+) -> None:
     """The policies that say which changes make events in the sessions of ``session_class``
-    (the enabled plugins' ``domain_event_policies``).
+    (the enabled plugins' ``domain_event_policies``), and the portal's clock that dates them.
 
     :raises ValueError: two policies watch the same entity type.
     """
@@ -202,4 +207,4 @@ def configure(session_class: sessionmaker[Session], policies: Sequence[EventPoli
         if policy.entity_type in by_type:
             raise ValueError(f"two event policies for {policy.entity_type.__name__}")
         by_type[policy.entity_type] = policy
-    session_class.configure(info={POLICIES: by_type})
+    session_class.configure(info={POLICIES: by_type, CLOCK: clock})

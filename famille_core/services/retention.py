@@ -1,5 +1,7 @@
 """Retention (docs/security.md point 28, CNIL NS-058): once a child's enrolments have all ended, its
-health record and photo are deleted after ``[portal] health_data_retention_days``.
+health record and photo are deleted after ``[portal] health_data_retention_days``; the event feed's
+old and new values (addresses, phones…) are blanked after ``[portal] feed_values_retention_days``,
+the events themselves (which fields changed, who changed them) kept for the ERPs.
 
 What public accounting requires (invoices, payments, enrolments) is kept; so are the child's name
 and household links, which the invoices refer to.
@@ -7,14 +9,15 @@ and household links, which the invoices refer to.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from attrs import frozen
 
-from famille_core.entities import Actor, Child, Enrollment, HealthRecord
+from famille_core.clock import PARIS
+from famille_core.entities import Actor, AuditRecord, Child, DomainEvent, Enrollment, HealthRecord
 from famille_core.services.audit import audit
-from famille_core.uow import In, UnitOfWork
+from famille_core.uow import Gte, In, Lte, UnitOfWork
 
 if TYPE_CHECKING:
     from famille_core.portal import Portal
@@ -27,6 +30,8 @@ class PurgeReport:
     children: tuple[int, ...]
     health_records: int
     photos: int
+    event_values: int = 0
+    """Events of the feed whose old and new values were blanked."""
 
 
 def children_past_retention(portal: Portal, uow: UnitOfWork, today: date) -> list[Child]:
@@ -67,7 +72,56 @@ def purge(portal: Portal, uow: UnitOfWork, today: date, *, dry_run: bool = False
             audit(portal, uow, system, "purge", "child", child.id)
         for record in records:
             uow.delete(record)
-    return PurgeReport(children=tuple(ids), health_records=len(records), photos=photos)
+    events = blank_feed_values(portal, uow, today, dry_run=dry_run)
+    return PurgeReport(
+        children=tuple(ids), health_records=len(records), photos=photos, event_values=events
+    )
+
+
+FEED_PURGE = "purge.feed_values"
+"""The audit action of a pass of :func:`blank_feed_values`; its ``record_id`` is the last event
+it looked at, where the next pass starts (events' ids grow with time)."""
+
+BATCH = 1000
+
+
+def blank_feed_values(portal: Portal, uow: UnitOfWork, today: date, *, dry_run: bool = False) -> int:
+    """Blank the old and new values of the feed's events older than ``[portal]
+    feed_values_retention_days`` (each change keeps its field name and says ``"purged": true``);
+    returns how many events held values. Each pass starts after the last event the previous one
+    looked at, so a nightly pass reads only the day's events however long the feed."""
+    days = portal.settings.portal.feed_values_retention_days
+    limit = datetime.combine(today - timedelta(days=days), time.min, tzinfo=PARIS)
+    previous = uow.find(AuditRecord, action=FEED_PURGE, order_by=("-id",), limit=1)
+    after = (previous[0].record_id or 0) if previous else 0
+    blanked = 0
+    last = after
+    while True:
+        events = uow.find(
+            DomainEvent,
+            id=Gte(last + 1),
+            at=Lte(limit - timedelta(microseconds=1)),
+            order_by=("id",),
+            limit=BATCH,
+        )
+        for event in events:
+            changes = event.payload.get("changes") or []
+            if any(c.get("old") is not None or c.get("new") is not None for c in changes):
+                blanked += 1
+                if not dry_run:
+                    event.payload = {**event.payload, "changes": [_blanked(c) for c in changes]}
+        if not events:
+            break
+        last = events[-1].id or last
+    if not dry_run and last != after:
+        audit(portal, uow, Actor.system(), FEED_PURGE, "event", last)
+    return blanked
+
+
+def _blanked(change: dict[str, object]) -> dict[str, object]:
+    if change.get("old") is None and change.get("new") is None:
+        return change
+    return {**change, "old": None, "new": None, "purged": True}
 
 
 def purge_job(portal: Portal) -> PurgeReport:

@@ -131,3 +131,59 @@ def test_running_twice_purges_nothing_more(portal: Portal, children: dict[str, i
             report = purge(portal, uow, today_in_paris(portal.clock))
             uow.commit()
     assert report.children == ()
+
+
+def _phone_change(portal: Portal, phone: str) -> int:
+    """A guardian's mobile phone changed (as the profile forms do): the feed's event id."""
+    from famille_core.entities import DomainEvent, Guardian
+
+    with portal.unit_of_work() as uow:
+        guardian = uow.first(Guardian, email="parent@example.org")
+        assert guardian is not None
+        guardian.phone_mobile = phone
+        uow.commit()
+        return max(e.id or 0 for e in uow.find(DomainEvent, entity="guardian"))
+
+
+def _changes(portal: Portal, event_id: int) -> list[dict[str, object]]:
+    from famille_core.entities import DomainEvent
+    from famille_core.feed import event_document
+
+    with portal.unit_of_work() as uow:
+        event = uow.get(DomainEvent, event_id)
+        assert event is not None
+        return [c for c in event_document(event)["changes"] if c["field"] == "phone_mobile"]
+
+
+def test_the_feed_forgets_old_and_new_values_after_retention_and_keeps_what_changed(
+    demo: Portal,
+) -> None:
+    """An address or a phone stays in the feed ``feed_values_retention_days`` (30): long enough
+    for an ERP to read it, not for ever; which field changed, and who changed it, stay."""
+    old_event = _phone_change(demo, "07 11 11 11 11")
+    assert _changes(demo, old_event)[0]["new"] == "07 11 11 11 11"
+    demo.clock.advance(timedelta(days=29))  # type: ignore[attr-defined]
+    recent_event = _phone_change(demo, "07 22 22 22 22")
+    demo.clock.advance(timedelta(days=2))  # type: ignore[attr-defined]
+    today = today_in_paris(demo.clock)
+    with demo.unit_of_work() as uow:
+        assert purge(demo, uow, today, dry_run=True).event_values >= 1
+    assert _changes(demo, old_event)[0]["new"] == "07 11 11 11 11"  # a dry run changes nothing
+    with demo.unit_of_work() as uow:
+        report = purge(demo, uow, today)
+        uow.commit()
+    assert report.event_values >= 1
+    assert _changes(demo, old_event) == [
+        {"field": "phone_mobile", "sensitive": False, "old": None, "new": None, "purged": True}
+    ]
+    assert _changes(demo, recent_event)[0] == {
+        "field": "phone_mobile", "sensitive": False, "old": "07 11 11 11 11", "new": "07 22 22 22 22"
+    }  # fmt: skip
+    # A month later the next pass starts where this one stopped and blanks the newer event too.
+    demo.clock.advance(timedelta(days=30))  # type: ignore[attr-defined]
+    with demo.unit_of_work() as uow:
+        assert purge(demo, uow, today_in_paris(demo.clock)).event_values == 1
+        uow.commit()
+    assert _changes(demo, recent_event)[0]["purged"] is True
+    with demo.unit_of_work() as uow:
+        assert purge(demo, uow, today_in_paris(demo.clock)).event_values == 0
