@@ -273,3 +273,23 @@ def test_a_weekly_pattern_made_for_the_family_is_told_in_one_message(demo: Porta
     assert len(booked) == 4 and audited == 4
     assert len(notices) == 1
     assert notices[0].body.count("Emma, « Cantine »") == 4
+
+
+def test_an_acting_agent_neither_resumes_nor_checks_the_familys_payment(
+    demo: Portal, agent_client: FlaskClient, parent_client: FlaskClient
+) -> None:
+    from famille_core.entities import Invoice, InvoiceStatus, PaymentTransaction
+
+    with demo.unit_of_work() as uow:
+        unpaid = [i for i in uow.find(Invoice, family_id=_ids(demo)["family"]) if i.status is not InvoiceStatus.PAID]
+        assert unpaid
+        invoice_id = unpaid[0].id
+        now = demo.clock.now()
+        uow.add(PaymentTransaction(invoice_id=invoice_id, family_id=unpaid[0].family_id, provider="payfip",
+                                   amount=unpaid[0].balance, created_at=now, updated_at=now))
+        uow.commit()
+    assert "Vérifier maintenant" in parent_client.get(f"/factures/{invoice_id}").get_data(as_text=True)
+    _start(agent_client, _ids(demo)["family"])
+    page = agent_client.get(f"/factures/{invoice_id}").get_data(as_text=True)
+    assert "Un paiement en ligne" in page
+    assert "Vérifier maintenant" not in page and "Reprendre ce paiement" not in page
