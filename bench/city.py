@@ -37,7 +37,7 @@ from sqlalchemy import Connection, Table, func, select, text, update
 from famille_core import settings_from_mapping
 from famille_core.demo import populate, school_year
 from famille_core.entities import Activity
-from famille_core.persistence import build_sql_portal, make_engine, upgrade_database
+from famille_core.persistence import build_sql_portal, upgrade_database
 from famille_core.persistence import tables as t
 from famille_plugins.calendar.services.calendar_days import closed_days_for
 
@@ -49,14 +49,11 @@ CHUNK = 20_000
 
 def _prepare(url: str, instance: Path) -> Any:
     """An empty, migrated database holding the demo; its portal."""
+    from server_apps import empty_postgresql
     from server_bench import CONFIG
 
-    engine = make_engine(url)
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
+    if url.startswith("postgresql"):
+        empty_postgresql(url)
     upgrade_database(url)
     portal = build_sql_portal(settings_from_mapping(tomllib.loads(CONFIG)), url, instance_path=instance)
     with portal.unit_of_work() as uow:

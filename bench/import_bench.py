@@ -42,15 +42,10 @@ def main() -> None:
     env.pop("FAMILLE_DATABASE_URL", None)
     if args.database:
         env["FAMILLE_DATABASE_URL"] = args.database
-        from sqlalchemy import text
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from server_apps import empty_postgresql
 
-        from famille_core.persistence import make_engine
-
-        engine = make_engine(args.database)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
+        empty_postgresql(args.database)
     famille = [sys.executable, "-c", "from host_flask.cli import main; main()"]
     subprocess.run([*famille, "init"], env=env, check=True, capture_output=True)
     print(f"database: {'PostgreSQL' if args.database else 'SQLite'}, {os.getloadavg()[0]:.1f} load average")

@@ -11,6 +11,19 @@ from __future__ import annotations
 from flask import Flask
 
 
+def empty_postgresql(url: str) -> None:
+    """Drop every table of the PostgreSQL database at ``url`` (the benches start from zero)."""
+    from sqlalchemy import text
+
+    from famille_core.persistence import make_engine
+
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
 def bare_app() -> Flask:
     """One route, nothing else."""
     app = Flask("bare")

@@ -13,6 +13,10 @@ Reproduce (on an otherwise idle machine; figures from a busy one are noise)::
     .venv/bin/python bench/server_bench.py                       # SQLite
     .venv/bin/python bench/server_bench.py --database postgresql://postgres@127.0.0.1:5432/bench
     .venv/bin/python bench/server_bench.py --workers 1           # for the 2-worker / 1-worker ratio
+    .venv/bin/python bench/server_bench.py --existing postgresql://postgres@127.0.0.1:5432/city  # a city
+
+Where the time goes: ``bench/page_profile.py`` (CPU ms and SQL statements per request in
+process, ``--profile PATH`` for a profile of one page).
 
 Options: ``--workers`` (2), ``--threads``/``--connections`` of wrk (2/8), ``--seconds`` per run (8),
 ``--rounds`` (3). A PostgreSQL database given here is emptied first. Prints figures; never fails
@@ -71,8 +75,9 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _prepare(instance: Path, url: str) -> dict[str, str]:
-    """A migrated database with the demo data; the environment that serves it."""
+def _prepare(instance: Path, url: str, existing: bool = False) -> dict[str, str]:
+    """A migrated database with the demo data (``existing``: the database as it is, e.g. a
+    city from ``bench/city.py``); the environment that serves it."""
     (instance / "famille.toml").write_text(CONFIG, encoding="utf-8")
     env = {
         **os.environ,
@@ -81,16 +86,12 @@ def _prepare(instance: Path, url: str) -> dict[str, str]:
         "FAMILLE_DATABASE_URL": url,
         "PYTHONPATH": str(ROOT / "bench"),
     }
+    if existing:
+        return env
     if url.startswith("postgresql"):
-        from sqlalchemy import text
+        from server_apps import empty_postgresql
 
-        from famille_core.persistence import make_engine
-
-        engine = make_engine(url)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
+        empty_postgresql(url)
     for command in (["init"], ["demo"]):
         subprocess.run([str(BIN / "famille"), *command], env=env, check=True, capture_output=True)
     return env
@@ -179,13 +180,16 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--existing", default="", help="serve this database as it is (a city built by bench/city.py)"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("wrk is not installed: apt-get install wrk (Debian), then run again.")
         return
     instance = Path(tempfile.mkdtemp(prefix="famille-bench-"))
-    url = args.database or f"sqlite:///{instance / 'famille.sqlite'}"
-    env = _prepare(instance, url)
+    url = args.existing or args.database or f"sqlite:///{instance / 'famille.sqlite'}"
+    env = _prepare(instance, url, existing=bool(args.existing))
     bare, bare_base = _serve("server_apps:bare_app()", args.workers, env)
     portal, portal_base = _serve("server_apps:portal_app()", args.workers, env)
     try:
@@ -203,9 +207,11 @@ def main() -> None:
                 )
         bare_median = statistics.median(rates["bare Flask app"])
         kind = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
+        data = "existing database (city)" if args.existing else "demo data"
         print(
-            f"\n{kind}, gunicorn {args.workers} sync worker(s), wrk -t{args.threads} "
-            f"-c{args.connections}, {args.rounds} rounds of {args.seconds} s, medians"
+            f"\n{kind}, {data}, gunicorn {args.workers} sync worker(s), wrk -t{args.threads} "
+            f"-c{args.connections}, {args.rounds} rounds of {args.seconds} s, medians, "
+            f"load average {os.getloadavg()[0]:.1f} at the end"
         )
         print("| page | req/s | ÷ bare Flask | rounds |\n|---|---|---|---|")
         for label, values in rates.items():
