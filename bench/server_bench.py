@@ -84,7 +84,7 @@ def _prepare(instance: Path, url: str, existing: bool = False) -> dict[str, str]
         "FAMILLE_INSTANCE": str(instance),
         "FAMILLE_CONFIG": str(instance / "famille.toml"),
         "FAMILLE_DATABASE_URL": url,
-        "PYTHONPATH": str(ROOT / "bench"),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "bench"), os.environ.get("PYTHONPATH")])),
     }
     if existing:
         return env

@@ -11,12 +11,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from babel.dates import format_date
 from babel.numbers import format_decimal
 from babel.units import format_unit
-from flask import Flask, current_app, has_request_context, request
-from flask_babel import Babel, get_locale
+from flask import Flask, current_app, g, has_request_context, request
+from flask_babel import Babel, get_locale, get_translations
 
 from famille_core.clock import PARIS
 from famille_core.money import format_euros
@@ -73,6 +74,16 @@ def translation_directories(instance_path: Path, plugin_modules: list[object]) -
     return [str(folder) for folder in folders if folder.is_dir()]
 
 
+def _translations() -> Any:
+    """The current request's catalogue (Flask-Babel's), kept on ``g`` for the request."""
+    if not has_request_context():
+        return get_translations()
+    found = g.get("famille_translations")
+    if found is None:
+        found = g.famille_translations = get_translations()
+    return found
+
+
 def _select_language() -> str:
     languages: tuple[str, ...] = current_app.config["FAMILLE_LANGUAGES"]
     if len(languages) == 1:
@@ -94,6 +105,20 @@ def init_app(
         default_timezone="Europe/Paris",
         locale_selector=_select_language,
     )
+    # Templates translate through the request's catalogue, looked up once per request rather
+    # than at each of a page's few dozen ``_()`` (docs/deployment.md, "Fast pages"); ``_`` is
+    # the same callable as ``gettext``, without Jinja's alias in between. (The portal never
+    # switches language within a request: no ``force_locale``.)
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda text: _translations().ugettext(text),
+        ngettext=lambda singular, plural, n: _translations().ungettext(singular, plural, n),
+        pgettext=lambda context, text: _translations().upgettext(context, text),
+        npgettext=lambda context, singular, plural, n: _translations().unpgettext(
+            context, singular, plural, n
+        ),
+        newstyle=True,
+    )
+    app.jinja_env.globals["_"] = app.jinja_env.globals["gettext"]
     app.jinja_env.globals["current_language"] = lambda: str(get_locale() or languages[0])
     app.jinja_env.filters.update(
         french_date=french_date,
