@@ -33,8 +33,9 @@ FRIDAY = date(2026, 11, 27)
 
 
 @pytest.fixture
-def settings_data(settings_data: dict[str, Any]) -> dict[str, Any]:
-    return {**settings_data, "portal": {**settings_data["portal"], "acting_services": ["ENFANCE"]}}
+def settings_data(settings_data: dict[str, Any], request: pytest.FixtureRequest) -> dict[str, Any]:
+    services = getattr(request, "param", ["ENFANCE"])
+    return {**settings_data, "portal": {**settings_data["portal"], "acting_services": services}}
 
 
 def _ids(portal: Portal) -> dict[str, int]:
@@ -293,3 +294,19 @@ def test_an_acting_agent_neither_resumes_nor_checks_the_familys_payment(
     page = agent_client.get(f"/factures/{invoice_id}").get_data(as_text=True)
     assert "Un paiement en ligne" in page
     assert "Vérifier maintenant" not in page and "Reprendre ce paiement" not in page
+
+
+@pytest.mark.parametrize("settings_data", [["ENFANCE", "SCOLAIRE"]], indirect=True)
+def test_an_agent_of_another_service_acts_but_overrides_no_deadline_of_the_canteen(
+    demo: Portal, app: Flask
+) -> None:
+    """A SCOLAIRE agent may act (SCOLAIRE is in acting_services) but the canteen is ENFANCE's:
+    past its deadline the agent is refused like the parents, reason or not."""
+    client = agent_of_service(demo, app, "SCOLAIRE")
+    ids = _ids(demo)
+    assert _start(client, ids["family"]).status_code == 302
+    day = client.get(f"/agenda/?enfant={ids['emma']}&jour={TUESDAY.isoformat()}").get_data(as_text=True)
+    assert "Réserver hors délai" not in day
+    refused = _book(client, ids, TUESDAY, reason="Appel de la famille")
+    assert refused.status_code == 422 and "délai de réservation" in refused.get_data(as_text=True)
+    assert _book(client, ids, FRIDAY).status_code == 302  # within the deadline: as the parents
