@@ -3,6 +3,7 @@ written by the ERP) and the online payments, present only when the plugin is ena
 
 from __future__ import annotations
 
+import base64
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -11,6 +12,7 @@ from attrs import frozen
 
 from famille_core.convert import shape
 from famille_core.entities import Invoice, InvoiceLine, PaymentTransaction, Scope
+from famille_core.errors import NotFound
 from famille_core.services import sync
 from famille_core.uow import In
 from host_flask import toolkit as tk
@@ -182,4 +184,61 @@ def list_certificates() -> Any:
     )
 
 
-OPERATIONS = (list_invoices, upsert_invoice, list_payments, list_certificates)
+@frozen(kw_only=True)
+class CertificatePdfOut:
+    """One attestation de frais de garde as a tagged PDF."""
+
+    filename: str
+    media_type: str
+    content_base64: str
+
+
+CHILD = tk.QueryParam(
+    name="child_id",
+    schema={"type": "integer", "minimum": 1, "maximum": tk.MAX_ID},
+    description="L'enfant.",
+    required=True,
+)
+
+
+@tk.api_operation(
+    "GET",
+    "/childcare-certificates/pdf",
+    summary="Une attestation de frais de garde en PDF balisé (base64)",
+    scope=Scope.INVOICES_READ,
+    response=CertificatePdfOut,
+    params=(YEAR, *tk.FAMILY_FILTER, CHILD),
+    problems=((404, "Aucune attestation pour cet enfant, cette famille et cette année"),),
+)
+def certificate_pdf() -> Any:
+    from famille_plugins.billing.services.certificates import certificates
+    from famille_plugins.billing.services.documents_web import certificate_pdf as render
+
+    year, family_id, child_id = (
+        tk.query_filters(**{name: "int"}).get(name) for name in ("year", "family_id", "child_id")
+    )
+    if year is None or family_id is None or child_id is None or not 1900 <= year <= 2199:
+        raise tk.ApiError(
+            400,
+            "parametre-invalide",
+            "Paramètre invalide",
+            "« year » (1900–2199), « family_id » et « child_id » sont obligatoires.",
+            [tk.FieldError(field="year", code="invalid", message="Paramètres invalides.")],
+        )
+    portal = tk.get_portal()
+    found = [
+        c
+        for c in certificates(portal, tk.request_uow(), year, [family_id])
+        if c.child_id == child_id
+    ]
+    if not found:
+        raise NotFound("Attestation introuvable.")
+    document = render(portal, found[0])
+    return CertificatePdfOut(
+        filename=document.filename,
+        media_type=document.media_type,
+        content_base64=base64.b64encode(document.content).decode(),
+    )
+
+
+OPERATIONS = (list_invoices, upsert_invoice, list_payments, list_certificates, certificate_pdf)

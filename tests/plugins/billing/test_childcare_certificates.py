@@ -5,6 +5,7 @@ the API and generated all at once by the agents' command."""
 
 from __future__ import annotations
 
+import base64
 import io
 from datetime import date
 from decimal import Decimal
@@ -85,9 +86,7 @@ def test_no_attestation_for_a_child_over_the_limit_nor_another_household(
 ) -> None:
     lucas, emma = _child(demo, "Lucas"), _child(demo, "Emma")
     assert parent_client.get(EMMA_2025.format(lucas.id)).status_code == 404
-    assert (
-        parent_client.get(f"/factures/attestations/2024/{emma.id}.pdf").status_code == 404
-    )
+    assert parent_client.get(f"/factures/attestations/2024/{emma.id}.pdf").status_code == 404
     martin = app.test_client()
     login(martin, "martin@example.org", "martin-demo-password")
     assert martin.get(EMMA_2025.format(emma.id)).status_code == 404
@@ -130,16 +129,27 @@ def test_api_lists_the_years_attestations(demo: Portal, client: FlaskClient) -> 
         "/api/v1/childcare-certificates?year=abc", headers={"Authorization": f"Bearer {token}"}
     )
     assert wrong.status_code == 400
+    emma = _child(demo, "Emma").id
+    pdf = client.get(
+        f"/api/v1/childcare-certificates/pdf?year=2025&family_id={dupont.id}&child_id={emma}",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert pdf.status_code == 200, pdf.get_data(as_text=True)
+    assert pdf.json["media_type"] == "application/pdf"
+    assert "Emma DUPONT" in _pdf_text(base64.b64decode(pdf.json["content_base64"]))
+    lucas = _child(demo, "Lucas").id
+    none = client.get(
+        f"/api/v1/childcare-certificates/pdf?year=2025&family_id={dupont.id}&child_id={lucas}",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert none.status_code == 404
 
 
 def test_agents_command_writes_every_attestation_with_a_progress_bar(
     demo: Portal, tmp_path: Path
 ) -> None:
-    from famille_plugins.billing.commands import register
-    from famille_plugins.billing.services.documents_web import certificate_pdf
-
-    group = click.Group()
-    register(group, lambda: demo, certificate_pdf)
+    group = click.Group("famille")
+    demo.hook.register_commands(cli=group, portal_factory=lambda: demo)  # as `famille` does
     result = CliRunner().invoke(group, ["childcare-certificates", "--annee", "2025", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "1 attestation(s) de frais de garde 2025" in result.output
