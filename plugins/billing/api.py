@@ -143,6 +143,24 @@ YEAR = tk.QueryParam(
 )
 
 
+def _invalid(name: str, message: str) -> tk.ApiError:
+    return tk.ApiError(
+        400,
+        "parametre-invalide",
+        "Paramètre invalide",
+        f"« {name} » : {message}",
+        [tk.FieldError(field=name, code="invalid", message=message)],
+    )
+
+
+def _year() -> int:
+    """The required ``year`` of the query string (1900–2199), else a 400 problem."""
+    year = tk.query_filters(year="int").get("year")
+    if year is None or not 1900 <= year <= 2199:
+        raise _invalid("year", "une année entre 1900 et 2199.")
+    return int(year)
+
+
 @tk.api_operation(
     "GET",
     "/childcare-certificates",
@@ -154,15 +172,7 @@ YEAR = tk.QueryParam(
 def list_certificates() -> Any:
     from famille_plugins.billing.services.certificates import certificates
 
-    year = tk.query_filters(year="int").get("year")
-    if year is None or not 1900 <= year <= 2199:
-        raise tk.ApiError(
-            400,
-            "parametre-invalide",
-            "Paramètre invalide",
-            "« year » doit être une année entre 1900 et 2199.",
-            [tk.FieldError(field="year", code="invalid", message="Année invalide.")],
-        )
+    year = _year()
     family_id = tk.query_filters(family_id="int").get("family_id")
     found = certificates(
         tk.get_portal(), tk.request_uow(), year, [family_id] if family_id is not None else None
@@ -214,17 +224,12 @@ def certificate_pdf() -> Any:
     from famille_plugins.billing.services.certificates import certificates
     from famille_plugins.billing.services.documents_web import certificate_pdf as render
 
-    year, family_id, child_id = (
-        tk.query_filters(**{name: "int"}).get(name) for name in ("year", "family_id", "child_id")
+    year = _year()
+    family_id, child_id = (
+        tk.query_filters(**{name: "int"}).get(name) for name in ("family_id", "child_id")
     )
-    if year is None or family_id is None or child_id is None or not 1900 <= year <= 2199:
-        raise tk.ApiError(
-            400,
-            "parametre-invalide",
-            "Paramètre invalide",
-            "« year » (1900–2199), « family_id » et « child_id » sont obligatoires.",
-            [tk.FieldError(field="year", code="invalid", message="Paramètres invalides.")],
-        )
+    if family_id is None or child_id is None:
+        raise _invalid("family_id" if family_id is None else "child_id", "Paramètre obligatoire.")
     portal = tk.get_portal()
     found = [
         c
