@@ -239,7 +239,7 @@ def attendance_csv() -> ResponseReturnValue:
 
     rows: list[list[object]] = []
     with form_action(refused):
-        rows = lists.attended_rows(request_uow(), current_actor(), start, end)
+        rows = lists.attended_rows(get_portal(), request_uow(), current_actor(), start, end)
     return Response(
         "\ufeff" + lists.attended_csv(rows),
         mimetype="text/csv",

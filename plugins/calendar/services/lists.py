@@ -353,11 +353,13 @@ def day_trace(uow: UnitOfWork, actor: Actor, activity_id: int, day: date) -> lis
 # --------------------------------------------------------------------------- export
 
 
-def attended_rows(uow: UnitOfWork, actor: Actor, start: date, end: date) -> list[list[object]]:
-    """The pointage of a period, for billing: one line per child, activity and day marked."""
+def attended_rows(portal: Portal, uow: UnitOfWork, actor: Actor, start: date, end: date) -> list[list[object]]:
+    """The pointage of a period, for billing: one line per child, activity and day marked (the
+    export is audited)."""
     mine = [a.id for a in handled_activities(uow, actor)]
     if end < start or end - start > timedelta(days=MAX_EXPORT_DAYS):
         raise ValidationFailed.single("range", "Choisissez une période d'un an au plus, la fin après le début.", "au")
+    audit(portal, uow, actor, "export", "attendance", None)
     rows = uow.find(Attendance, day=Between(start, end), activity_id=In(mine), order_by=("day", "activity_id", "child_id"))
     children = _by_id(uow, Child, {r.child_id for r in rows})
     activities = _by_id(uow, Activity, {r.activity_id for r in rows})

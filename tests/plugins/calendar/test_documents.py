@@ -89,6 +89,16 @@ def test_another_households_absence_is_404(app: Any, cal: Demo) -> None:
     assert login(other, "martin@example.org", "martin-demo-password").status_code == 302
     assert _attach(other, absence.id or 0, pdf_bytes()).status_code == 404
     assert _documents(cal.portal) == []
+    document = _upload(cal, absence.id or 0)
+    assert other.get(f"/agenda/justificatifs/fichier/{document}").status_code == 404
+    assert "certificat.pdf" not in other.get("/agenda/justificatifs/").get_data(as_text=True)
+
+
+def test_the_household_downloads_its_own_justificatif(parent_client: FlaskClient, cal: Demo) -> None:
+    document = _upload(cal, _absence(cal).id or 0)
+    answer = parent_client.get(f"/agenda/justificatifs/fichier/{document}")
+    assert answer.status_code == 200 and answer.data == pdf_bytes()
+    assert answer.headers["Content-Disposition"] == "attachment; filename=certificat.pdf"
 
 
 def _upload(cal: Demo, absence_id: int, data: bytes | None = None) -> int:
@@ -188,3 +198,59 @@ class TestConfigured:
         _absence(cal, reason="AUTRES", day=date(2026, 11, 12))  # due by 14 November
         late = agent_client.get("/gestion/agenda/justificatifs").get_data(as_text=True).split("Justificatifs en retard", 1)[1]
         assert "jeudi 12 novembre 2026" in late and "lundi 2 novembre 2026" not in late
+
+
+@pytest.mark.postgres
+def test_two_tabs_sending_a_justificatif_at_once_store_one(cal: Demo) -> None:
+    """The absence row is locked while a file is attached: the second tab gets the French
+    refusal, not a second pending justificatif."""
+    import threading
+
+    absence_id = _absence(cal).id or 0
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def send() -> None:
+        barrier.wait()
+        try:
+            with cal.portal.unit_of_work() as uow:
+                documents.attach(cal.portal, uow, cal.parent, absence_id, Upload("certificat.pdf", pdf_bytes()))
+                uow.commit()
+            outcomes.append("stored")
+        except ValidationFailed as refused:
+            outcomes.append(refused.issues[0].code)
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(outcomes) == ["already_attached", "stored"]
+    assert len(_documents(cal.portal)) == 1
+
+
+@pytest.mark.postgres
+def test_two_agents_deciding_at_once_decide_once(cal: Demo) -> None:
+    import threading
+
+    document = _upload(cal, _absence(cal).id or 0)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def decide(accept: bool) -> None:
+        barrier.wait()
+        try:
+            with cal.portal.unit_of_work() as uow:
+                documents.decide(cal.portal, uow, cal.agent, document, accept, "" if accept else "Illisible.")
+                uow.commit()
+            outcomes.append("decided")
+        except ValidationFailed as refused:
+            outcomes.append(refused.issues[0].code)
+
+    threads = [threading.Thread(target=decide, args=(accept,)) for accept in (True, False)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(outcomes) == ["already_decided", "decided"]
+    assert _notices(cal).count("Justificatif accepté") + _notices(cal).count("Justificatif refusé") == 1

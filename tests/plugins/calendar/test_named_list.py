@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -199,6 +200,8 @@ def test_the_attended_days_export_for_billing(agent_client: FlaskClient, cal: De
         ("2026-11-13", "CANTINE", "Emma", "oui", "non"),  # came without a booking
         ("2026-11-13", "CANTINE", "Hugo", "non", "oui"),
     ]
+    with cal.portal.unit_of_work() as uow:
+        assert uow.count(AuditRecord, action="export", record_type="attendance", actor_user_id=cal.agent.user_id) == 1
     bad = agent_client.get("/gestion/agenda/presences.csv?du=2026-11-16&au=2026-11-01", follow_redirects=True)
     assert "Choisissez une période" in bad.get_data(as_text=True)
 
@@ -215,3 +218,92 @@ def test_the_api_gives_the_attended_days_to_the_erp(client: FlaskClient, cal: De
         hugo = next(a.child_id for a in uow.find(Attendance, day=DEMO_DAY) if a.child_id != cal.emma)
     assert items == {(cal.emma, "2026-11-13"): (True, True), (hugo, "2026-11-13"): (False, False)}
     assert client.get("/api/v1/attendance?from=2026-11-01&to=2026-11-16").status_code == 401
+
+
+@pytest.mark.postgres
+def test_two_tablets_marking_the_same_list_at_once_leave_one_row_and_both_marks(cal: Demo) -> None:
+    """Two agents mark Emma at the same moment, one présent, the other absent: the named lock
+    serialises them, so one attendance row holds the last mark and the trace has both."""
+    import threading
+
+    _book_today(cal, cal.emma)
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def mark(present: bool) -> None:
+        barrier.wait()
+        try:
+            with cal.portal.unit_of_work() as uow:
+                lists.mark_attendance(cal.portal, uow, cal.agent, cal.cantine, TODAY, {cal.emma: present})
+                uow.commit()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=mark, args=(present,)) for present in (True, False)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    with cal.portal.unit_of_work() as uow:
+        rows = uow.find(Attendance, child_id=cal.emma, day=TODAY)
+        assert len(rows) == 1
+        marks = [m.present for m in uow.find(AttendanceMark, attendance_id=rows[0].id, order_by=("id",))]
+    assert sorted(marks) == [False, True] and rows[0].present == marks[-1]
+
+
+def _grow(cal: Demo, children: int) -> None:
+    """More children booked on the demo day, each with a health record, details and a person."""
+    from famille_core.entities import (
+        AuthorizedPerson,
+        Child,
+        ChildDetails,
+        Enrollment,
+        FamilyChild,
+        HealthRecord,
+    )
+
+    with cal.portal.unit_of_work() as uow:
+        for n in range(children):
+            kid = Child(first_name=f"Aaron{n}", last_name="DUPONT")
+            uow.add(kid)
+            uow.flush()
+            assert kid.id is not None
+            uow.add(FamilyChild(family_id=cal.family_id, child_id=kid.id))
+            uow.add(Enrollment(child_id=kid.id, activity_id=cal.cantine, family_id=cal.family_id,
+                               start_date=date(2026, 9, 1), end_date=date(2027, 7, 5), site="École Jules Ferry"))
+            uow.add(Reservation(child_id=kid.id, activity_id=cal.cantine, family_id=cal.family_id, day=DEMO_DAY,
+                                state=ReservationState.ACCEPTED, created_at=cal.portal.clock.now()))
+            uow.add(HealthRecord(child_id=kid.id, food_allergies="Gluten", has_pai=True))
+            uow.add(ChildDetails(child_id=kid.id, diet="sans_porc"))
+            uow.add(AuthorizedPerson(child_id=kid.id, family_id=cal.family_id, last_name="ROUX", first_name="Ana", phone="0601"))
+        uow.commit()
+
+
+def test_the_list_and_the_pointage_run_a_constant_number_of_queries(agent_client: FlaskClient, cal: Demo, engine: Any) -> None:
+    from tests.sql_counting import counting
+
+    query = f"activite={cal.cantine}&jour={DEMO_DAY.isoformat()}"
+    for path in (f"/gestion/agenda/liste?{query}", f"/gestion/agenda/pointage?{query}"):
+        agent_client.get(path)  # warm-up
+    with counting(engine) as small_list:
+        agent_client.get(f"/gestion/agenda/liste?{query}")
+    with counting(engine) as small_marks:
+        agent_client.get(f"/gestion/agenda/pointage?{query}")
+    _grow(cal, 8)
+    with counting(engine) as large_list:
+        page = agent_client.get(f"/gestion/agenda/liste?{query}").get_data(as_text=True)
+    with counting(engine) as large_marks:
+        agent_client.get(f"/gestion/agenda/pointage?{query}")
+    assert "DUPONT Aaron7" in page and "Alimentaires : Gluten" in page and "Sans porc" in page
+
+    def reads(statements: list[str]) -> list[str]:
+        return [s for s in statements if not s.startswith("INSERT INTO audit_record")]
+
+    def audits(statements: list[str]) -> int:
+        return len(statements) - len(reads(statements))
+
+    # The reads stay the same; the audit writes one row per health record read, by design.
+    assert len(reads(large_list)) == len(reads(small_list)), "\n".join(large_list)
+    assert len(reads(large_marks)) == len(reads(small_marks)), "\n".join(large_marks)
+    assert (audits(small_list), audits(large_list)) == (2, 10)
