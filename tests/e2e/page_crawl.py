@@ -44,6 +44,9 @@ NOT_PAGES = {
 NO_DEMO_ROW = {
     "transaction_id": "the demo holds no payment: the payment's result page is checked by the "
     "payment journey (tests/plugins/tipi_payment/test_e2e_payment.py)",
+    "document_id": "the demo holds no justificatif (its demo absence is left for the parent's "
+    "journey to attach one): the file's downloads are checked by "
+    "tests/plugins/calendar/test_documents.py, the queue with a row by test_lists_e2e.py",
 }
 """Route arguments the demo has no row for yet, with where their pages are checked instead."""
 

@@ -105,13 +105,17 @@ def attach(
     """Attach a justificatif to one of the household's absences.
 
     :raises NotFound: another household's absence.
-    :raises ValidationFailed: a file the upload rules refuse, or a justificatif already waiting
-        or accepted.
+    :raises ValidationFailed: a file the upload rules refuse, a justificatif already waiting or
+        accepted, an absence older than the three months the household's page lists.
     """
     family_id = require_family(actor)
     absence = uow.get(Absence, absence_id, for_update=True)
     if absence is None or absence.family_id != family_id:
         raise NotFound("Absence introuvable.")
+    if absence.day < today_in_paris(portal.clock) - timedelta(days=HISTORY_DAYS):
+        raise ValidationFailed.single(
+            "absence_too_old", "Cette absence date de plus de trois mois : adressez-vous à la mairie.", FIELD
+        )
     settings = _settings(portal)
     latest = uow.first(SupportingDocument, absence_id=absence_id, order_by=("-uploaded_at", "-id"))
     if latest is not None and latest.state is not DocumentState.REFUSED:

@@ -124,8 +124,8 @@ def named_list(
     portal: Portal, uow: UnitOfWork, actor: Actor, activity_id: int, day: date, site: str = ""
 ) -> NamedList:
     """Children booked (accepted) on ``day`` and those marked there, with their allergies, PAI,
-    diet, authorised persons and guardians' phones — a constant number of queries. Each health
-    record read is audited (docs/security.md point 25)."""
+    diet, authorised persons and guardians' phones — a constant number of queries. The read of
+    the list and of each health record is audited (docs/security.md point 25)."""
     activity = handled_activity(uow, actor, activity_id)
     enrolments = uow.find(Enrollment, activity_id=activity_id)
     sites = _sites(enrolments, day)
@@ -155,6 +155,7 @@ def named_list(
             guardians[link.child_id].append(
                 Contact(name=f"{g.first_name} {g.last_name.upper()}", relationship="Responsable", phones=_phones(g.phone_mobile, g.phone_home, g.phone_work))
             )
+    audit(portal, uow, actor, "read", "named_list", activity.id)
     for found in health.values():
         audit(portal, uow, actor, "read", "health_record", found.id, None)
     rows = []

@@ -173,6 +173,11 @@ def test_parents_cannot_decide_and_other_agents_cannot_see(cal: Demo) -> None:
             documents.document_file(cal.portal, uow, cal.other_parent, document)
         with pytest.raises(ValidationFailed):
             documents.attach(cal.portal, uow, cal.parent, _absence(cal).id or 0, Upload("", b""))
+    old = _absence(cal, day=date(2026, 6, 1))
+    with cal.portal.unit_of_work() as uow:
+        with pytest.raises(ValidationFailed) as too_old:
+            documents.attach(cal.portal, uow, cal.parent, old.id or 0, Upload("certificat.pdf", pdf_bytes()))
+        assert too_old.value.issues[0].code == "absence_too_old"
     assert _documents(cal.portal)[0][1] == DocumentState.PENDING
 
 

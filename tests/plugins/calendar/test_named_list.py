@@ -72,7 +72,9 @@ def test_reading_the_list_audits_each_health_record_read(agent_client: FlaskClie
     agent_client.get(f"/gestion/agenda/liste?activite={cal.cantine}&jour={DEMO_DAY.isoformat()}")
     with cal.portal.unit_of_work() as uow:
         after = uow.count(AuditRecord, record_type="health_record", actor_user_id=cal.agent.user_id)
+        lists_read = [r.record_id for r in uow.find(AuditRecord, record_type="named_list")]
     assert after - before == 2  # Emma and Hugo
+    assert lists_read == [cal.cantine]
 
 
 def test_the_list_prints_as_a_pdf_and_downloads_as_csv(agent_client: FlaskClient, cal: Demo) -> None:
@@ -306,4 +308,4 @@ def test_the_list_and_the_pointage_run_a_constant_number_of_queries(agent_client
     # The reads stay the same; the audit writes one row per health record read, by design.
     assert len(reads(large_list)) == len(reads(small_list)), "\n".join(large_list)
     assert len(reads(large_marks)) == len(reads(small_marks)), "\n".join(large_marks)
-    assert (audits(small_list), audits(large_list)) == (2, 10)
+    assert (audits(small_list), audits(large_list)) == (3, 11)  # the list, then each record
