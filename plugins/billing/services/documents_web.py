@@ -17,6 +17,7 @@ from famille_core.portal import Portal
 from famille_core.uow import UnitOfWork
 from famille_plugins.billing.services.certificates import ChildcareCertificate, document_context
 from famille_plugins.billing.services.invoices import invoice_family, invoice_lines
+from famille_plugins.billing.settings import settings_of
 
 TEMPLATES = Path(__file__).parents[1] / "templates"
 DOCUMENT = "billing/document.html"
@@ -50,6 +51,7 @@ def invoice_context(
         "family": family,
         "regie": portal.settings.regie(invoice.regie_code),
         "collectivity": portal.settings.collectivity,
+        "without_account": settings_of(portal).without_account,
     }
 
 

@@ -101,6 +101,7 @@ def test_pdf_is_tagged_and_holds_number_due_date_and_reference(
     assert invoice.due_date.strftime("%d/%m/%Y") in text
     assert invoice.reference in text
     assert "021289" in text and "694504900001" in text
+    assert "Payer une facture sans compte" in text  # the second way to pay (issue 18)
     root = reader.trailer["/Root"]
     assert bool(root["/MarkInfo"]["/Marked"])  # tagged PDF
     assert "/StructTreeRoot" in root
