@@ -375,6 +375,10 @@ def without_account_invoice() -> ResponseReturnValue:
                 portal, invoice_id, request.form.get("method", ""), email, urls
             )
         except PaymentInFlight as exc:
+            # The back button in the browser that started it continues the same payment;
+            # another payer is only told (never sent to someone else's payment page).
+            if exc.resume_url and exc.transaction_id in session.get(PAID, []):
+                return redirect(exc.resume_url, 303)
             flash(exc.message, "error")
         except (ValidationFailed, PaymentUnavailable) as exc:
             messages = (

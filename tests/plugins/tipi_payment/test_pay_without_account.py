@@ -198,6 +198,16 @@ def test_second_payer_is_refused_while_the_first_payment_is_in_flight(
     assert simulator.app.soap_calls.count("creerPaiementSecurise") == 1
 
 
+def test_back_button_in_the_paying_browser_continues_the_same_payment(
+    demo: Portal, client: FlaskClient, simulator: Simulator
+) -> None:
+    _search(client, _reference(demo), "84,95")
+    first = _pay_button(client).headers["Location"]
+    assert _pay_button(client).headers["Location"] == first  # the same idOp, not a second one
+    assert simulator.app.soap_calls.count("creerPaiementSecurise") == 1
+    assert [t.state for t in transactions(demo)] == [PaymentState.PENDING]
+
+
 def test_replayed_return_and_notification_credit_once(
     demo: Portal, client: FlaskClient, simulator: Simulator
 ) -> None:
