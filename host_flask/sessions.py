@@ -21,6 +21,7 @@ from flask import (
     abort,
     flash,
     g,
+    has_request_context,
     redirect,
     request,
     session,
@@ -200,8 +201,9 @@ def install(app: Flask) -> None:
     @app.context_processor
     def _inject_user() -> dict[str, Any]:
         user = g.get("famille_user")
-        # The page's idle warning counts from the last recorded activity (see SEEN_REFRESH).
-        seen = _seen_at()
+        # The page's idle warning counts from the last recorded activity (see SEEN_REFRESH); a
+        # template rendered outside a request (a PDF, an e-mail from a job) has no session.
+        seen = _seen_at() if has_request_context() else None
         left = _idle_limit() - (now() - seen if seen is not None and user is not None else timedelta())
         return {
             "current_user": user,

@@ -315,3 +315,13 @@ def test_argon2_checks_at_once_are_bounded(monkeypatch: pytest.MonkeyPatch) -> N
     with ThreadPoolExecutor(16) as pool:
         assert all(pool.map(lambda _: passwords.verify_password("h", "p"), range(32)))
     assert 1 <= most <= passwords.CONCURRENT_HASHES
+
+
+def test_a_template_rendered_outside_a_request_does_not_need_a_session(app: Flask) -> None:
+    """A PDF or an e-mail rendered by a background job has no request: the host's context (the
+    idle warning's countdown read from the session) must not break it."""
+    from flask import render_template_string
+
+    with app.app_context():
+        text = render_template_string("{{ current_user }} {{ session_idle_seconds > 0 }}")
+    assert text == "None True"
