@@ -32,7 +32,8 @@ def menu_items(portal: Portal, actor: Actor) -> Sequence[MenuItem]:
 @hookimpl
 def home_panels(portal: Portal, uow: UnitOfWork, actor: Actor) -> Sequence[HomePanel]:
     """Parents: the next days booked, requested or declared absent (an absence supersedes the
-    booking, as in the Agenda); agents: how many requests wait for a decision."""
+    booking, as in the Agenda), and the justificatifs still to send for past absences; agents:
+    how many requests wait for a decision."""
     from famille_plugins.calendar.services.agenda import upcoming
     from famille_plugins.calendar.services.agents import pending_count
     from famille_plugins.calendar.services.deadlines import french_long_day
@@ -49,8 +50,22 @@ def home_panels(portal: Portal, uow: UnitOfWork, actor: Actor) -> Sequence[HomeP
         ]
     if actor.family_id is None:
         return []
+    from famille_plugins.calendar.services.documents import missing_documents
+
     days = [(french_long_day(u.day), u.lines) for u in upcoming(portal, uow, actor)]
-    return [HomePanel(title="Agenda", template="calendar/home_panel.html", context={"days": days}, order=40)]
+    panels = [HomePanel(title="Agenda", template="calendar/home_panel.html", context={"days": days}, order=40)]
+    missing = [(row.child.first_name, french_long_day(row.absence.day), row.absence.reason_label, french_long_day(row.due))
+               for row in missing_documents(portal, uow, actor) if row.due is not None]
+    if missing:
+        panels.append(
+            HomePanel(
+                title="Justificatifs à fournir",
+                template="calendar/documents_panel.html",
+                context={"missing": missing},
+                order=41,
+            )
+        )
+    return panels
 
 
 @hookimpl

@@ -26,7 +26,7 @@ from famille_core.notify import notify_family
 from famille_core.portal import Portal
 from famille_core.services.access import require_agent, require_family
 from famille_core.services.audit import audit
-from famille_core.uow import In, UnitOfWork
+from famille_core.uow import Between, In, UnitOfWork
 from famille_plugins.calendar.services.agents import MAX_REFUSAL, _by_id, _handles
 from famille_plugins.calendar.services.deadlines import french_long_day
 from famille_plugins.calendar.settings import DocumentSettings, settings_of
@@ -97,6 +97,37 @@ def household_absences(portal: Portal, uow: UnitOfWork, actor: Actor) -> list[Ab
         )
         for a in absences
     ]
+
+
+def missing_documents(portal: Portal, uow: UnitOfWork, actor: Actor) -> list[AbsenceDocuments]:
+    """The household's past absences whose reason needs a justificatif and that have none
+    waiting or accepted (one query when there are none, four otherwise): the home panel's
+    reminder."""
+    family_id = require_family(actor)
+    required = list(_settings(portal).required_reasons)
+    today = today_in_paris(portal.clock)
+    if not required:
+        return []
+    absences = uow.find(
+        Absence,
+        family_id=family_id,
+        reason_code=In(required),
+        day=Between(today - timedelta(days=HISTORY_DAYS), today),
+        order_by=("day", "id"),
+    )
+    if not absences:
+        return []
+    documents = _documents_by_absence(uow, [a.id for a in absences if a.id is not None])
+    children = _by_id(uow, Child, {a.child_id for a in absences})
+    activities = _by_id(uow, Activity, {a.activity_id for a in absences})
+    rows = [
+        AbsenceDocuments(
+            absence=a, child=children[a.child_id], activity=activities[a.activity_id],
+            documents=tuple(documents.get(a.id or 0, [])), due=due_date(portal, a),
+        )
+        for a in absences
+    ]
+    return [row for row in rows if row.may_attach]
 
 
 def attach(

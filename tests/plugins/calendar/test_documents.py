@@ -259,3 +259,13 @@ def test_two_agents_deciding_at_once_decide_once(cal: Demo) -> None:
         thread.join(30)
     assert sorted(outcomes) == ["already_decided", "decided"]
     assert _notices(cal).count("Justificatif accepté") + _notices(cal).count("Justificatif refusé") == 1
+
+
+def test_the_home_page_reminds_the_family_of_a_missing_justificatif(parent_client: FlaskClient, cal: Demo) -> None:
+    assert "Justificatifs à fournir" not in parent_client.get("/").get_data(as_text=True)  # the demo's is to come
+    absence = _absence(cal, day=date(2026, 11, 12))
+    home = parent_client.get("/").get_data(as_text=True)
+    assert "Justificatifs à fournir" in home
+    assert "Lucas, absence du jeudi 12 novembre 2026 (RAISON MEDICALE) : à fournir avant le jeudi 19 novembre 2026" in home
+    _upload(cal, absence.id or 0)
+    assert "Justificatifs à fournir" not in parent_client.get("/").get_data(as_text=True)
