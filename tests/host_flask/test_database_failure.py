@@ -50,6 +50,8 @@ def _install(engine: Engine, failure: str) -> None:
                 else "INSERT INTO test_dropped_table VALUES (NEW.food_allergies)"
             )
             for moment in ("INSERT", "UPDATE"):
+                # A run interrupted before its clean-up left it in the session's database once.
+                connection.execute(text(f"DROP TRIGGER IF EXISTS test_gone_{moment}"))
                 connection.execute(
                     text(
                         f"CREATE TRIGGER test_gone_{moment} BEFORE {moment} ON health_record "
