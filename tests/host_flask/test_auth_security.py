@@ -137,6 +137,26 @@ def test_idle_session_expires(parent_client: FlaskClient, demo) -> None:
     assert response.status_code == 302 and "/connexion" in response.headers["Location"]
 
 
+def test_a_session_in_use_stays_open_and_its_idle_time_counts_from_the_recorded_activity(
+    parent_client: FlaskClient, demo
+) -> None:
+    """The last activity is recorded at most once a minute (host_flask/sessions.py,
+    SEEN_REFRESH): a person clicking every 50 seconds for an hour stays logged in, and the idle
+    timeout can come up to a minute earlier than the last click, never later."""
+    from datetime import timedelta
+
+    for _ in range(72):  # an hour of clicks, 50 s apart
+        demo.clock.advance(timedelta(seconds=50))
+        assert parent_client.get("/").status_code == 200
+    demo.clock.advance(timedelta(minutes=2))
+    assert parent_client.get("/").status_code == 200  # recorded: more than a minute since
+    demo.clock.advance(timedelta(seconds=30))
+    assert parent_client.get("/").status_code == 200  # not recorded: 30 s only
+    demo.clock.advance(timedelta(minutes=29, seconds=45))  # 30 min 15 s after the recorded click
+    response = parent_client.get("/")
+    assert response.status_code == 302 and "/connexion" in response.headers["Location"]
+
+
 def test_post_without_csrf_token_is_refused(parent_client: FlaskClient) -> None:
     response = parent_client.post("/deconnexion")
     assert response.status_code == 400
