@@ -286,6 +286,6 @@ def decide_document(document_id: int) -> ResponseReturnValue:
 @agents_only
 def document_file(document_id: int) -> ResponseReturnValue:
     """The justificatif's file, as a download (the read is audited)."""
-    from famille_plugins.calendar.documents_web import file_response
+    from famille_plugins.calendar.web import file_response
 
     return file_response(document_id)

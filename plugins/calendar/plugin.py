@@ -72,10 +72,9 @@ def home_panels(portal: Portal, uow: UnitOfWork, actor: Actor) -> Sequence[HomeP
 def register_blueprints(portal: Portal) -> Sequence[Any]:
     from famille_plugins.calendar.agents_web import bp as agents_bp
     from famille_plugins.calendar.agents_web import moved_bp
-    from famille_plugins.calendar.documents_web import bp as documents_bp
     from famille_plugins.calendar.web import bp
 
-    return [bp, agents_bp, moved_bp, documents_bp]
+    return [bp, agents_bp, moved_bp]
 
 
 @hookimpl(trylast=True)

@@ -29,7 +29,8 @@ from markupsafe import Markup
 
 from famille_core.clock import today_in_paris
 from famille_core.services import acting
-from famille_plugins.calendar.services import absences, agenda, booking, feeds, household
+from famille_core.uploads import Upload
+from famille_plugins.calendar.services import absences, agenda, booking, documents, feeds, household
 from famille_plugins.calendar.services.closures import grouped_closures
 from famille_plugins.calendar.services.context import LEGEND
 from famille_plugins.calendar.services.deadlines import french_long_day, french_month
@@ -526,3 +527,58 @@ def household_absence() -> ResponseReturnValue:
         )
 
     return _household_submit(act, _("Absence : %(done)d jour(s) enregistré(s) sur %(total)d."))
+
+
+# --------------------------------------------------------------------------- justificatifs
+# The household's absences, each with its justificatif's state, a form to attach one and the
+# file's download (docs/calendar.md, "Justificatifs"); every rule is in services/documents.py.
+
+DOWNLOAD_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+
+
+def _documents_page(errors: dict[str | None, list[str]] | None = None, absence_id: int | None = None) -> str:
+    rows = documents.household_absences(get_portal(), request_uow(), current_actor())
+    return render_template(
+        "calendar/documents.html", rows=rows, errors=errors or {}, error_absence=absence_id, long_day=french_long_day
+    )
+
+
+@bp.route("/justificatifs/")
+@families_only
+def documents_index() -> ResponseReturnValue:
+    """The household's absences and their justificatifs."""
+    return _documents_page()
+
+
+@bp.route("/justificatifs/<int:absence_id>", methods=["POST"])
+@families_only
+def documents_attach(absence_id: int) -> ResponseReturnValue:
+    """Attach the file ``file`` to the absence."""
+    item = request.files.get("file")
+    upload = Upload(filename=(item.filename or "") if item else "", data=item.read() if item else b"")
+
+    def refused(refusal: Refusal) -> ResponseReturnValue:
+        return _documents_page(refusal.errors, absence_id), refusal.status
+
+    with form_action(refused):
+        documents.attach(get_portal(), request_uow(), current_actor(), absence_id, upload)
+    flash(_("Justificatif envoyé : la mairie va le vérifier."), "success")
+    return redirect(url_for("calendar.documents_index"))
+
+
+@bp.route("/justificatifs/fichier/<int:document_id>")
+@families_only
+def documents_download(document_id: int) -> ResponseReturnValue:
+    """The household's own justificatif, as a download."""
+    return file_response(document_id)
+
+
+def file_response(document_id: int) -> ResponseReturnValue:
+    """A justificatif as a download: never cached, never sniffed, never shown inline (the
+    reading agent is audited by the service)."""
+    uow = request_uow()
+    document, data = documents.document_file(get_portal(), uow, current_actor(), document_id)
+    uow.commit()
+    response = Response(data, mimetype=document.content_type, headers=DOWNLOAD_HEADERS)
+    response.headers.set("Content-Disposition", "attachment", filename=document.filename)
+    return response
