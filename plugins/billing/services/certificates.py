@@ -114,21 +114,22 @@ def line_activity(label: str, activities: Sequence[Activity]) -> Activity | None
 def _lines_by_child(
     uow: UnitOfWork,
     family_ids: Sequence[int],
-    year: int,
+    years: Sequence[int],
     counted: Sequence[Activity],
     every: Sequence[Activity],
-) -> dict[tuple[int, int], list[CertificateLine]]:
-    """``(family id, child id) -> counted lines`` of the year (two queries)."""
+) -> dict[tuple[int, int, int], list[CertificateLine]]:
+    """``(year, family id, child id) -> counted lines`` of the years (two queries)."""
     invoices = {
         invoice.id: invoice
         for invoice in uow.find(
             Invoice,
             family_id=In(list(family_ids)),
             status=InvoiceStatus.PAID,
-            issue_date=Between(date(year, 1, 1), date(year, 12, 31)),
+            issue_date=Between(date(min(years), 1, 1), date(max(years), 12, 31)),
         )
+        if invoice.issue_date.year in years
     }
-    found: dict[tuple[int, int], list[CertificateLine]] = {}
+    found: dict[tuple[int, int, int], list[CertificateLine]] = {}
     if not invoices:
         return found
     codes = {a.code for a in counted}
@@ -137,7 +138,7 @@ def _lines_by_child(
         if line.child_id is None or activity is None or activity.code not in codes:
             continue
         invoice = invoices[line.invoice_id]
-        found.setdefault((invoice.family_id, line.child_id), []).append(
+        found.setdefault((invoice.issue_date.year, invoice.family_id, line.child_id), []).append(
             CertificateLine(
                 invoice_number=invoice.number,
                 issue_date=invoice.issue_date,
@@ -154,6 +155,16 @@ def certificates(
     """Every certificate of ``year`` (of the given households, else of all): one per child under
     the age limit with at least one counted line. No access check: the services below and the
     agents' command call it."""
+    return certificates_of_years(portal, uow, [year], family_ids)
+
+
+def certificates_of_years(
+    portal: Portal, uow: UnitOfWork, years: Sequence[int], family_ids: Sequence[int] | None = None
+) -> list[ChildcareCertificate]:
+    """:func:`certificates` of several years at once, newest year first, in six queries
+    whatever the number of years (the Factures page lists every year's)."""
+    if not years:
+        return []
     config = settings_of(portal)
     every = uow.find(Activity, order_by=("id",))
     counted = counted_activities(config, every)
@@ -167,20 +178,18 @@ def certificates(
     }
     if not families or not counted:
         return []
-    lines = _lines_by_child(uow, [i for i in families if i is not None], year, counted, every)
+    lines = _lines_by_child(uow, [i for i in families if i is not None], years, counted, every)
+    child_ids = sorted({c for _y, _f, c in lines})
     linked = (
-        {
-            (link.family_id, link.child_id)
-            for link in uow.find(FamilyChild, child_id=In(sorted({c for _f, c in lines})))
-        }
+        {(link.family_id, link.child_id) for link in uow.find(FamilyChild, child_id=In(child_ids))}
         if lines
         else set()
     )
-    children = (
-        {c.id: c for c in uow.find(Child, id=In(sorted({c for _f, c in lines})))} if lines else {}
-    )
+    children = {c.id: c for c in uow.find(Child, id=In(child_ids))} if lines else {}
     found = []
-    for (family_id, child_id), counted_lines in sorted(lines.items()):
+    for (year, family_id, child_id), counted_lines in sorted(
+        lines.items(), key=lambda item: (-item[0][0], item[0][1], item[0][2])
+    ):
         child = children.get(child_id)
         family = families[family_id]
         if child is None or (family_id, child_id) not in linked:
@@ -224,11 +233,7 @@ def family_certificates(
     """
     family = family_for(uow, actor, family_id)
     assert family.id is not None
-    return [
-        certificate
-        for year in years_with_paid_invoices(uow, family.id)
-        for certificate in certificates(portal, uow, year, [family.id])
-    ]
+    return certificates_of_years(portal, uow, years_with_paid_invoices(uow, family.id), [family.id])
 
 
 def certificate_for(

@@ -248,3 +248,47 @@ def test_the_total_is_the_sum_of_the_paid_childcare_lines_of_the_year(
     assert sum((c.total for c in found), Decimal("0.00")) == expected
     if expected > 0:
         assert [(c.child_id, c.year) for c in found] == [(child.id, 2025)]
+
+
+def _paid_after_school_care(portal: Portal, child: Child, year: int) -> None:
+    """A paid invoice of ``year`` for ``child``'s after-school care (a counted activity)."""
+    with portal.unit_of_work() as uow:
+        family = uow.first(Family, name="DUPONT")
+        assert family is not None and family.id is not None
+        amount = Decimal("30.00")
+        invoice = Invoice(
+            family_id=family.id,
+            number=f"ANCIENNE-{year}",
+            reference=f"ANCIENNE{year}",
+            issue_date=date(year, 5, 31),
+            due_date=date(year, 6, 30),
+            total=amount,
+            paid_amount=amount,
+            status=InvoiceStatus.PAID,
+        )
+        uow.add(invoice)
+        uow.flush()
+        label = f"Accueil du soir — {child.first_name}"
+        uow.add(InvoiceLine(invoice_id=invoice.id, label=label, unit_price=amount, amount=amount, child_id=child.id))
+        uow.commit()
+
+
+def test_factures_lists_every_years_attestation_in_the_same_number_of_queries(
+    demo: Portal, parent_client: FlaskClient
+) -> None:
+    """A family of several years sees one attestation a year, newest first, and the page reads
+    the database as many times as with one year (it once ran six queries per year)."""
+    from tests.sql_counting import counting
+
+    emma = _child(demo, "Emma")
+    parent_client.get("/factures/")  # warm up (templates, the session's first read)
+    with counting(demo.storage) as one_year:  # type: ignore[arg-type]
+        parent_client.get("/factures/")
+    _paid_after_school_care(demo, emma, 2024)
+    _paid_after_school_care(demo, emma, 2023)
+    with counting(demo.storage) as three_years:  # type: ignore[arg-type]
+        page = parent_client.get("/factures/").get_data(as_text=True)
+    titles = [f"Attestation fiscale {year} — Emma DUPONT" for year in (2025, 2024, 2023)]
+    positions = [page.index(title) for title in titles]
+    assert positions == sorted(positions)
+    assert len(three_years) == len(one_year)
