@@ -41,9 +41,11 @@
     current = links.slice(start).concat(links.slice(0, start).reverse()).filter(visible)[0] || current;
   }
   links.forEach(function (link) { link.tabIndex = link === current ? 0 : -1; });
+  var moved = false;  // the person has moved in the grid: the focus is theirs from then on
   function move(index, step) {
     while (index >= 0 && index < links.length && !visible(links[index])) { index += step; }
     if (index < 0 || index >= links.length) { return false; }
+    moved = true;
     current.tabIndex = -1;
     current = links[index];
     current.tabIndex = 0;
@@ -89,7 +91,8 @@
     fromFragment ? current : (flashed && selected) ? selected : panel;
   if (target) {
     // After the browser has scrolled to the fragment (which resets the focus).
-    var place = function () { setTimeout(function () { target.focus(); }, 0); };
+    // A key pressed before the page had finished loading keeps the day it moved to.
+    var place = function () { setTimeout(function () { if (!moved) { target.focus(); } }, 0); };
     if (document.readyState === "complete") { place(); } else { window.addEventListener("load", place); }
   }
 })();
