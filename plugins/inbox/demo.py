@@ -9,11 +9,11 @@ from datetime import timedelta
 
 from PIL import Image
 
+from famille_core import uploads as files
 from famille_core.demo import HOUSEHOLDS
 from famille_core.entities import Attachment, Direction, Family, Message, Thread
 from famille_core.portal import Portal
 from famille_core.uow import UnitOfWork
-from famille_plugins.inbox.services import attachments as files
 
 TOWN_SUBJECT = "Inscriptions à l'accueil de loisirs des vacances d'hiver"
 TOWN_BODY = (

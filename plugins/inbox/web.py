@@ -15,8 +15,8 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 
 from famille_core.entities import Thread
+from famille_core.uploads import Upload
 from famille_plugins.inbox.services import conversations, household, mailboxes, reading, sending
-from famille_plugins.inbox.services.attachments import Upload
 from famille_plugins.inbox.settings import settings_of
 from host_flask.toolkit import (
     Refusal,

@@ -6,11 +6,11 @@ from collections.abc import Sequence
 
 from attrs import frozen
 
+from famille_core import uploads as files
 from famille_core.entities import Actor, Attachment, Family, Message, Thread
 from famille_core.errors import NotFound
 from famille_core.portal import Portal
 from famille_core.uow import In, UnitOfWork
-from famille_plugins.inbox.services import attachments as files
 from famille_plugins.inbox.services.mailboxes import incoming_direction, thread_for
 
 

@@ -15,7 +15,7 @@ from attrs import frozen
 from famille_core.entities import Attachment
 from famille_core.portal import Portal
 from famille_core.uow import UnitOfWork
-from famille_plugins.inbox.services.attachments import attachment_dir
+from famille_core.uploads import attachment_dir
 
 
 @frozen

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from famille_core import uploads as files
 from famille_core.convert import CONTROL_CHARACTERS
 from famille_core.entities import Actor, Attachment, Direction, Family, Message, Thread
 from famille_core.errors import Issue, NotFound, raise_if
@@ -14,7 +15,6 @@ from famille_core.portal import Portal
 from famille_core.services import acting
 from famille_core.services.access import require_family
 from famille_core.uow import UnitOfWork
-from famille_plugins.inbox.services import attachments as files
 from famille_plugins.inbox.services.mailboxes import route, services_of, thread_for
 from famille_plugins.inbox.services.notifications import notify_other_side
 from famille_plugins.inbox.settings import InboxSettings, settings_of

@@ -10,8 +10,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from famille_core import Portal
+from famille_core import uploads as files
 from famille_core.entities import Attachment, Message, Thread
-from famille_plugins.inbox.services import attachments as files
 from tests.conftest import csrf_token, login
 
 GUIDE_SUBJECT = "Demande de renseignements"

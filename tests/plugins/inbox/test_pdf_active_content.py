@@ -23,7 +23,7 @@ from pypdf.generic import (
 
 from famille_core import Portal
 from famille_core.entities import Attachment, Message
-from famille_plugins.inbox.services.attachments import (
+from famille_core.uploads import (
     PDF,
     CheckedFile,
     Upload,

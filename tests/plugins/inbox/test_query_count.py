@@ -12,8 +12,8 @@ from sqlalchemy import Engine
 
 from famille_core import FixedClock, Portal
 from famille_core.entities import Actor, Family, Role, Thread
+from famille_core.uploads import Upload
 from famille_plugins.inbox.services import sending
-from famille_plugins.inbox.services.attachments import Upload
 from tests.plugins.inbox.conftest import png_bytes
 from tests.sql_counting import counting
 

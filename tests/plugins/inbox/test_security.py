@@ -18,8 +18,8 @@ from PIL import Image
 from famille_core import Portal
 from famille_core.entities import Actor, Attachment, Family, Message, Role, Thread
 from famille_core.errors import NotFound
+from famille_core.uploads import Upload, attachment_dir
 from famille_plugins.inbox.services import conversations, sending
-from famille_plugins.inbox.services.attachments import Upload, attachment_dir
 from tests.conftest import csrf_token
 from tests.plugins.inbox.conftest import (
     jpeg_with_gps,
