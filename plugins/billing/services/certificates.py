@@ -114,20 +114,22 @@ def line_activity(label: str, activities: Sequence[Activity]) -> Activity | None
 def _lines_by_child(
     uow: UnitOfWork,
     family_ids: Sequence[int],
-    years: Sequence[int],
+    years: Sequence[int] | None,
     counted: Sequence[Activity],
     every: Sequence[Activity],
 ) -> dict[tuple[int, int, int], list[CertificateLine]]:
-    """``(year, family id, child id) -> counted lines`` of the years (two queries)."""
+    """``(year, family id, child id) -> counted lines`` of the years (every year when
+    ``None``), in two queries."""
+    first, last = (date.min, date.max) if years is None else (date(min(years), 1, 1), date(max(years), 12, 31))
     invoices = {
         invoice.id: invoice
         for invoice in uow.find(
             Invoice,
             family_id=In(list(family_ids)),
             status=InvoiceStatus.PAID,
-            issue_date=Between(date(min(years), 1, 1), date(max(years), 12, 31)),
+            issue_date=Between(first, last),
         )
-        if invoice.issue_date.year in years
+        if years is None or invoice.issue_date.year in years
     }
     found: dict[tuple[int, int, int], list[CertificateLine]] = {}
     if not invoices:
@@ -159,11 +161,15 @@ def certificates(
 
 
 def certificates_of_years(
-    portal: Portal, uow: UnitOfWork, years: Sequence[int], family_ids: Sequence[int] | None = None
+    portal: Portal,
+    uow: UnitOfWork,
+    years: Sequence[int] | None,
+    family_ids: Sequence[int] | None = None,
 ) -> list[ChildcareCertificate]:
-    """:func:`certificates` of several years at once, newest year first, in six queries
-    whatever the number of years (the Factures page lists every year's)."""
-    if not years:
+    """:func:`certificates` of several years at once (every year with a paid invoice when
+    ``None``), newest year first, in six queries whatever the number of years (the Factures
+    page lists every year's)."""
+    if years is not None and not years:
         return []
     config = settings_of(portal)
     every = uow.find(Activity, order_by=("id",))
@@ -212,17 +218,6 @@ def certificates_of_years(
     return found
 
 
-def years_with_paid_invoices(uow: UnitOfWork, family_id: int) -> list[int]:
-    """The years (newest first) in which the household has a paid invoice."""
-    return sorted(
-        {
-            i.issue_date.year
-            for i in uow.find(Invoice, family_id=family_id, status=InvoiceStatus.PAID)
-        },
-        reverse=True,
-    )
-
-
 def family_certificates(
     portal: Portal, uow: UnitOfWork, actor: Actor, family_id: int | None = None
 ) -> list[ChildcareCertificate]:
@@ -233,7 +228,7 @@ def family_certificates(
     """
     family = family_for(uow, actor, family_id)
     assert family.id is not None
-    return certificates_of_years(portal, uow, years_with_paid_invoices(uow, family.id), [family.id])
+    return certificates_of_years(portal, uow, None, [family.id])
 
 
 def certificate_for(
