@@ -276,27 +276,22 @@ def _logins(portal: Portal, uow: UnitOfWork, households: dict[str, _Household]) 
                 family_id=household.family.id,
                 guardian_id=guardian.id,
             )
-    agent = logins["agent@example.org"]
-    create_user(
-        portal,
-        uow,
-        email=agent.email,
-        password=agent.password,
-        password_hash=_demo_password_hash(agent.password),
-        role=Role.AGENT,
-        display_name="Magnus",
-        service="ENFANCE",
+    staff = (
+        ("agent@example.org", Role.AGENT, "Magnus", "ENFANCE"),
+        ("admin@example.org", Role.ADMIN, "Alice", None),
     )
-    admin = logins["admin@example.org"]
-    create_user(
-        portal,
-        uow,
-        email=admin.email,
-        password=admin.password,
-        password_hash=_demo_password_hash(admin.password),
-        role=Role.ADMIN,
-        display_name="Alice",
-    )
+    for email, role, name, service in staff:
+        login = logins[email]
+        create_user(
+            portal,
+            uow,
+            email=login.email,
+            password=login.password,
+            password_hash=_demo_password_hash(login.password),
+            role=role,
+            display_name=name,
+            service=service,
+        )
     for guardian in households["PETIT"].guardians:
         # Invited without an e-mail: "Inviter" (or ``famille invite``) sends a new one.
         invite_guardian(portal, uow, Actor.system(), guardian, send=False)
