@@ -310,6 +310,11 @@ def without_account() -> ResponseReturnValue:
     errors: dict[str, list[str]] = {}
     if not form["reference"]:
         errors["reference"] = [_("Référence : indiquez la référence inscrite sur la facture.")]
+    elif len(form["reference"]) > anonymous.MAX_REFERENCE_CHARS:
+        # Longer than any stored reference: refused before it becomes an attempt counter's key.
+        errors["reference"] = [
+            _("Référence : %(n)d caractères au plus.", n=anonymous.MAX_REFERENCE_CHARS)
+        ]
     if not form["proof"]:
         errors["proof"] = [_("Montant ou numéro de famille : indiquez l'un des deux.")]
     email_ok = 6 <= len(form["email"]) <= 80 and anonymous.EMAIL_SHAPE.fullmatch(form["email"])

@@ -32,6 +32,8 @@ from famille_plugins.billing.services.invoices import offered_methods
 from famille_plugins.billing.services.payments import expiry
 
 EMAIL_SHAPE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+MAX_REFERENCE_CHARS = 40
+"""An invoice's reference is at most this long (the column's size)."""
 
 
 @frozen(kw_only=True)

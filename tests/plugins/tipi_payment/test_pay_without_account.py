@@ -242,3 +242,16 @@ def test_two_anonymous_payers_at_the_same_instant_never_pay_twice(
     assert [t.state for t in transactions(demo)] == [PaymentState.PENDING]
     assert simulator.app.soap_calls.count("creerPaiementSecurise") == 1
     assert sum("/tpa/paiementws.web" in location for location in locations) == 1
+
+
+def test_a_reference_longer_than_any_invoice_is_refused_in_french_before_it_is_counted(
+    demo: Portal, client: FlaskClient
+) -> None:
+    """A 100,000-character "reference" never becomes an attempt counter's key: a French message
+    on the field, and the next ten real tries from that address are still allowed."""
+    response = _search(client, "X" * 100_000, "84,95")
+    assert response.status_code == 422
+    assert "Référence : 40 caractères au plus." in response.get_data(as_text=True)
+    for attempt in range(10):
+        assert _search(client, f"2026-ZZ-99-{attempt:04d}", "1").status_code == 422
+    assert _search(client, _reference(demo), "84,95").status_code == 429
