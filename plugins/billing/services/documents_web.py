@@ -76,13 +76,13 @@ def _standalone_html(context: dict[str, Any], template: str = DOCUMENT) -> str:
 
 def html_document(template: str, context: dict[str, Any]) -> str:
     """A complete HTML document from one of the plugin's templates (collectivity themes apply
-    in a web request; elsewhere — a command, an ERP — a plain Jinja environment)."""
+    inside the web app, a job's included; outside it — a command, an ERP — a plain Jinja
+    environment)."""
     try:
-        from flask import has_request_context, render_template
+        from flask import has_app_context, render_template
     except ImportError:  # pragma: no cover - an ERP without Flask
         return _standalone_html(context, template)
-    # Only inside a request: the host's template context (the user, the session) needs one.
-    if has_request_context():
+    if has_app_context():
         return render_template(template, **context)
     return _standalone_html(context, template)
 
