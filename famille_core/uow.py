@@ -136,6 +136,12 @@ class UnitOfWork(Protocol):
         """Run ``callback`` once the transaction is committed (used for ``on_*`` hooks)."""
         ...
 
+    def after_rollback(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` if what this unit of work holds now is never committed (rolled back,
+        or thrown away when the unit of work closes): used to delete a file written for a change
+        that is not kept (docs/architecture.md, "Stored files")."""
+        ...
+
     def lock(self, name: str) -> None:
         """Take a transaction-scoped exclusive lock on ``name`` (serialises capacity checks)."""
         ...

@@ -29,6 +29,7 @@ from famille_core import pdf_checks as pdfs
 from famille_core.convert import CONTROL_CHARACTERS
 from famille_core.errors import Issue
 from famille_core.portal import Portal
+from famille_core.uow import UnitOfWork
 
 FIELD = "attachments"
 FOLDER = "attachments"
@@ -175,15 +176,17 @@ def check_files(
     return checked, issues
 
 
-def store(portal: Portal, data: bytes, folder: str = FOLDER) -> str:
+def store(portal: Portal, uow: UnitOfWork, data: bytes, folder: str = FOLDER) -> str:
     """Write ``data`` under a random name readable by the portal only, in ``folder``; returns its
-    key."""
+    key. The file is written before the row that refers to it is committed, and deleted again if
+    ``uow`` never commits (docs/architecture.md, "Stored files")."""
     attachment_dir(portal, folder).mkdir(parents=True, exist_ok=True)
     key = f"{Path(folder).name}/{secrets.token_urlsafe(24)}"
     # Created with owner-only permissions, and never over an existing file.
     descriptor = os.open(attachment_path(portal, key), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(data)
+    uow.after_rollback(lambda: delete(portal, key))
     return key
 
 

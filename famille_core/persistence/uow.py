@@ -96,6 +96,7 @@ class SqlUnitOfWork:
         self._factory = session_factory
         self.session: Session = session_factory()
         self._after_commit: list[Callable[[], None]] = []
+        self._after_rollback: list[Callable[[], None]] = []
 
     def __enter__(self) -> SqlUnitOfWork:
         return self
@@ -112,6 +113,7 @@ class SqlUnitOfWork:
         finally:
             self._after_commit.clear()
             self.session.close()
+            self._run_after_rollback()  # closing threw away whatever was not committed
 
     def _select(self, cls: type[T], criteria: dict[str, Any], order_by: Sequence[str]) -> Any:
         statement = select(cls)
@@ -222,6 +224,7 @@ class SqlUnitOfWork:
     def commit(self) -> None:
         with self._translated_errors():
             self.session.commit()
+        self._after_rollback.clear()
         callbacks, self._after_commit = self._after_commit, []
         for callback in callbacks:
             # The change is committed: a failing notification (e-mail server down, a plugin's
@@ -234,9 +237,21 @@ class SqlUnitOfWork:
     def rollback(self) -> None:
         self.session.rollback()
         self._after_commit.clear()
+        self._run_after_rollback()
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         self._after_commit.append(callback)
+
+    def after_rollback(self, callback: Callable[[], None]) -> None:
+        self._after_rollback.append(callback)
+
+    def _run_after_rollback(self) -> None:
+        callbacks, self._after_rollback = self._after_rollback, []
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:
+                log.exception("after-rollback callback failed")
 
     def lock(self, name: str) -> None:
         with self._translated_errors():

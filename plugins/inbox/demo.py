@@ -81,7 +81,7 @@ def populate(portal: Portal, uow: UnitOfWork) -> None:
     uow.add(
         Attachment(
             message_id=asked.id, family_id=dupont.id, filename="certificat-medical.png",
-            content_type="image/png", size=len(certificate), storage_key=files.store(portal, certificate),
+            content_type="image/png", size=len(certificate), storage_key=files.store(portal, uow, certificate),
         )
     )
     uow.add(

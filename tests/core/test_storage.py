@@ -195,6 +195,24 @@ def test_after_commit_callbacks_run_once_committed(portal) -> None:  # type: ign
     assert seen == [1]
 
 
+def test_after_rollback_callbacks_run_only_for_work_that_is_not_kept(portal) -> None:  # type: ignore[no-untyped-def]
+    """What a unit of work wrote outside the database (a stored file) is undone with it."""
+    undone: list[str] = []
+    with portal.unit_of_work() as uow:
+        _family(uow, number="F1")
+        uow.after_rollback(lambda: undone.append("kept"))
+        uow.commit()  # committed: never undone, even when the unit closes later
+        _family(uow, number="F2")
+        uow.after_rollback(lambda: undone.append("rolled back"))
+        uow.rollback()
+        _family(uow, number="F3")
+        uow.after_rollback(lambda: undone.append("thrown away"))
+        uow.flush()
+    assert undone == ["rolled back", "thrown away"]
+    with portal.unit_of_work() as uow:
+        assert [f.family_number for f in uow.find(Family)] == ["F1"]
+
+
 def test_named_lock_and_grouped_counts(portal) -> None:  # type: ignore[no-untyped-def]
     from famille_core.entities import Child, Reservation
 

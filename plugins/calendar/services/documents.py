@@ -161,7 +161,7 @@ def attach(
     if isinstance(checked, Issue):
         raise_if([Issue(code=checked.code, message=checked.message, field=FIELD)])
         raise AssertionError("unreachable")
-    key = uploads.store(portal, checked.data, FOLDER)
+    key = uploads.store(portal, uow, checked.data, FOLDER)
     document = SupportingDocument(
         absence_id=absence_id,
         family_id=family_id,

@@ -68,9 +68,9 @@ def _store_files(
 ) -> None:
     assert message.id is not None
     for item in checked:
-        # Written before the commit: if the transaction fails, ``famille inbox-clean``
-        # removes the file no row points to.
-        key = files.store(portal, item.data)
+        # Written before the commit, deleted again if the transaction is not committed;
+        # ``famille inbox-clean`` removes what a killed process left behind.
+        key = files.store(portal, uow, item.data)
         uow.add(
             Attachment(
                 message_id=message.id,

@@ -9,12 +9,12 @@ whatever it hid around the image.
 from __future__ import annotations
 
 import io
-import secrets
 import warnings
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from famille_core import uploads
 from famille_core.entities import Actor, Child
 from famille_core.errors import NotFound, ValidationFailed
 from famille_core.portal import Portal
@@ -37,7 +37,7 @@ def photo_dir(portal: Portal) -> Path:
 
 
 def photo_path(portal: Portal, key: str) -> Path:
-    """The file of a stored photo; ``key`` is ``photos/<random>.jpg``, never user input."""
+    """The file of a stored photo; ``key`` is ``photos/<random>`` (``.jpg`` for older ones), never user input."""
     name = Path(key).name
     return photo_dir(portal) / name
 
@@ -80,17 +80,6 @@ def reencode(data: bytes, *, max_bytes: int, max_pixels: int, max_side: int) -> 
     return out.getvalue()
 
 
-def store(portal: Portal, jpeg: bytes) -> str:
-    """Write ``jpeg`` under a random name; returns its key."""
-    folder = photo_dir(portal)
-    folder.mkdir(parents=True, exist_ok=True)
-    key = f"photos/{secrets.token_urlsafe(24)}.jpg"
-    path = photo_path(portal, key)
-    path.write_bytes(jpeg)
-    path.chmod(0o600)
-    return key
-
-
 def delete(portal: Portal, key: str | None) -> None:
     """Remove a stored photo (no error when it is already gone)."""
     if key:
@@ -122,14 +111,9 @@ def set_photo(
     )
     check_version(child, version)
     old = child.photo_key
-    key = store(portal, jpeg)
-    child.photo_key = key
+    child.photo_key = uploads.store(portal, uow, jpeg, "photos")  # deleted again if not committed
     shared.tell_other_households(portal, uow, family_id, child, "photo")
-    try:
-        uow.flush()
-    except Exception:
-        delete(portal, key)
-        raise
+    uow.flush()
     uow.after_commit(lambda: delete(portal, old))
     return child
 

@@ -205,6 +205,26 @@ class TestConfigured:
         assert "jeudi 12 novembre 2026" in late and "lundi 2 novembre 2026" not in late
 
 
+def test_a_justificatif_whose_change_is_not_kept_leaves_no_file(cal: Demo) -> None:
+    """The file is written before its row is committed; when the transaction fails, the file
+    goes too (no orphan justificatif on disk)."""
+    absence_id = _absence(cal).id or 0
+    folder = attachment_dir(cal.portal, documents.FOLDER)
+
+    def stored() -> list[str]:
+        return sorted(path.name for path in folder.iterdir()) if folder.is_dir() else []
+
+    with pytest.raises(RuntimeError), cal.portal.unit_of_work() as uow:
+        documents.attach(cal.portal, uow, cal.parent, absence_id, Upload("certificat.pdf", pdf_bytes()))
+        assert len(stored()) == 1
+        raise RuntimeError("the database went away before the commit")
+    assert stored() == [] and _documents(cal.portal) == []
+    with cal.portal.unit_of_work() as uow:
+        documents.attach(cal.portal, uow, cal.parent, absence_id, Upload("certificat.pdf", pdf_bytes()))
+        uow.commit()
+    assert len(stored()) == 1 and len(_documents(cal.portal)) == 1
+
+
 @pytest.mark.postgres
 def test_two_tabs_sending_a_justificatif_at_once_store_one(cal: Demo) -> None:
     """The absence row is locked while a file is attached: the second tab gets the French
