@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, flash, g, redirect, session, url_for
+from flask import Blueprint, Flask, current_app, flash, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.routing import BuildError
@@ -49,11 +49,18 @@ def current_acting() -> tuple[Actor, Family] | None:
 
 
 def act_in_this_request() -> None:
-    """On a page open to acting agents: this request's actor acts for the household."""
+    """On a page open to acting agents: this request's actor acts for the household. Each page
+    the agent reads for the family is audited (``acting.viewed``, the page's endpoint as the
+    record type), in its own transaction so that a page that changes nothing stays so."""
     found = current_acting()
     if found is not None:
         g.famille_actor = found[0]
         feed.set_author(feed.Author.of(found[0]))
+        if request.method == "GET":
+            portal = get_portal()
+            with portal.unit_of_work() as uow:
+                acting.viewed(portal, uow, found[0], request.endpoint or "")
+                uow.commit()
 
 
 @bp.post("/familles/<int:family_id>/agir")

@@ -33,6 +33,7 @@ from flask_babel import gettext as _
 from famille_core import feed
 from famille_core.entities import Actor, User
 from famille_core.services import accounts
+from famille_core.services import acting as acting_services
 from host_flask import acting
 from host_flask.access import AGENTS, FAMILIES, audience_of, current_user, open_to_acting
 from host_flask.context import get_portal, request_uow
@@ -83,6 +84,9 @@ def logout() -> ResponseReturnValue:
     """Déconnexion: the session nonce changes, so a copied cookie is dead too."""
     user = current_user()
     if user is not None:
+        family_id = session.get(acting.SESSION_KEY)
+        if user.is_agent and isinstance(family_id, int):  # logging out ends acting for a family
+            acting_services.end(get_portal(), request_uow(), g.famille_actor, family_id)
         accounts.revoke_sessions(user)
         request_uow().commit()
     session.clear()

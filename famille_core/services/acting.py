@@ -70,6 +70,12 @@ def end(portal: Portal, uow: UnitOfWork, agent: Actor, family_id: int) -> None:
     audit(portal, uow, agent.as_agent(), "acting.ended", RECORD, family_id, family_id)
 
 
+def viewed(portal: Portal, uow: UnitOfWork, actor: Actor, page: str) -> None:
+    """Audit that the agent acting as ``actor`` read ``page`` (an endpoint name, never the data)
+    of the household."""
+    audit(portal, uow, actor, "acting.viewed", page[:50], None, actor.family_id)
+
+
 def record(
     portal: Portal,
     uow: UnitOfWork,

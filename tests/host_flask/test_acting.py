@@ -90,6 +90,25 @@ def test_an_agent_acts_for_the_family_with_a_banner_on_every_page(demo: Portal, 
     assert "acting.started" in actions and "acting.ended" in actions
 
 
+def test_each_page_read_for_the_family_is_audited_and_logging_out_ends_acting(
+    demo: Portal, agent_client: FlaskClient
+) -> None:
+    ids = _ids(demo)
+    _start(agent_client, ids["family"])
+    for path in ("/agenda/", "/factures/", "/messages/"):
+        assert agent_client.get(path).status_code == 200, path
+    with demo.unit_of_work() as uow:
+        viewed = [
+            r.record_type
+            for r in uow.find(AuditRecord, action="acting.viewed", actor_user_id=ids["agent"], family_id=ids["family"], order_by=("id",))
+        ]
+    assert viewed == ["calendar.index", "billing.index", "inbox.index"]
+    agent_client.post("/deconnexion", data={"csrf_token": csrf_token(agent_client, "/gestion/familles/")})
+    with demo.unit_of_work() as uow:
+        ended = uow.find(AuditRecord, action="acting.ended", actor_user_id=ids["agent"], family_id=ids["family"])
+    assert len(ended) == 1
+
+
 def test_past_the_deadline_the_agent_books_with_a_required_reason_and_the_family_sees_the_town_did_it(
     demo: Portal, app: Flask, agent_client: FlaskClient
 ) -> None:
