@@ -121,7 +121,7 @@ def attachment(attachment_id: int) -> ResponseReturnValue:
 
 # --------------------------------------------------------------------------- "Message groupé"
 
-GROUP_FIELDS = ("kind", "activity_id", "start", "end", "school", "class_level", "service", "subject", "body")
+GROUP_FIELDS = ("kind", "activity_id", "start", "end", "site", "school", "class_level", "service", "subject", "body")
 
 
 def _group_values() -> dict[str, str]:
@@ -135,7 +135,7 @@ def _audience(values: dict[str, str]) -> group_messages.Audience:
         start = form_day("start", values["start"], _("Du")) if values["start"] else None
         end = form_day("end", values["end"], _("Au")) if values["end"] else None
         return group_messages.Audience(kind=group_messages.ACTIVITY, activity_id=optional_form_id(values["activity_id"]),
-                              start=start, end=end)
+                              start=start, end=end, site=values["site"][:100])
     return group_messages.Audience(kind=values["kind"], school=values["school"][:100], class_level=values["class_level"][:50])
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+import attrs
 from attrs import frozen
 
 from famille_core.entities import (
@@ -50,13 +51,14 @@ ACTIVITY, SCHOOL = "activite", "ecole"
 
 @frozen(kw_only=True)
 class Audience:
-    """The chosen children: enrolled in ``activity_id`` over ``[start, end]``, or at ``school``
-    (in ``class_level`` when given)."""
+    """The chosen children: enrolled in ``activity_id`` over ``[start, end]`` (at ``site`` when
+    given: an activity run at several places), or at ``school`` (in ``class_level`` when given)."""
 
     kind: str
     activity_id: int | None = None
     start: date | None = None
     end: date | None = None
+    site: str = ""
     school: str = ""
     class_level: str = ""
 
@@ -84,11 +86,13 @@ def sending_services(portal: Portal, actor: Actor) -> tuple[str, ...]:
 
 
 def choices(portal: Portal, uow: UnitOfWork, actor: Actor) -> dict[str, list[str] | list[Activity]]:
-    """What the form offers: the active activities, the schools and the classes known."""
+    """What the form offers: the active activities, their sites, the schools and the classes
+    known."""
     sending_services(portal, actor)
     children = uow.find(Child, order_by=("school", "class_level"))
     return {
         "activities": uow.find(Activity, active=True, order_by=("label", "id")),
+        "sites": sorted(site for (site,) in uow.count_by(Enrollment, ("site",)) if site),
         "schools": sorted({child.school for child in children if child.school}),
         "classes": sorted({child.class_level for child in children if child.class_level}),
     }
@@ -103,9 +107,10 @@ def _day(day: date) -> str:
 def _describe(audience: Audience, activity: Activity | None) -> str:
     if audience.kind == ACTIVITY:
         assert activity is not None and audience.start is not None and audience.end is not None
+        where = f" ({audience.site})" if audience.site else ""
         if audience.start == audience.end:
-            return f"« {activity.label} », le {_day(audience.start)}"
-        return f"« {activity.label} », du {_day(audience.start)} au {_day(audience.end)}"
+            return f"« {activity.label} »{where}, le {_day(audience.start)}"
+        return f"« {activity.label} »{where}, du {_day(audience.start)} au {_day(audience.end)}"
     if audience.class_level:
         return f"École {audience.school}, classe {audience.class_level}"
     return f"École {audience.school}"
@@ -140,11 +145,13 @@ def _checked(uow: UnitOfWork, audience: Audience) -> Activity | None:
 def _children(uow: UnitOfWork, audience: Audience) -> set[int]:
     if audience.kind == ACTIVITY:
         assert audience.start is not None and audience.end is not None
+        at_site: dict[str, Any] = {"site": audience.site} if audience.site else {}
         enrolments = uow.find(
             Enrollment,
             activity_id=audience.activity_id,
             start_date=Lte(audience.end),
             end_date=Gte(audience.start),
+            **at_site,
         )
         return {enrolment.child_id for enrolment in enrolments}
     criteria: dict[str, Any] = {"school": audience.school}
@@ -158,7 +165,7 @@ def preview(portal: Portal, uow: UnitOfWork, actor: Actor, audience: Audience) -
     each once, and the choice in words: what the agent confirms before sending."""
     sending_services(portal, actor)
     if audience.kind == ACTIVITY and audience.start is not None and audience.end is None:
-        audience = Audience(kind=ACTIVITY, activity_id=audience.activity_id, start=audience.start, end=audience.start)
+        audience = attrs.evolve(audience, end=audience.start)  # one day
     activity = _checked(uow, audience)
     children = _children(uow, audience)
     links = uow.find(FamilyChild, child_id=In(children)) if children else []

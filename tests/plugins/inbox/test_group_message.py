@@ -84,6 +84,27 @@ def test_the_preview_counts_the_households_of_the_chosen_children(demo: Portal, 
         assert uow.count(GroupMessage) == 0 and uow.count(Message, subject=SUBJECT) == 0  # a preview sends nothing
 
 
+def test_an_activity_run_at_two_sites_can_be_written_to_at_one(demo: Portal, agent_client: FlaskClient) -> None:
+    """Lucas's after-school care moves to another site: a message to that site reaches his
+    household only; the Jules Ferry one still reaches Emma's and both of Léa's."""
+    from famille_core.entities import Child, Enrollment
+
+    soir = _activity(demo, "SOIR")
+    with demo.unit_of_work() as uow:
+        lucas = uow.first(Child, first_name="Lucas", last_name="DUPONT")
+        assert lucas is not None
+        for enrolment in uow.find(Enrollment, child_id=lucas.id, activity_id=soir):
+            enrolment.site = "Centre de loisirs Prévert"
+        uow.commit()
+    form = agent_client.get("/gestion/messages/groupe").get_data(as_text=True)
+    assert "Site (facultatif)" in form and "Centre de loisirs Prévert" in form
+    prevert = _preview(agent_client, _form(demo, site="Centre de loisirs Prévert")).get_data(as_text=True)
+    assert "1 foyer recevra ce message" in prevert, re.findall(r"(?:group-count|error-message).*", prevert)
+    assert "« Accueil du soir » (Centre de loisirs Prévert)" in html.unescape(prevert)
+    ferry = _preview(agent_client, _form(demo, site="École Jules Ferry")).get_data(as_text=True)
+    assert "3 foyers recevront ce message" in ferry
+
+
 def test_a_group_message_reaches_exactly_the_households_once_each_through_the_queue(
     demo: Portal, agent_client: FlaskClient
 ) -> None:
