@@ -19,8 +19,8 @@ Where the time goes: ``bench/page_profile.py`` (CPU ms and SQL statements per re
 process, ``--profile PATH`` for a profile of one page).
 
 Options: ``--workers`` (2), ``--threads``/``--connections`` of wrk (2/8), ``--seconds`` per run (8),
-``--rounds`` (3). A PostgreSQL database given here is emptied first. Prints figures; never fails
-on a time.
+``--rounds`` (3), ``--port`` (the bare app's, the portal's is the next; free ones by default). A
+PostgreSQL database given here is emptied first. Prints figures; never fails on a time.
 """
 
 from __future__ import annotations
@@ -97,8 +97,10 @@ def _prepare(instance: Path, url: str, existing: bool = False) -> dict[str, str]
     return env
 
 
-def _serve(app: str, workers: int, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
+def _serve(
+    app: str, workers: int, env: dict[str, str], port: int = 0
+) -> tuple[subprocess.Popen[bytes], str]:
+    port = port or _free_port()
     process = subprocess.Popen(
         [
             str(BIN / "gunicorn"),
@@ -183,6 +185,9 @@ def main() -> None:
     parser.add_argument(
         "--existing", default="", help="serve this database as it is (a city built by bench/city.py)"
     )
+    parser.add_argument(
+        "--port", type=int, default=0, help="the bare app's port, the portal's the next (default: free ones)"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("wrk is not installed: apt-get install wrk (Debian), then run again.")
@@ -190,8 +195,10 @@ def main() -> None:
     instance = Path(tempfile.mkdtemp(prefix="famille-bench-"))
     url = args.existing or args.database or f"sqlite:///{instance / 'famille.sqlite'}"
     env = _prepare(instance, url, existing=bool(args.existing))
-    bare, bare_base = _serve("server_apps:bare_app()", args.workers, env)
-    portal, portal_base = _serve("server_apps:portal_app()", args.workers, env)
+    bare, bare_base = _serve("server_apps:bare_app()", args.workers, env, args.port)
+    portal, portal_base = _serve(
+        "server_apps:portal_app()", args.workers, env, args.port + 1 if args.port else 0
+    )
     try:
         cookie = _login(portal_base)
         rates: dict[str, list[float]] = {"bare Flask app": []}

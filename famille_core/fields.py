@@ -17,9 +17,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from attrs import frozen
-from stdnum import bic as stdnum_bic
-from stdnum import iban as stdnum_iban
-from stdnum.exceptions import ValidationError as StdnumError
 
 from famille_core.convert import CONTROL_CHARACTERS
 from famille_core.errors import Issue
@@ -116,6 +113,10 @@ def check_iban(text: str) -> str:
     digits; we add that the check digits are digits (stdnum accepts letters there) and, for
     French and Monegasque IBANs, the RIB key.
     """
+    # python-stdnum is loaded by the first IBAN checked, not by every page of a web worker.
+    from stdnum import iban as stdnum_iban
+    from stdnum.exceptions import ValidationError as StdnumError
+
     compact = stdnum_iban.compact(text)
     if not re.fullmatch(r"[A-Z0-9]+", compact):
         raise ValueError("Un IBAN ne contient que des lettres et des chiffres.")
@@ -132,9 +133,14 @@ def check_iban(text: str) -> str:
     return compact
 
 
+def _compact_iban(text: str) -> str:
+    """The IBAN without spaces, dashes or dots, in capitals (as python-stdnum's ``compact``)."""
+    return re.sub(r"[ .\-]", "", text).strip().upper()
+
+
 def mask_iban(iban: str) -> str:
     """``FR76 **** **** **** **** ***1 234``: country, check digits and the last four characters."""
-    compact = stdnum_iban.compact(iban or "")
+    compact = _compact_iban(iban or "")
     if len(compact) < 8:
         return "****"
     masked = compact[:4] + "*" * (len(compact) - 8) + compact[-4:]
@@ -187,6 +193,8 @@ def _convert(spec: FieldSpec, raw: str) -> Any:
     if spec.kind == IBAN:
         return check_iban(raw)
     if spec.kind == BIC:
+        from stdnum import bic as stdnum_bic
+
         compact = raw.replace(" ", "").upper()
         if not stdnum_bic.is_valid(compact):
             raise ValueError("BIC invalide (8 ou 11 caractères, exemple : AGRIFRPP).")

@@ -23,9 +23,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from attrs import frozen
-from PIL import Image, ImageOps, UnidentifiedImageError
 
-from famille_core import pdf_checks as pdfs
 from famille_core.convert import CONTROL_CHARACTERS
 from famille_core.errors import Issue
 from famille_core.portal import Portal
@@ -85,6 +83,8 @@ def _issue(message: str, code: str = "invalid_attachment") -> Issue:
 
 def _reencode_image(data: bytes, max_pixels: int) -> tuple[str, bytes]:
     """``(PIL format, clean bytes)``; raises ``ValueError`` or ``OverflowError`` (too many pixels)."""
+    from PIL import Image, ImageOps
+
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         image = Image.open(io.BytesIO(data), formats=sorted(IMAGE_TYPES))
@@ -104,6 +104,12 @@ def _reencode_image(data: bytes, max_pixels: int) -> tuple[str, bytes]:
 
 def check_file(upload: Upload, *, max_bytes: int, max_pixels: int) -> CheckedFile | Issue:
     """The checked file, or the French issue explaining why it is refused."""
+    # Pillow and pypdf (about 15 MB in a web worker) are loaded by the first upload, not by
+    # every page of a process that imports this module (docs/deployment.md, "Memory").
+    from PIL import Image, UnidentifiedImageError
+
+    from famille_core import pdf_checks as pdfs
+
     shown = shown_name(upload.filename)
     if not upload.data:
         return _issue(f"Pièce jointe « {shown} » : le fichier est vide.", "empty_attachment")

@@ -11,7 +11,6 @@ import logging
 from io import BytesIO
 
 import pyotp
-import segno
 from sqlalchemy import Engine, or_, update
 
 from famille_core.entities import User
@@ -36,6 +35,8 @@ def provisioning_uri(portal: Portal, user: User, secret: str) -> str:
 
 def qr_svg(uri: str) -> str:
     """The QR code of ``uri`` as an SVG data URI (served inline: no external service)."""
+    import segno  # loaded by the page that enables a second factor, not by every page
+
     buffer = BytesIO()
     segno.make(uri, error="m").save(buffer, kind="svg", scale=4, border=2, title="QR code")
     return "data:image/svg+xml;base64," + __import__("base64").b64encode(buffer.getvalue()).decode()

@@ -10,15 +10,19 @@ other plugins add their own days through the same hook.
 from __future__ import annotations
 
 import functools
+import importlib.util
+import sys
+import threading
 from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
-
-import holidays
 
 from famille_core.hooks.results import ClosedDay
 
 if TYPE_CHECKING:
+    from holidays import HolidayBase
+
     from famille_core.entities import Activity
     from famille_core.portal import Portal
     from famille_plugins.calendar.settings import CalendarSettings
@@ -44,17 +48,52 @@ def expand_ranges(values: Iterable[str]) -> Iterator[date]:
         yield from days_between(start, date.fromisoformat(last) if last else start)
 
 
+_FRANCE_MODULE = "holidays.countries.france"
+_france_lock = threading.Lock()
+
+
+@functools.cache
+def _france() -> type[HolidayBase]:
+    """The ``holidays`` package's ``France`` class, loaded on its own.
+
+    ``holidays.France`` imports the package ``holidays.countries``, whose ``__init__`` imports
+    every one of its 200-odd countries: about 8 MB more in each web worker that shows an agenda
+    (docs/deployment.md, "Memory of a worker"). France's module is loaded here from its own file
+    under its own name, so a later ``holidays.France`` (which imports ``holidays.countries``)
+    finds that module in ``sys.modules`` and gives the same class. When this version of
+    ``holidays`` keeps France elsewhere, ``holidays.France`` is used as it is.
+    """
+    import holidays
+
+    with _france_lock:
+        module = sys.modules.get(_FRANCE_MODULE)
+        if module is None:
+            path = Path(holidays.__file__).with_name("countries") / "france.py"
+            spec = importlib.util.spec_from_file_location(_FRANCE_MODULE, path)
+            if spec is None or spec.loader is None or not path.is_file():
+                return holidays.France
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[_FRANCE_MODULE] = module
+            try:
+                spec.loader.exec_module(module)
+            except BaseException:
+                del sys.modules[_FRANCE_MODULE]
+                raise
+    france: type[HolidayBase] = module.France
+    return france
+
+
 @functools.lru_cache(maxsize=64)
 def public_holidays(year: int, subdivision: str | None) -> dict[date, str]:
     """French public holidays (jours fériés) of ``year``, labels in French."""
-    return dict(holidays.France(years=year, subdiv=subdivision, language="fr"))
+    return dict(_france()(years=year, subdiv=subdivision, language="fr"))
 
 
 @functools.lru_cache(maxsize=64)
 def school_holidays(year: int, zone: str) -> dict[date, str]:
     """School holidays (vacances scolaires) of zone ``A``, ``B`` or ``C`` in ``year``."""
     return dict(
-        holidays.France(years=year, subdiv=f"Zone {zone}", categories=("school",), language="fr")
+        _france()(years=year, subdiv=f"Zone {zone}", categories=("school",), language="fr")
     )
 
 

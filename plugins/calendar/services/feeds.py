@@ -6,9 +6,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import date, datetime, timedelta
-from typing import Any
-
-from icalendar import Calendar, Event
+from typing import TYPE_CHECKING, Any
 
 from famille_core.clock import today_in_paris
 from famille_core.entities import (
@@ -26,6 +24,9 @@ from famille_core.portal import Portal
 from famille_core.services.access import child_for, children_of, require_family
 from famille_core.uow import Gte, In, UnitOfWork
 from famille_plugins.calendar.services import timeline
+
+if TYPE_CHECKING:
+    from icalendar import Event
 
 FEED_STATES = [ReservationState.ACCEPTED, ReservationState.REQUESTED]
 
@@ -77,6 +78,8 @@ def create_feed(portal: Portal, uow: UnitOfWork, actor: Actor, child_id: int | N
 
 def _day_event(uid: str, summary: str, day: date, stamp: datetime) -> Event:
     """An all-day event."""
+    from icalendar import Event
+
     event = Event()
     event.add("uid", uid)
     event.add("summary", summary)
@@ -116,6 +119,9 @@ def feed_ics(portal: Portal, uow: UnitOfWork, token: str, days_back: int = 60) -
     found = timeline.entries(reservations, absences)
     ids = {e.activity_id for e in found}
     labels = {a.id: a.label for a in uow.find(Activity, id=In(ids))} if ids else {}
+    # icalendar is loaded by the first subscription read, not by every page of a web worker.
+    from icalendar import Calendar
+
     calendar = Calendar()
     calendar.add("prodid", "-//Portail Famille//Agenda//FR")
     calendar.add("version", "2.0")

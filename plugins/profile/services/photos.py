@@ -12,8 +12,6 @@ import io
 import warnings
 from pathlib import Path
 
-from PIL import Image, ImageOps, UnidentifiedImageError
-
 from famille_core import uploads
 from famille_core.entities import Actor, Child
 from famille_core.errors import NotFound, ValidationFailed
@@ -54,6 +52,9 @@ def reencode(data: bytes, *, max_bytes: int, max_pixels: int, max_side: int) -> 
         raise _refuse(
             f"Photo : le fichier dépasse {max_bytes // (1024 * 1024)} Mo.", "too_large"
         )
+    # Pillow is loaded by the first photo, not by every page of a web worker.
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -80,3 +80,23 @@ def test_closed_days_hook_adds_days_without_core_change(cal: Demo) -> None:
     cal.portal.pm.register(Strike())
     code, message = _refused(cal, date(2026, 11, 26))
     assert code == "closed_day" and "Grève du personnel" in message
+
+
+def test_france_loaded_alone_gives_the_packages_own_holidays() -> None:
+    """France's module of ``holidays`` is loaded without the package's 200-odd other countries
+    (a web worker's memory), and answers as ``holidays.France`` does, labels and all."""
+    import holidays
+
+    from famille_plugins.calendar.services.calendar_days import (
+        _france,
+        public_holidays,
+        school_holidays,
+    )
+
+    assert holidays.France.get_entity() is _france()  # one class, whoever loads it first
+    for year in (2026, 2027):
+        assert public_holidays(year, "57") == dict(holidays.France(years=year, subdiv="57", language="fr"))
+        assert school_holidays(year, "B") == dict(
+            holidays.France(years=year, subdiv="Zone B", categories=("school",), language="fr")
+        )
+    assert public_holidays(2026, "57")[date(2026, 12, 26)] == "Saint-Étienne"  # Alsace-Moselle

@@ -1,0 +1,76 @@
+"""A web worker loads only what pages need (docs/deployment.md, "Memory of a worker").
+
+A gunicorn worker that has served the families' pages has not loaded the PDF engine
+(WeasyPrint), the PDF checker (pypdf), Pillow, icalendar, the QR code maker, python-stdnum or
+the 200-odd countries of the ``holidays`` package: each is loaded by the first request that
+needs it (an invoice's PDF, an upload, a calendar subscription, a second factor, an IBAN), so
+that memory per worker stays low. Checked in a process of its own, as a worker starts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+NOT_FOR_PAGES = (
+    "weasyprint",
+    "pypdf",
+    "PIL.Image",
+    "icalendar",
+    "segno",
+    "stdnum.iban",
+    "holidays.countries",
+)
+"""Modules that no page of the measured round needs (``holidays.countries`` is the package
+that imports every country; France's own module is loaded alone)."""
+
+DEMO = """
+import sys
+from famille_core.persistence import upgrade_database
+upgrade_database(sys.argv[1])
+from famille_core.demo import populate
+from host_flask.instance import current_portal
+portal = current_portal()
+with portal.unit_of_work() as uow:
+    populate(portal, uow)
+    uow.commit()
+"""
+"""The demo data, in a process of its own (it makes pictures with Pillow)."""
+
+SCRIPT = """
+import json, re, sys
+from host_flask import create_app
+app = create_app()
+client = app.test_client()
+page = client.get("/connexion").get_data(as_text=True)
+token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
+form = {"email": "parent@example.org", "password": "parent-demo-password", "csrf_token": token}
+assert client.post("/connexion", data=form).status_code == 302
+statuses = {path: client.get(path).status_code for path in ("/", "/agenda/", "/factures/", "/messages/", "/compte/")}
+print(json.dumps({"statuses": statuses, "modules": sorted(sys.modules)}))
+"""
+
+
+def test_pages_do_not_load_the_pdf_image_calendar_and_qr_libraries(tmp_path: Path) -> None:
+    env = {**os.environ, "FAMILLE_INSTANCE": str(tmp_path), "FAMILLE_DATABASE_URL": ""}
+    env.pop("FAMILLE_CONFIG", None)
+    url = f"sqlite:///{tmp_path / 'famille.sqlite'}"
+    for script in (DEMO, SCRIPT):
+        done = subprocess.run(
+            [sys.executable, "-c", script, url],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert set(seen["statuses"].values()) == {200}, seen["statuses"]
+    modules = set(seen["modules"])
+    assert "famille_plugins.calendar.web" in modules  # the pages were really served
+    assert "holidays.countries.france" in modules  # the agenda asked for the holidays
+    assert modules.isdisjoint(NOT_FOR_PAGES), sorted(modules & set(NOT_FOR_PAGES))
