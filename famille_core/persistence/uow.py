@@ -263,12 +263,17 @@ class SqlUnitOfWork:
             key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
             self.session.execute(select(func.pg_advisory_xact_lock(key)))
             return
-        # Elsewhere: write to a row, which takes the database's write lock until commit.
-        insert = sqlite_insert if bind.dialect.name == "sqlite" else None
-        if insert is not None:
+        # Elsewhere: write to a row, which takes the database's write lock until commit (on
+        # SQLite one statement creates or bumps the row).
+        if bind.dialect.name == "sqlite":
             self.session.execute(
-                insert(named_lock).values(name=name, counter=0).on_conflict_do_nothing()
+                sqlite_insert(named_lock)
+                .values(name=name, counter=1)
+                .on_conflict_do_update(
+                    index_elements=[named_lock.c.name], set_={"counter": named_lock.c.counter + 1}
+                )
             )
+            return
         self.session.execute(
             update(named_lock)
             .where(named_lock.c.name == name)

@@ -109,8 +109,14 @@ def _book(
     activity: Activity,
     day: date,
     override_reason: str = "",
+    *,
+    locked: bool = False,
 ) -> Reservation:
-    """Apply every rule, then store the reservation (raises :class:`ValidationFailed`)."""
+    """Apply every rule, then store the reservation (raises :class:`ValidationFailed`).
+
+    ``locked``: the day's capacity lock was taken before ``days`` was read, so its reservations
+    are the current ones (nobody can book the day meanwhile) and are not read again.
+    """
     raise_if(_refusals(portal, actor, days, activity, day, override_reason))
     late = actor.is_acting and portal.clock.now() > reservation_deadline(portal, activity, day)
     assert activity.id is not None and days.child.id is not None
@@ -134,7 +140,8 @@ def _book(
     raise_if(issues)
     # Serialise the capacity check and the write for this activity and day (advisory lock on
     # PostgreSQL): two parents can never both take the last place.
-    uow.lock(capacity_lock(activity.id, day))
+    if not locked:
+        uow.lock(capacity_lock(activity.id, day))
     if activity.capacity is not None:
         taken = uow.count(
             Reservation,
@@ -149,7 +156,10 @@ def _book(
                 f"({activity.capacity} places) : aucune place n'a été réservée.",
                 "day",
             )
-    existing = uow.first(Reservation, child_id=days.child.id, activity_id=activity.id, day=day)
+    if locked:
+        existing = days.reservations.get((activity.id, day))
+    else:
+        existing = uow.first(Reservation, child_id=days.child.id, activity_id=activity.id, day=day)
     if existing is not None:
         if existing.is_active:  # booked meanwhile by the other household of the child
             raise ValidationFailed.single(
@@ -182,12 +192,24 @@ def _book(
 
 
 def _child_days(
-    portal: Portal, uow: UnitOfWork, actor: Actor, child_id: int, activity: Activity, start: date, end: date
+    portal: Portal,
+    uow: UnitOfWork,
+    actor: Actor,
+    child_id: int,
+    activity: Activity,
+    start: date,
+    end: date,
+    *,
+    lock_day: bool = False,
 ) -> ChildDays:
+    """The child's days of ``activity`` over ``[start, end]``, once the actor may see the child.
+    ``lock_day`` (a single day): the day's capacity lock is taken before they are read."""
     family_id = require_family(actor)
     child = child_for(uow, actor, child_id)
     assert child.id is not None and activity.id is not None
-    return load_days(portal, uow, family_id, [child], start, end, [activity.id])[child.id]
+    if lock_day:
+        uow.lock(capacity_lock(activity.id, start))
+    return load_days(portal, uow, family_id, [child], start, end, activities=[activity])[child.id]
 
 
 def reserve(
@@ -210,8 +232,10 @@ def reserve(
     :raises ValidationFailed: a rule refuses the day (nothing is written).
     """
     activity = activity_for(uow, activity_id)
-    days = _child_days(portal, uow, actor, child_id, activity, day, day)
-    return _book(portal, uow, actor, days, activity, day, override_reason)
+    # The lock first: what is read of the day (bookings of either household of the child) is
+    # then current until the commit, and _book needs to read nothing again (docs/calendar.md).
+    days = _child_days(portal, uow, actor, child_id, activity, day, day, lock_day=True)
+    return _book(portal, uow, actor, days, activity, day, override_reason, locked=True)
 
 
 def cancel(

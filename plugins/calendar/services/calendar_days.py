@@ -146,6 +146,13 @@ def _builtin_closed_days(
     return tuple(ClosedDay(day=d, label=label) for d, label in sorted(found.items()) if start <= d <= end)
 
 
+@functools.lru_cache(maxsize=1024)
+def _not_running(weekdays: frozenset[int], start: date, end: date) -> tuple[date, ...]:
+    """The days of ``[start, end]`` that are not one of ``weekdays``, kept per process (the
+    Agenda asks for the same months again and again: docs/deployment.md, "Fast pages")."""
+    return tuple(day for day in days_between(start, end) if day.weekday() not in weekdays)
+
+
 def closed_days_for(
     portal: Portal, activities: Iterable[Activity], start: date, end: date
 ) -> dict[int, dict[date, str]]:
@@ -154,10 +161,7 @@ def closed_days_for(
     result: dict[int, dict[date, str]] = {}
     for activity in activities:
         assert activity.id is not None
-        closed: dict[date, str] = {}
-        for day in days_between(start, end):
-            if day.weekday() not in activity.weekday_set:
-                closed[day] = NOT_A_WEEKDAY
+        closed = dict.fromkeys(_not_running(activity.weekday_set, start, end), NOT_A_WEEKDAY)
         for answer in portal.hook.closed_days(portal=portal, activity=activity, start=start, end=end):
             for closed_day in answer:
                 if start <= closed_day.day <= end:

@@ -104,9 +104,15 @@ def load_days(
     start: date,
     end: date,
     activity_ids: Sequence[int] | None = None,
+    *,
+    activities: Sequence[Activity] | None = None,
 ) -> dict[int, ChildDays]:
     """Load everything about ``children`` (of household ``family_id``) over ``[start, end]``:
-    four queries, whatever their number."""
+    four queries, whatever their number (three when ``activities``, already read, are the only
+    ones wanted: their ids replace ``activity_ids``)."""
+    known = {a.id: a for a in activities or () if a.id is not None}
+    if activities is not None:
+        activity_ids = list(known)
     ids = [c.id for c in children if c.id is not None]
     result = {
         c.id: ChildDays(child=c, family_id=family_id, start=start, end=end)
@@ -125,17 +131,19 @@ def load_days(
         order_by=("activity_id",),
         **criteria,
     )
-    activities = {
-        a.id: a
-        for a in uow.find(Activity, id=In({e.activity_id for e in enrolments}), order_by=("id",))
-    } if enrolments else {}
+    wanted = {e.activity_id for e in enrolments}
+    by_id: dict[int, Activity] = {}
+    if wanted <= known.keys():
+        by_id = {i: known[i] for i in sorted(wanted)}
+    elif wanted:
+        by_id = {a.id: a for a in uow.find(Activity, id=In(wanted), order_by=("id",)) if a.id is not None}
     reservations = uow.find(Reservation, child_id=In(ids), day=Between(start, end), **criteria)
     absences = uow.find(Absence, child_id=In(ids), day=Between(start, end), **criteria)
-    closed = closed_days_for(portal, activities.values(), start, end)
+    closed = closed_days_for(portal, by_id.values(), start, end)
     for enrolment in enrolments:
         days = result[enrolment.child_id]
         days.enrolments.append(enrolment)
-        activity = activities.get(enrolment.activity_id)
+        activity = by_id.get(enrolment.activity_id)
         if activity is not None and activity not in days.activities:
             days.activities.append(activity)
     for days in result.values():

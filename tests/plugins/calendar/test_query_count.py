@@ -92,3 +92,27 @@ def test_bench_script_runs_and_prints_ratios(capsys) -> None:  # type: ignore[no
     bench["main"](3)
     out = capsys.readouterr().out
     assert "ratio page / bare:" in out and "Booking form (POST + redirect)" in out
+
+
+def test_booking_post_reads_the_day_once_under_its_lock(
+    parent_client: FlaskClient, cal: Demo, engine: Engine
+) -> None:
+    """The booking POST takes the day's capacity lock before reading the child's day, so the
+    booking found there is not read again, and the activity is read once (docs/deployment.md,
+    "Fast pages")."""
+    from tests.conftest import csrf_token
+    from tests.plugins.calendar.conftest import FIRST_OPEN_DAY, reservations_of
+
+    token = csrf_token(parent_client, "/agenda/")
+    data = {"child_id": cal.emma, "activity_id": cal.cantine, "day": FIRST_OPEN_DAY.isoformat(), "csrf_token": token}
+    with counting(engine) as statements:
+        assert parent_client.post("/agenda/reserver", data=data).status_code == 302
+    assert reservations_of(cal.portal, cal.emma) == [(FIRST_OPEN_DAY, cal.cantine, ReservationState.ACCEPTED)]
+    selects = [" ".join(s.split()) for s in statements if s.lstrip().upper().startswith("SELECT")]
+    rows_read = [s for s in selects if "FROM reservation" in s and "count(" not in s]
+    assert len(rows_read) == 1, "\n".join(rows_read)
+    assert len([s for s in selects if "FROM activity" in s]) == 1, "\n".join(selects)
+    locks = [i for i, s in enumerate(statements) if "named_lock" in s or "pg_advisory_xact_lock" in s]
+    first_read = next(i for i, s in enumerate(statements) if " ".join(s.split()) in rows_read)
+    assert locks and locks[0] < first_read, "the day is read before its lock is taken"
+    assert len(statements) <= 12, "\n".join(statements)
