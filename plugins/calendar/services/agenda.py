@@ -90,12 +90,13 @@ def month_view(portal: Portal, uow: UnitOfWork, actor: Actor, child_id: int | No
         return MonthView(children=children, child=None, month=month, weeks=[], activities=[], days=None)
     days = load_days(portal, uow, family_id, [child], grid[0][0], grid[-1][-1])[child.id]
     now = portal.clock.now()
+    today = today_in_paris(portal.clock)
     weeks = [
         [
             Cell(
                 day=day,
                 in_month=day.month == month.month,
-                states=tuple((a, day_state(portal, days, a, day, now)) for a in days.activities),
+                states=tuple((a, day_state(portal, days, a, day, now, today)) for a in days.activities),
             )
             for day in week
         ]

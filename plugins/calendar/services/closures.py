@@ -46,17 +46,18 @@ def grouped_closures(portal: Portal, activities: Iterable[Activity], start: date
     if not activities:
         return []
     closed = closed_days_for(portal, activities, start - MARGIN, end + MARGIN)
+    maps = [closed[a.id or 0] for a in activities]
+    everywhere = set(maps[0]).intersection(*maps[1:])  # the days every activity is closed
     runs: list[list[tuple[date, str | None]]] = []
     current: list[tuple[date, str | None]] = []
     for day in days_between(start - MARGIN, end + MARGIN):
-        labels = [closed[a.id or 0].get(day) for a in activities]
-        if any(label is None for label in labels):
+        if day not in everywhere:
             if current:
                 runs.append(current)
             current = []
             continue
-        reasons = [label for label in labels if label and label != NOT_A_WEEKDAY]
-        current.append((day, reasons[0] if reasons else None))
+        reason = next((label for m in maps if (label := m[day]) and label != NOT_A_WEEKDAY), None)
+        current.append((day, reason))
     if current:
         runs.append(current)
     found = []

@@ -93,7 +93,10 @@ class ChildDays:
 
     def enrolled(self, activity_id: int, day: date) -> bool:
         """True when an enrolment covers ``day`` for the activity."""
-        return any(e.activity_id == activity_id and e.covers(day) for e in self.enrolments)
+        for e in self.enrolments:  # a loop, not any(): asked for every day of the month grid
+            if e.activity_id == activity_id and e.start_date <= day <= e.end_date:
+                return True
+        return False
 
 
 def load_days(
@@ -155,15 +158,19 @@ def load_days(
     return result
 
 
-def day_state(portal: Portal, days: ChildDays, activity: Activity, day: date, now: datetime) -> DayState:
-    """The state of ``day`` for ``activity`` and the actions the family may take."""
+def day_state(
+    portal: Portal, days: ChildDays, activity: Activity, day: date, now: datetime, today: date | None = None
+) -> DayState:
+    """The state of ``day`` for ``activity`` and the actions the family may take (``today``:
+    Paris's day of ``now``, given by callers that ask for many days)."""
     assert activity.id is not None
     if not days.enrolled(activity.id, day):
         return DayState(code=State.NOT_ENROLLED)
     closed = days.closed.get(activity.id, {}).get(day)
     if closed is not None:
         return DayState(code=State.CLOSED, detail=closed)
-    today = today_in_paris(portal.clock)
+    if today is None:
+        today = today_in_paris(portal.clock)
     upcoming = day >= today
     absence = days.absences.get((activity.id, day))
     reservation = days.reservations.get((activity.id, day))
