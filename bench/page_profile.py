@@ -48,19 +48,30 @@ cancel, reading the flash messages as the page after the redirect would): left o
 
 
 class QueryCounter:
-    """Counts (and optionally keeps) the SQL statements an engine runs."""
+    """Counts (and optionally keeps) the SQL statements an engine runs, plus the session checks,
+    which run on a driver cursor of their own (famille_core/persistence/account_check.py)."""
 
-    def __init__(self, engine: object) -> None:
-        self.count = 0
+    def __init__(self, engine: object, reader: object = None) -> None:
+        self.statements_seen = 0
         self.keep = False
         self.paused = False
         self.statements: list[str] = []
+        self.reader = reader
         event.listen(engine, "before_cursor_execute", self._seen)
+
+    @property
+    def reads(self) -> int:
+        """The session checks made, when the host has a reader."""
+        return int(getattr(self.reader, "reads", 0))
+
+    @property
+    def count(self) -> int:
+        return self.statements_seen + self.reads
 
     def _seen(self, _conn: object, _cursor: object, statement: str, *_args: object) -> None:
         if self.paused:
             return
-        self.count += 1
+        self.statements_seen += 1
         if self.keep:
             self.statements.append(" ".join(statement.split()))
 
@@ -74,7 +85,7 @@ def _portal_app(url: str, instance: Path) -> tuple[Flask, QueryCounter]:
 
     app = portal_app()
     portal = app.extensions["famille"]
-    return app, QueryCounter(portal.storage)
+    return app, QueryCounter(portal.storage, app.extensions.get("famille_account_reader"))
 
 
 def _build_demo(url: str, instance: Path) -> None:
@@ -195,6 +206,7 @@ def main() -> None:
     parser.add_argument("--profile", default="", help="a path: print its cProfile (top 40, cumulative)")
     parser.add_argument("--sampler", action="store_true", help="with --profile: pyinstrument (sampling) instead of cProfile")
     parser.add_argument("--queries", default="", help="a path: print the SQL statements of one request")
+    parser.add_argument("--only", action="append", default=[], help="measure only this path (repeatable; POST: the booking)")
     args = parser.parse_args()
     instance = Path(tempfile.mkdtemp(prefix="famille-profile-"))
     url = args.database
@@ -213,9 +225,13 @@ def main() -> None:
     if args.queries:
         get(args.queries)()
         counter.keep = True
+        reads = counter.reads
         get(args.queries)()
         counter.keep = False
-        print(f"{len(counter.statements)} statements for GET {args.queries}:")
+        checks = counter.reads - reads
+        print(f"{len(counter.statements) + checks} statements for GET {args.queries}:")
+        if checks:
+            print(f"  ({checks} session check(s): the account's row, on a connection of their own)")
         for statement in counter.statements:
             print(" ", statement[:300])
         return
@@ -246,6 +262,8 @@ def main() -> None:
     print("| page | ms/request | SQL/request | bare Flask ms ÷ page ms |\n|---|---|---|---|")
     print(f"| bare Flask app | {bare_ms:.2f} | 0 | 1 |")
     for label, path in [*PAGES, BOOKING]:
+        if args.only and path not in args.only:
+            continue
         call = _booking_call(app, client, counter) if path == "POST" else get(path)
         ms, queries = _measure(call, args.count, counter)
         if path == "POST":

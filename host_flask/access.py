@@ -15,8 +15,9 @@ from typing import Any, TypeVar, cast
 from flask import abort, g
 
 from famille_core.entities import Actor, User
+from famille_core.persistence.account_check import AccountState
 from famille_core.services.access import require_recent_login
-from host_flask.context import get_portal
+from host_flask.context import get_portal, request_uow
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -69,8 +70,8 @@ def families_only(view: F) -> F:
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> object:
-        user = current_user()
-        if user is None or (user.is_agent and not current_actor().is_acting):
+        account = signed_in()
+        if account is None or (account.is_agent and not current_actor().is_acting):
             abort(404)
         return view(*args, **kwargs)
 
@@ -82,9 +83,52 @@ def audience_of(view: object) -> str | None:
     return getattr(view, "famille_audience", None)
 
 
+def signed_in() -> AccountState | None:
+    """The logged-in account of this request as its session check read it (who, which role
+    and household), if any: no further query."""
+    return g.get("famille_login")
+
+
 def current_user() -> User | None:
-    """The logged-in user of this request, if any."""
-    return g.get("famille_user")
+    """The logged-in user of this request, if any, as an entity of the request's unit of work
+    (loaded on the first call: most pages need only :func:`signed_in` and :func:`current_actor`)."""
+    if "famille_user" in g:
+        user: User | None = g.famille_user
+        return user
+    account = signed_in()
+    user = None if account is None else request_uow().get(User, account.id)
+    g.famille_user = user
+    return user
+
+
+class TemplateUser:
+    """``current_user`` in templates: the name and role from the session check, anything else
+    from :func:`current_user` (loaded then)."""
+
+    __slots__ = ("_account",)
+
+    def __init__(self, account: AccountState) -> None:
+        self._account = account
+
+    @property
+    def id(self) -> int:
+        """The account's id."""
+        return self._account.id
+
+    @property
+    def display_name(self) -> str:
+        """The name shown in the header."""
+        return self._account.display_name
+
+    @property
+    def is_agent(self) -> bool:
+        """True for municipal staff."""
+        return self._account.is_agent
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(current_user(), name)
 
 
 def current_actor() -> Actor:

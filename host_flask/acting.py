@@ -21,7 +21,7 @@ from famille_core import feed
 from famille_core.entities import Actor, Family
 from famille_core.errors import NotFound
 from famille_core.services import acting
-from host_flask.access import agents_only, current_user, open_to_acting
+from host_flask.access import agents_only, open_to_acting, signed_in
 from host_flask.context import get_portal, request_uow
 
 SESSION_KEY = "acting_family"
@@ -36,9 +36,9 @@ def current_acting() -> tuple[Actor, Family] | None:
         found: tuple[Actor, Family] | None = g.famille_acting
         return found
     g.famille_acting = None
-    user = current_user()
+    account = signed_in()
     family_id = session.get(SESSION_KEY)
-    if user is None or not user.is_agent or not isinstance(family_id, int):
+    if account is None or not account.is_agent or not isinstance(family_id, int):
         return None
     agent: Actor = g.famille_actor.as_agent()
     try:
@@ -127,7 +127,7 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _banner() -> dict[str, Any]:
-        if "famille_user" not in g or session.get(SESSION_KEY) is None:
+        if g.get("famille_login") is None or session.get(SESSION_KEY) is None:
             return {"acting": None}
         found = current_acting()
         if found is None:

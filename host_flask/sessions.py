@@ -19,6 +19,7 @@ from flask import (
     Blueprint,
     Flask,
     abort,
+    current_app,
     flash,
     g,
     has_request_context,
@@ -29,14 +30,24 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from sqlalchemy import Engine
 
 from famille_core import feed
 from famille_core.entities import Actor, User
+from famille_core.persistence.account_check import AccountState, account_reader
 from famille_core.services import accounts
 from famille_core.services import acting as acting_services
-from host_flask import acting
-from host_flask.access import AGENTS, FAMILIES, audience_of, current_user, open_to_acting
-from host_flask.context import get_portal, request_uow
+from host_flask import acting, session_cookie
+from host_flask.access import (
+    AGENTS,
+    FAMILIES,
+    TemplateUser,
+    audience_of,
+    current_user,
+    open_to_acting,
+    signed_in,
+)
+from host_flask.context import EXTENSION, get_portal, request_uow
 
 log = logging.getLogger(__name__)
 
@@ -126,25 +137,55 @@ def _seen_at() -> datetime | None:
         return None
 
 
+ACCOUNT_READER = "famille_account_reader"
+"""``app.extensions[ACCOUNT_READER]``: the :class:`~famille_core.persistence.account_check.AccountReader`
+of the portal's database (``None`` for a portal without SQL storage: the unit of work reads)."""
+
+
+def checked_account(user_id: int) -> AccountState | None:
+    """The account's state as its session check needs it, read now (never cached: a deactivated
+    account or a changed nonce is refused on the very next request, by every process)."""
+    reader = current_app.extensions.get(ACCOUNT_READER)
+    if reader is not None:
+        found: AccountState | None = reader.read(user_id)
+        return found
+    user = request_uow().get(User, user_id)
+    return None if user is None else AccountState.of(user)
+
+
+def _actor(account: AccountState, authenticated: datetime | None) -> Actor:
+    """What :meth:`Actor.for_user` gives for the account (an agent's actor never carries a
+    household)."""
+    return Actor(
+        user_id=account.id,
+        role=account.role,
+        family_id=None if account.is_agent else account.family_id,
+        service=account.service,
+        display_name=account.display_name,
+        authenticated_at=authenticated,
+    )
+
+
 def _load_user() -> None:
     """Restore the user from the session cookie, checking nonce, activity and idle time."""
-    g.famille_user = None
+    g.famille_login = None
+    g.pop("famille_user", None)
     uid = session.get("uid")
     if uid is None:
         return
-    user = request_uow().get(User, int(uid))
+    account = checked_account(int(uid))
     current = now()
     seen = _seen_at()
     expired = bool(session.get("seen")) and (seen is None or current - seen > _idle_limit())
-    if user is None or not user.is_active or session.get("nonce") != user.session_nonce:
+    if account is None or not account.is_active or session.get("nonce") != account.session_nonce:
         session.clear()
         return
     if expired:
         session.clear()
         flash(_("Votre session a expiré : veuillez vous reconnecter."), "info")
         return
-    g.famille_user = user
-    g.famille_actor = Actor.for_user(user, authenticated_at=authenticated_at())
+    g.famille_login = account
+    g.famille_actor = _actor(account, authenticated_at())
     feed.set_author(feed.Author.of(g.famille_actor))  # who changed what, in the event feed
     if request.endpoint != "static" and (seen is None or current - seen >= SEEN_REFRESH):
         session["seen"] = current.isoformat()
@@ -159,30 +200,28 @@ def _enforce_access() -> ResponseReturnValue | None:
         return None  # 404 / 405: the error handlers answer
     if request.endpoint == "static" or request.endpoint.endswith(".static"):
         return None  # the host's and the plugins' stylesheets, scripts and images
-    from flask import current_app
-
     view = current_app.view_functions.get(request.endpoint)
     audience = audience_of(view)
     if audience == "public":
         return None
     _load_user()
-    user = current_user()
-    if user is None:
+    account = signed_in()
+    if account is None:
         if request.method == "GET":
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         abort(401)
     if (
-        user.is_agent
-        and not user.totp_secret
+        account.is_agent
+        and not account.has_second_factor
         and get_portal().settings.portal.second_factor_required
         and request.endpoint not in SECOND_FACTOR_ENROLMENT
     ):
         return redirect(url_for("auth.second_factor_setup"))
-    if audience == AGENTS and not user.is_agent:
+    if audience == AGENTS and not account.is_agent:
         abort(404)
-    if user.is_agent and open_to_acting(view):
+    if account.is_agent and open_to_acting(view):
         acting.act_in_this_request()
-    if audience == FAMILIES and user.family_id is None and not g.famille_actor.is_acting:
+    if audience == FAMILIES and account.family_id is None and not g.famille_actor.is_acting:
         abort(404)
     return None
 
@@ -192,19 +231,26 @@ def _load_optional_user() -> None:
     accepts no cookie, nor for the health page)."""
     if request.blueprint in ("api", "health"):
         return  # the health page neither reads nor refreshes a session (host_flask/health.py)
-    if "famille_user" not in g and session.get("uid") is not None:
+    if "famille_login" not in g and session.get("uid") is not None:
         _load_user()
 
 
 def install(app: Flask) -> None:
     """Check every request's session and audience, and give templates the user."""
+    session_cookie.install(app)
+    storage = app.extensions[EXTENSION].storage
+    app.extensions[ACCOUNT_READER] = account_reader(storage) if isinstance(storage, Engine) else None
     app.before_request(_enforce_access)
     app.before_request(_load_optional_user)
     app.teardown_request(lambda _exc: feed.set_author(feed.SYSTEM_AUTHOR))
 
     @app.context_processor
     def _inject_user() -> dict[str, Any]:
-        user = g.get("famille_user")
+        account = g.get("famille_login")
+        user: Any = None
+        if account is not None:
+            loaded = g.get("famille_user")  # changed in this request: the entity as it is now
+            user = loaded if loaded is not None else TemplateUser(account)
         # The page's idle warning counts from the last recorded activity (see SEEN_REFRESH); a
         # template rendered outside a request (a PDF, an e-mail from a job) has no session.
         seen = _seen_at() if has_request_context() else None
