@@ -116,6 +116,12 @@ class UnitOfWork(Protocol):
         """Store a new entity (its ``id`` is set at the next flush)."""
         ...
 
+    def add_many(self, entities: Sequence[object]) -> None:
+        """Store many new entities of one kind now (an import's households, then their
+        guardians): their ids are set on return, their creation events queued as ``add``'s
+        would be, and later changes to them are written at the next flush as usual."""
+        ...
+
     def delete(self, entity: object) -> None:
         """Remove an entity."""
         ...

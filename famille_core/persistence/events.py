@@ -1,7 +1,8 @@
 """The domain event feed, written in the same transaction as each change.
 
-A ``before_flush`` listener looks at what the unit of work is about to write and adds one
-:class:`~famille_core.entities.DomainEvent` per meaningful change — no service has to remember to
+A ``before_flush`` listener looks at what the unit of work is about to write and queues one
+:class:`~famille_core.entities.DomainEvent` row per meaningful change (records written together
+by ``SqlUnitOfWork.add_many`` queue theirs through :func:`queue_created`) — no service has to remember to
 publish. Which changes are meaningful is each feature's word: the enabled plugins'
 ``domain_event_policies`` (:class:`~famille_core.hooks.results.EventPolicy`), given to the
 sessions by :func:`configure`; this module is only the mechanism. Each event lists what changed
@@ -35,14 +36,16 @@ from famille_core import entities as e
 from famille_core.clock import Clock
 from famille_core.feed import current_author
 from famille_core.hooks.results import EventPolicy, FeedEvent
-from famille_core.persistence.tables import domain_event as domain_event_table
+from famille_core.persistence.tables import domain_event
 
 POLICIES = "famille_event_policies"
 CLOCK = "famille_event_clock"
 """``session.info`` key: the event policies by entity type (set by :func:`configure`)."""
 
 QUEUED = "famille_events_queued"
-"""``session.info`` key: the events of this transaction not yet written, with their source."""
+"""``session.info`` key: the events of this transaction not yet written (rows of the
+``domain_event`` table, :class:`~famille_core.entities.DomainEvent`'s fields), with their
+source."""
 
 FEED_LOCK = 0x46414D494C4C45
 """The advisory lock key of the event feed, held from the events' insertion to the commit."""
@@ -108,27 +111,34 @@ def _changes(policy: EventPolicy, obj: Any, *, created: bool) -> list[dict[str, 
 
 def _event(
     policy: EventPolicy, obj: Any, feed_event: FeedEvent, now: datetime, *, created: bool = False
-) -> e.DomainEvent:
+) -> dict[str, Any]:
+    """The ``domain_event`` row of one change (a plain row: thousands of them, for an import,
+    are written by one ``INSERT`` without going through the ORM)."""
     payload = {k: _jsonable(v) for k, v in feed_event.payload.items()}
     if policy.fields:
         payload["changes"] = _changes(policy, obj, created=created)
     payload["author"] = current_author().as_payload()
-    return e.DomainEvent(
-        at=now,
-        kind=feed_event.kind,
-        entity=policy.entity,
-        entity_id=getattr(obj, "id", None),
-        family_id=_family_of(obj),
-        payload=payload,
-    )
+    return {
+        "at": now,
+        "kind": feed_event.kind,
+        "entity": policy.entity,
+        "entity_id": getattr(obj, "id", None),
+        "family_id": _family_of(obj),
+        "payload": payload,
+    }
 
 
-def _events_for(session: Session) -> Iterable[tuple[e.DomainEvent, Any]]:
+def _now(session: Session) -> datetime:
+    """The time of the events (the portal's clock, given by :func:`configure`)."""
+    clock: Clock | None = session.info.get(CLOCK)
+    return clock.now() if clock is not None else datetime.now(UTC)
+
+
+def _events_for(session: Session) -> Iterable[tuple[dict[str, Any], Any]]:
     policies: dict[type, EventPolicy] = session.info.get(POLICIES, {})
     if not policies:
         return
-    clock: Clock | None = session.info.get(CLOCK)
-    now = clock.now() if clock is not None else datetime.now(UTC)
+    now = _now(session)
     for obj in list(session.new):
         policy = policies.get(type(obj))
         if policy is not None and policy.created is not None:
@@ -154,6 +164,23 @@ def _events_for(session: Session) -> Iterable[tuple[e.DomainEvent, Any]]:
                 yield _event(policy, obj, feed_event, now), obj
 
 
+def queue_created(session: Session, created: Sequence[Any]) -> None:
+    """Queue the creation events of records written without the ORM's flush
+    (``SqlUnitOfWork.add_many``): the same events, written at commit like the others."""
+    policies: dict[type, EventPolicy] = session.info.get(POLICIES, {})
+    if not created or not policies:
+        return
+    policy = policies.get(type(created[0]))
+    if policy is None or policy.created is None:
+        return
+    now = _now(session)
+    queued = session.info.setdefault(QUEUED, [])
+    for obj in created:
+        feed_event = policy.created(obj)
+        if feed_event is not None:
+            queued.append((_event(policy, obj, feed_event, now, created=True), obj))
+
+
 def _record(session: Session, _context: Any, _instances: Any) -> None:
     """Queue the events of the changes about to be flushed (written at commit)."""
     session.info.setdefault(QUEUED, []).extend(_events_for(session))
@@ -169,30 +196,17 @@ def _write_queued(session: Session) -> None:
     queued = session.info.pop(QUEUED, [])
     if not queued:
         return
-    for domain_event, source in queued:
+    for row, source in queued:
         # Rows created in this transaction know their id now.
-        if domain_event.entity_id is None:
-            domain_event.entity_id = getattr(source, "id", None)
-        if domain_event.family_id is None:
-            domain_event.family_id = _family_of(source)
+        if row["entity_id"] is None:
+            row["entity_id"] = getattr(source, "id", None)
+        if row["family_id"] is None:
+            row["family_id"] = _family_of(source)
     if session.get_bind().dialect.name == "postgresql":
         session.execute(select(func.pg_advisory_xact_lock(FEED_LOCK)))
-    # One Core INSERT (several rows at once when a transaction made several events): the ORM's
-    # flush of new objects costs several times more and nothing reads these objects back.
-    session.execute(
-        insert(domain_event_table),
-        [
-            {
-                "at": event_.at,
-                "kind": event_.kind,
-                "entity": event_.entity,
-                "entity_id": event_.entity_id,
-                "family_id": event_.family_id,
-                "payload": event_.payload,
-            }
-            for event_, _ in queued
-        ],
-    )
+    # One executemany, in the order of the changes (ids follow it), without RETURNING: nothing
+    # reads the events' ids back in this transaction.
+    session.execute(insert(domain_event), [row for row, _ in queued])
 
 
 def _forget_queued(session: Session, transaction: Any) -> None:

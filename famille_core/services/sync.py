@@ -167,18 +167,24 @@ class FamilyIndex:
     defer: bool = False
     """True: new households are written together at :meth:`settle` (one batched ``INSERT``),
     their guardians after them, instead of one flush per household."""
+    new_families: list[Family] = field(factory=list)
     waiting: list[tuple[Family, GuardianRole, dict[str, Any]]] = field(factory=list)
 
     def settle(self, uow: UnitOfWork) -> None:
-        """Write the households created since the last call, then their guardians."""
-        if not self.waiting:
+        """Write the households created since the last call, then their guardians: one
+        ``INSERT`` each (:meth:`~famille_core.uow.UnitOfWork.add_many`, which queues their
+        events in the feed as a flush would)."""
+        if not self.new_families:
             return
-        uow.flush()
+        uow.add_many(self.new_families)
+        guardians = []
         for family, role, values in self.waiting:
             assert family.id is not None
             guardian = Guardian(family_id=family.id, role=role, **values)
-            uow.add(guardian)
+            guardians.append(guardian)
             self.guardians.setdefault(family.id, {})[role] = guardian
+        uow.add_many(guardians)
+        self.new_families.clear()
         self.waiting.clear()
 
 
@@ -254,14 +260,15 @@ def upsert_family(
         family = Family(
             external_id=record.external_id, family_number=record.family_number, name=record.name
         )
-        uow.add(family)
         outcome = Outcome.CREATED
         if index is not None and index.defer:
+            index.new_families.append(family)
             index.by_external_id[record.external_id] = family
             index.by_number[record.family_number] = family
             for role, guardian_record in _guardian_records(record):
                 index.waiting.append((family, role, _guardian_values(guardian_record)))
             return family, outcome
+        uow.add(family)
         uow.flush()
     else:
         number = family.family_number

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from famille_core import Portal
-from famille_core.entities import Child, Enrollment, Family, Guardian
+from famille_core.entities import Child, DomainEvent, Enrollment, Family, Guardian
 from famille_core.services.imports import import_file
 
 
@@ -315,3 +315,37 @@ def test_one_file_that_names_a_household_twice_renumbers_and_clashes_gives_each_
         assert sorted(g.last_name for g in uow.find(Guardian, family_id=leroy.id)) == ["LEROY", "MOREL"]
     again = import_file(portal, "families", path, dry_run=True)
     assert [e.line for e in again.errors] == [2, 3, 6]  # 1001 is GIRARD's now; 1009 LEROY's
+
+
+def test_households_written_together_are_each_in_the_event_feed(portal: Portal, tmp_path: Path) -> None:
+    """An import writes its new households, then their guardians, one ``INSERT`` each
+    (``uow.add_many``), not through the ORM's flush: each record still has its
+    ``profile.created`` event, with its id and household, in the file's order, and a household
+    changed by a later line of the same file has its ``profile.changed`` (its version checked)."""
+    path = _write(
+        tmp_path,
+        "families.csv",
+        "external_id,family_number,name,responsable.last_name,responsable.first_name\n"
+        "ERP-1,1001,LEROY,LEROY,Anne\n"
+        "ERP-2,1002,GIRARD,GIRARD,Luc\n"
+        "ERP-1,1001,LEROY-MOREL,LEROY,Anne\n",
+    )
+    report = import_file(portal, "families", path)
+    assert report.counts == {"created": 2, "updated": 1, "unchanged": 0, "rejected": 0}
+    with portal.unit_of_work() as uow:
+        leroy, girard = (uow.first(Family, external_id=erp) for erp in ("ERP-1", "ERP-2"))
+        assert leroy is not None and girard is not None
+        assert (leroy.name, leroy.version) == ("LEROY-MOREL", 2)
+        anne, luc = (uow.first(Guardian, family_id=f.id) for f in (leroy, girard))
+        assert anne is not None and luc is not None
+        feed = [
+            (event.kind, event.entity, event.entity_id, event.family_id)
+            for event in uow.find(DomainEvent, order_by=("id",))
+        ]
+    assert feed == [
+        ("profile.created", "family", leroy.id, leroy.id),
+        ("profile.created", "family", girard.id, girard.id),
+        ("profile.created", "guardian", anne.id, leroy.id),
+        ("profile.created", "guardian", luc.id, girard.id),
+        ("profile.changed", "family", leroy.id, leroy.id),
+    ]
