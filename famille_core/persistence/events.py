@@ -66,6 +66,8 @@ def _changed(obj: object) -> Any:
 
 def _jsonable(value: Any) -> Any:
     """A value as the feed's JSON stores it: dates ISO 8601, amounts and codes as text."""
+    if value is None or type(value) in _PLAIN:
+        return value  # most values: no conversion (an import makes hundreds of thousands)
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
     if attrs.has(type(value)):
@@ -79,6 +81,9 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     return value
+
+
+_PLAIN = frozenset({str, int, float, bool})
 
 
 def _change(name: str, old: Any, new: Any, hidden: Collection[str]) -> dict[str, Any]:
@@ -110,14 +115,21 @@ def _changes(policy: EventPolicy, obj: Any, *, created: bool) -> list[dict[str, 
 
 
 def _event(
-    policy: EventPolicy, obj: Any, feed_event: FeedEvent, now: datetime, *, created: bool = False
+    policy: EventPolicy,
+    obj: Any,
+    feed_event: FeedEvent,
+    now: datetime,
+    *,
+    created: bool = False,
+    author: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The ``domain_event`` row of one change (a plain row: thousands of them, for an import,
-    are written by one ``INSERT`` without going through the ORM)."""
+    are written by one ``INSERT`` without going through the ORM); ``author``: the current
+    author's payload, when the caller has it already."""
     payload = {k: _jsonable(v) for k, v in feed_event.payload.items()}
     if policy.fields:
         payload["changes"] = _changes(policy, obj, created=created)
-    payload["author"] = current_author().as_payload()
+    payload["author"] = dict(author) if author is not None else current_author().as_payload()
     return {
         "at": now,
         "kind": feed_event.kind,
@@ -174,11 +186,13 @@ def queue_created(session: Session, created: Sequence[Any]) -> None:
     if policy is None or policy.created is None:
         return
     now = _now(session)
+    author = current_author().as_payload()
     queued = session.info.setdefault(QUEUED, [])
     for obj in created:
         feed_event = policy.created(obj)
         if feed_event is not None:
-            queued.append((_event(policy, obj, feed_event, now, created=True), obj))
+            row = _event(policy, obj, feed_event, now, created=True, author=author)
+            queued.append((row, obj))
 
 
 def _record(session: Session, _context: Any, _instances: Any) -> None:
