@@ -90,6 +90,29 @@ def _linked_class(cls: type[Any], link: str) -> type[Any]:
     raise LookupError(f"{cls.__name__}.{link}_id points to no mapped entity")
 
 
+def _unnest_insert(table: Any, rows: list[dict[str, Any]], dialect: Any) -> tuple[Any, dict[str, Any]]:
+    """PostgreSQL: ``rows`` as one ``INSERT … SELECT * FROM unnest(…)`` with one array
+    parameter per column — one statement and one round trip, where an executemany sends a
+    statement per row. Values go through the columns' own bind processing (dates in UTC,
+    enumerations as text); the arrays are cast to the types *without* their length, so that a
+    text too long for its column is refused by the insert, never cut by the cast."""
+    columns = [column for column in table.columns if column.key in rows[0]]
+    preparer = dialect.identifier_preparer
+    casts, params = [], {}
+    for number, column in enumerate(columns):
+        base = column.type.compile(dialect=dialect).split("(")[0]
+        casts.append(f"CAST(:c{number} AS {base}[])")
+        process = column.type.bind_processor(dialect)
+        values = [row[column.key] for row in rows]
+        params[f"c{number}"] = [process(v) for v in values] if process else values
+    names = ", ".join(preparer.quote(column.name) for column in columns)
+    statement = text(
+        f"INSERT INTO {preparer.format_table(table)} ({names}) "  # noqa: S608 - names from the schema
+        f"SELECT * FROM unnest({', '.join(casts)})"
+    )
+    return statement, params
+
+
 class SqlUnitOfWork:
     """A unit of work over one SQLAlchemy :class:`~sqlalchemy.orm.Session`."""
 
@@ -207,14 +230,15 @@ class SqlUnitOfWork:
             rows.append({column: getattr(entity, key) for key, column in columns if key != "id"})
         with self._translated_errors():
             self.session.flush()  # what is pending goes first, as it would in one flush
-            if self.session.get_bind().dialect.name == "postgresql":
+            dialect = self.session.get_bind().dialect
+            if dialect.name == "postgresql":
                 ids = self.session.scalars(
                     text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
                     {"table": table.name, "n": len(rows)},
                 ).all()
                 for row, ident in zip(rows, ids, strict=True):
                     row["id"] = ident
-                self.session.execute(insert(table), rows)
+                self.session.execute(*_unnest_insert(table, rows, dialect))
             else:
                 statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
                 ids = self.session.execute(statement, rows).scalars().all()
