@@ -62,6 +62,18 @@ class Contains:
     text: str
 
 
+@frozen
+class Linked:
+    """Field value is the ``field`` of an entity of type ``cls`` matching ``criteria`` (the
+    same criteria as :meth:`UnitOfWork.find`): the storage looks the link up in the same query,
+    e.g. a household's children, ``find(Child, id=Linked(FamilyChild, "child_id",
+    {"family_id": 7}))``, instead of reading the links first."""
+
+    cls: type
+    field: str
+    criteria: dict[str, Any]
+
+
 class UnitOfWork(Protocol):
     """One business transaction. Changes are kept only by :meth:`commit`.
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from famille_core.errors import Conflict, ValidationFailed
 from famille_core.persistence import events
 from famille_core.persistence.tables import named_lock
-from famille_core.uow import Between, Contains, Gte, In, Lte, Not
+from famille_core.uow import Between, Contains, Gte, In, Linked, Lte, Not
 
 T = TypeVar("T")
 
@@ -75,6 +75,11 @@ def _condition(column: Any, value: Any) -> Any:
         return column.is_not(None) if value.value is None else column != value.value
     if isinstance(value, Contains):
         return func.lower(column).contains(value.text.lower(), autoescape=True)
+    if isinstance(value, Linked):
+        linked = select(getattr(value.cls, value.field))
+        for name, criterion in value.criteria.items():
+            linked = linked.where(_condition(getattr(value.cls, name), criterion))
+        return column.in_(linked)
     if value is None:
         return column.is_(None)
     return column == value

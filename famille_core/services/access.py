@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from famille_core.entities import Actor, Child, Family, FamilyChild
 from famille_core.errors import NotFound, PermissionDenied, ReauthenticationRequired
-from famille_core.uow import In, UnitOfWork
+from famille_core.uow import Linked, UnitOfWork
 
 if TYPE_CHECKING:
     from famille_core.portal import Portal
@@ -48,26 +48,27 @@ def family_for(uow: UnitOfWork, actor: Actor, family_id: int | None = None) -> F
 
 
 def children_of(uow: UnitOfWork, family_id: int) -> list[Child]:
-    """The household's children, by first name (two queries, whatever their number)."""
-    links = uow.find(FamilyChild, family_id=family_id)
-    if not links:
-        return []
-    return uow.find(Child, id=In([link.child_id for link in links]), order_by=("first_name", "id"))
+    """The household's children, by first name (one query, whatever their number)."""
+    household = Linked(FamilyChild, "child_id", {"family_id": family_id})
+    return uow.find(Child, id=household, order_by=("first_name", "id"))
 
 
 def child_for(uow: UnitOfWork, actor: Actor, child_id: int, family_id: int | None = None) -> Child:
-    """The child, when ``actor`` may see it; otherwise :class:`NotFound`."""
-    child = uow.get(Child, child_id)
-    if child is None:
-        raise NotFound("Enfant introuvable.")
+    """The child, when ``actor`` may see it; otherwise :class:`NotFound` (one query)."""
     if actor.is_agent:
+        child = uow.get(Child, child_id)
+        if child is None:
+            raise NotFound("Enfant introuvable.")
         return child
     household = require_family(actor)
     if family_id is not None and family_id != household:
         raise NotFound("Enfant introuvable.")
-    if uow.first(FamilyChild, family_id=household, child_id=child_id) is None:
+    # The child and the household's link to it in one query: no link, no child.
+    link = Linked(FamilyChild, "child_id", {"family_id": household, "child_id": child_id})
+    found = uow.find(Child, id=link)
+    if not found:
         raise NotFound("Enfant introuvable.")
-    return child
+    return found[0]
 
 
 def owned(entity: T | None, actor: Actor, what: str = "Élément") -> T:

@@ -18,7 +18,7 @@ from famille_core.entities import (
     ReservationState,
     Vaccination,
 )
-from famille_core.uow import Between, Contains, In, Not
+from famille_core.uow import Between, Contains, In, Linked, Not
 
 
 def _family(uow, number: str = "F1", name: str = "DUPONT") -> Family:  # type: ignore[no-untyped-def]
@@ -100,6 +100,26 @@ def test_contains_escapes_wildcards(portal) -> None:  # type: ignore[no-untyped-
         _family(uow, "F2", "100% MARTIN")
         uow.commit()
         assert [f.name for f in uow.find(Family, name=Contains("%"))] == ["100% MARTIN"]
+
+
+def test_linked_reads_through_a_link_in_one_query(portal) -> None:  # type: ignore[no-untyped-def]
+    from famille_core.entities import Child, FamilyChild
+
+    with portal.unit_of_work() as uow:
+        ours, theirs = _family(uow, "F1"), _family(uow, "F2", "MARTIN")
+        kids = [Child(first_name=name, last_name="X") for name in ("Zoé", "Anna", "Léo")]
+        for kid in kids:
+            uow.add(kid)
+        uow.flush()
+        uow.add(FamilyChild(family_id=ours.id, child_id=kids[0].id))
+        uow.add(FamilyChild(family_id=ours.id, child_id=kids[1].id))
+        uow.add(FamilyChild(family_id=theirs.id, child_id=kids[2].id))
+        uow.commit()
+        household = Linked(FamilyChild, "child_id", {"family_id": ours.id})
+        assert [c.first_name for c in uow.find(Child, id=household, order_by=("first_name",))] == ["Anna", "Zoé"]
+        other = Linked(FamilyChild, "child_id", {"family_id": ours.id, "child_id": In([kids[2].id])})
+        assert uow.find(Child, id=other) == []
+        assert uow.count(Child, id=Linked(FamilyChild, "child_id", {"family_id": theirs.id})) == 1
 
 
 def test_aware_instants_round_trip_in_utc(portal) -> None:  # type: ignore[no-untyped-def]

@@ -115,4 +115,4 @@ def test_booking_post_reads_the_day_once_under_its_lock(
     locks = [i for i, s in enumerate(statements) if "named_lock" in s or "pg_advisory_xact_lock" in s]
     first_read = next(i for i, s in enumerate(statements) if " ".join(s.split()) in rows_read)
     assert locks and locks[0] < first_read, "the day is read before its lock is taken"
-    assert len(statements) <= 12, "\n".join(statements)
+    assert len(statements) <= 11, "\n".join(statements)
