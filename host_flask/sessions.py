@@ -168,27 +168,31 @@ def _actor(account: AccountState, authenticated: datetime | None) -> Actor:
 
 def _load_user() -> None:
     """Restore the user from the session cookie, checking nonce, activity and idle time."""
-    g.famille_login = None
-    g.pop("famille_user", None)
-    uid = session.get("uid")
+    # The objects behind Flask's proxies, once (docs/deployment.md, "Fast pages": every request
+    # of every page comes through here).
+    cookie: Any = session._get_current_object()  # type: ignore[attr-defined]
+    request_globals: Any = g._get_current_object()
+    request_globals.famille_login = None
+    request_globals.pop("famille_user", None)
+    uid = cookie.get("uid")
     if uid is None:
         return
     account = checked_account(int(uid))
     current = now()
     seen = _seen_at()
-    expired = bool(session.get("seen")) and (seen is None or current - seen > _idle_limit())
-    if account is None or not account.is_active or session.get("nonce") != account.session_nonce:
-        session.clear()
+    expired = bool(cookie.get("seen")) and (seen is None or current - seen > _idle_limit())
+    if account is None or not account.is_active or cookie.get("nonce") != account.session_nonce:
+        cookie.clear()
         return
     if expired:
-        session.clear()
+        cookie.clear()
         flash(_("Votre session a expiré : veuillez vous reconnecter."), "info")
         return
-    g.famille_login = account
-    g.famille_actor = _actor(account, authenticated_at())
-    feed.set_author(feed.Author.of(g.famille_actor))  # who changed what, in the event feed
+    request_globals.famille_login = account
+    actor = request_globals.famille_actor = _actor(account, authenticated_at())
+    feed.set_author(feed.Author.of(actor))  # who changed what, in the event feed
     if request.endpoint != "static" and (seen is None or current - seen >= SEEN_REFRESH):
-        session["seen"] = current.isoformat()
+        cookie["seen"] = current.isoformat()
 
 
 SECOND_FACTOR_ENROLMENT = {"auth.second_factor_setup", "auth.logout", "auth.extend_session"}
@@ -196,11 +200,12 @@ SECOND_FACTOR_ENROLMENT = {"auth.second_factor_setup", "auth.logout", "auth.exte
 
 def _enforce_access() -> ResponseReturnValue | None:
     """Deny by default: every route but the public ones needs a login (and the right role)."""
-    if request.endpoint is None:
+    endpoint = request.endpoint
+    if endpoint is None:
         return None  # 404 / 405: the error handlers answer
-    if request.endpoint == "static" or request.endpoint.endswith(".static"):
+    if endpoint == "static" or endpoint.endswith(".static"):
         return None  # the host's and the plugins' stylesheets, scripts and images
-    view = current_app.view_functions.get(request.endpoint)
+    view = current_app.view_functions.get(endpoint)
     audience = audience_of(view)
     if audience == "public":
         return None
@@ -214,7 +219,7 @@ def _enforce_access() -> ResponseReturnValue | None:
         account.is_agent
         and not account.has_second_factor
         and get_portal().settings.portal.second_factor_required
-        and request.endpoint not in SECOND_FACTOR_ENROLMENT
+        and endpoint not in SECOND_FACTOR_ENROLMENT
     ):
         return redirect(url_for("auth.second_factor_setup"))
     if audience == AGENTS and not account.is_agent:
@@ -235,13 +240,22 @@ def _load_optional_user() -> None:
         _load_user()
 
 
+def _check_request() -> ResponseReturnValue | None:
+    """Every request: its audience (:func:`_enforce_access`), then the optional login of the
+    pages open to all (one hook instead of two: Flask wraps each hook at each request)."""
+    answer = _enforce_access()
+    if answer is not None:
+        return answer
+    _load_optional_user()
+    return None
+
+
 def install(app: Flask) -> None:
     """Check every request's session and audience, and give templates the user."""
     session_cookie.install(app)
     storage = app.extensions[EXTENSION].storage
     app.extensions[ACCOUNT_READER] = account_reader(storage) if isinstance(storage, Engine) else None
-    app.before_request(_enforce_access)
-    app.before_request(_load_optional_user)
+    app.before_request(_check_request)
     app.teardown_request(lambda _exc: feed.set_author(feed.SYSTEM_AUTHOR))
 
     @app.context_processor
