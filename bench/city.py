@@ -37,7 +37,7 @@ from sqlalchemy import Connection, Table, func, select, text, update
 from famille_core import settings_from_mapping
 from famille_core.demo import populate, school_year
 from famille_core.entities import Activity
-from famille_core.persistence import build_sql_portal, upgrade_database
+from famille_core.persistence import build_sql_portal, page_versions, upgrade_database
 from famille_core.persistence import tables as t
 from famille_plugins.calendar.services.calendar_days import closed_days_for
 
@@ -262,6 +262,9 @@ def build(url: str, scale: float, instance: Path) -> None:
             ((iid, "Cantine", 1500, 415, 6225) for iid in invoices),
         )
         _sync_sequences(connection, (t.family, t.guardian, t.child, t.thread, t.invoice))
+        # rows written on a bare connection: every page a worker may keep is out of date
+        # (famille_core/persistence/page_versions.py)
+        page_versions.bump_all(connection)
     with engine.begin() as connection:
         connection.execute(text("ANALYZE"))
     engine.dispose()

@@ -14,6 +14,11 @@ Reproduce::
     .venv/bin/python bench/page_profile.py --profile /agenda/      # cProfile of one page
     .venv/bin/python bench/page_profile.py --profile / --sampler   # pyinstrument's (pip install pyinstrument)
     .venv/bin/python bench/page_profile.py --queries /agenda/      # the SQL of one request
+    .venv/bin/python bench/page_profile.py --miss                  # every view a fast-page miss
+
+The same page requested again is answered from the fast pages' cache (docs/deployment.md, "Fast
+pages"): the default figures are its hit path. ``--miss`` empties the cache before each request,
+as the first view after a change finds it: the page rendered, then kept.
 
 A database given with ``--database`` is used as it is (build it with ``bench/city.py``, which
 also holds the demo); without it the demo is built in a temporary folder. Prints figures; never
@@ -205,6 +210,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=300, help="requests per page")
     parser.add_argument("--profile", default="", help="a path: print its cProfile (top 40, cumulative)")
     parser.add_argument("--sampler", action="store_true", help="with --profile: pyinstrument (sampling) instead of cProfile")
+    parser.add_argument("--miss", action="store_true", help="empty the page cache before each request (the first view after a change)")
     parser.add_argument("--queries", default="", help="a path: print the SQL statements of one request")
     parser.add_argument("--only", action="append", default=[], help="measure only this path (repeatable; POST: the booking)")
     args = parser.parse_args()
@@ -219,7 +225,13 @@ def main() -> None:
     client = _login(app)
     bare = bare_app().test_client()
 
+    from host_flask.page_cache import cache_of
+
+    cache = cache_of(app)
+
     def get(path: str) -> Callable[[], object]:
+        if args.miss and cache is not None:
+            return lambda: (cache.clear(), client.get(path))  # type: ignore[attr-defined]
         return lambda: client.get(path)  # type: ignore[attr-defined]
 
     if args.queries:
@@ -258,7 +270,8 @@ def main() -> None:
 
     bare_ms, _ = _measure(lambda: bare.get("/"), args.count, None)
     kind = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
-    print(f"\n{kind}, in process (Flask test client), {args.count} requests a page, CPU ms")
+    path_kind = "every view a miss (--miss)" if args.miss else "repeated views: the cache's hits" if cache is not None else "page cache off"
+    print(f"\n{kind}, in process (Flask test client), {args.count} requests a page, CPU ms; {path_kind}")
     print("| page | ms/request | SQL/request | bare Flask ms ÷ page ms |\n|---|---|---|---|")
     print(f"| bare Flask app | {bare_ms:.2f} | 0 | 1 |")
     for label, path in [*PAGES, BOOKING]:

@@ -190,6 +190,11 @@ class PortalSettings:
     the default. Each one other than French needs a catalogue (docs/translation.md)."""
     upload_dir: str = "uploads"
     """Where uploaded files live, relative to the instance folder; never under static/."""
+    page_cache_entries: int = field(default=500, validator=validators.in_(range(0, 100_001)))
+    """Families' pages each worker keeps rendered (docs/deployment.md, "Fast pages"): at most this
+    many, one per person and address; 0 turns the cache off."""
+    page_cache_megabytes: int = field(default=8, validator=validators.in_(range(1, 1025)))
+    """The most memory (megabytes of HTML) those pages take in each worker."""
 
 
 def _bind(_inst: object, _attr: object, value: str) -> None:

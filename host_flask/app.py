@@ -139,6 +139,7 @@ def create_app(
         home,
         i18n,
         logs,
+        page_cache,
         pages,
         security,
     )
@@ -151,6 +152,9 @@ def create_app(
     security.init_app(app)
     attempts.init_app(app)
     auth.init_app(app)
+    page_cache.init_app(  # after the sessions' setup (host_flask/page_cache.py)
+        app, settings.portal.page_cache_entries, settings.portal.page_cache_megabytes
+    )
     errors.init_app(app)
     home.init_app(app)
     pages.init_app(app)

@@ -13,11 +13,13 @@ from famille_core.hooks.results import HomePanel, MenuItem
 from famille_core.services.account_admin import may_manage_accounts
 from host_flask.access import current_actor
 from host_flask.context import get_portal, request_uow
+from host_flask.page_cache import cached_page
 
 bp = Blueprint("home", __name__)
 
 
 @bp.route("/")
+@cached_page
 def index() -> ResponseReturnValue:
     """Accueil."""
     portal = get_portal()

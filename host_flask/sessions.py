@@ -265,12 +265,19 @@ def install(app: Flask) -> None:
         if account is not None:
             loaded = g.get("famille_user")  # changed in this request: the entity as it is now
             user = loaded if loaded is not None else TemplateUser(account)
-        # The page's idle warning counts from the last recorded activity (see SEEN_REFRESH); a
-        # template rendered outside a request (a PDF, an e-mail from a job) has no session.
-        seen = _seen_at() if has_request_context() else None
-        left = _idle_limit() - (now() - seen if seen is not None and user is not None else timedelta())
         return {
             "current_user": user,
-            "session_idle_seconds": max(int(left.total_seconds()), 0),
+            "session_idle_seconds": idle_seconds_left(),
             "utc_now": datetime.now(UTC),
         }
+
+
+def idle_seconds_left() -> int:
+    """Seconds before the idle timeout, as the page's warning counts them: from the last recorded
+    activity (see SEEN_REFRESH). A template rendered outside a request (a PDF, an e-mail from a
+    job) has no session: the whole limit. The fast pages put it into a cached page at each view
+    (host_flask/page_cache.py)."""
+    seen = _seen_at() if has_request_context() else None
+    user = g.get("famille_login") if has_request_context() else None
+    left = _idle_limit() - (now() - seen if seen is not None and user is not None else timedelta())
+    return max(int(left.total_seconds()), 0)

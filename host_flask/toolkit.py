@@ -20,6 +20,8 @@ import neither the toolkit nor Flask: commands receive the portal factory from
 The names, by use:
 
 * the request: :func:`get_portal`, :func:`request_uow`, :func:`current_actor`, :func:`current_user`;
+* fast pages: :func:`cached_page` (a family's page answered from memory while its household's
+  data is unchanged, docs/deployment.md "Fast pages");
 * who may open a page: :func:`public`, :func:`agents_only`, :func:`families_only`,
   :func:`recent_login_required`, :func:`open_to_acting_agents` (a family page an agent acting for the
   household may use: docs/agents.md);
@@ -75,6 +77,7 @@ from host_flask.context import get_portal, request_uow
 from host_flask.forms import Refusal, form_action
 from host_flask.instance import current_portal as portal_from_configuration
 from host_flask.moved import moved_pages
+from host_flask.page_cache import cached_page
 from host_flask.params import MAX_ID, form_day, form_id, optional_form_id, query_day
 from host_flask.problems import FieldError
 from host_flask.security import add_csp_source, csrf, csrf_exempt
@@ -98,6 +101,7 @@ __all__ = [
     "api_page",
     "api_period",
     "body_as",
+    "cached_page",
     "client_address",
     "csrf",
     "csrf_exempt",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "security.md"
-POINTS = 41
+POINTS = 42
 FOLDERS = ("famille_core", "host_flask", "plugins", "tests", "docs", "examples", "bench")
 
 CITATION = re.compile(
@@ -42,7 +42,7 @@ def cited_points(text: str) -> set[int]:
     return points
 
 
-def test_the_points_are_numbered_one_to_41_in_order() -> None:
+def test_the_points_are_numbered_one_to_42_in_order() -> None:
     numbers = [int(n) for n in re.findall(r"^### (\d+)\. ", DOC.read_text(encoding="utf-8"), re.M)]
     assert numbers == list(range(1, POINTS + 1))
 

@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from famille_core.clock import Clock
-from famille_core.persistence import events
+from famille_core.persistence import events, page_versions
 from famille_core.persistence.mapping import map_entities
 from famille_core.persistence.tables import metadata
 from famille_core.persistence.uow import SqlUnitOfWork
@@ -91,6 +91,7 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions for the units of work (objects stay readable after commit)."""
     map_entities()
     factory = sessionmaker(engine, expire_on_commit=False)
+    page_versions.install(factory)  # first: its bumps come before the event feed's lock
     events.install(factory)
     return factory
 

@@ -87,7 +87,11 @@ family = Table(
     Column("external_id", String(100), unique=True),
     Column("created_at", UTCDateTime()),
     _version(),
+    Column("data_version", BigInteger, nullable=False, server_default=text("0")),
 )
+"""``data_version``: bumped in the same transaction as any change to the household's data, so a
+page rendered for it is known to be current (famille_core/persistence/page_versions.py,
+docs/deployment.md "Fast pages"). Not mapped on :class:`~famille_core.entities.Family`."""
 
 guardian = Table(
     "guardian",
@@ -659,3 +663,13 @@ attempt_counter = Table(
 )
 """Attempt counters shared by every worker (host_flask.attempts, docs/security.md point 35): the
 name holds keyed hashes only; ``expires_at`` is a Unix time."""
+
+portal_version = Table(
+    "portal_version",
+    metadata,
+    Column("name", String(50), primary_key=True),
+    Column("version", BigInteger, nullable=False, default=0),
+)
+"""Versions of what belongs to no household (row ``pages``: activities, group messages, any
+change not mapped to a household), bumped like ``family.data_version``
+(famille_core/persistence/page_versions.py)."""

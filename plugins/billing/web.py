@@ -34,6 +34,7 @@ from famille_plugins.billing.services import without_account as anonymous
 from famille_plugins.billing.settings import settings_of
 from host_flask.toolkit import (
     Check,
+    cached_page,
     client_address,
     csrf_exempt,
     current_actor,
@@ -94,6 +95,7 @@ does, for PayFiP)."""
 @bp.route("/")
 @open_to_acting_agents
 @families_only
+@cached_page
 def index() -> ResponseReturnValue:
     """Factures: N°, Du, À régler avant, montant, reste à payer, statut."""
     uow = request_uow()

@@ -38,6 +38,7 @@ from famille_plugins.calendar.services.reasons import reasons_for
 from famille_plugins.calendar.settings import settings_of
 from host_flask.toolkit import (
     Refusal,
+    cached_page,
     current_actor,
     families_only,
     form_action,
@@ -221,6 +222,7 @@ def _render_agenda(
 @bp.route("/")
 @open_to_acting_agents
 @families_only
+@cached_page
 def index() -> ResponseReturnValue:
     """Agenda: the month grid of one child, and the actions of the selected day."""
     child_id = optional_form_id(request.args.get("enfant"))

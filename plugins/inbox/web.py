@@ -20,6 +20,7 @@ from famille_plugins.inbox.services import conversations, household, mailboxes, 
 from famille_plugins.inbox.settings import settings_of
 from host_flask.toolkit import (
     Refusal,
+    cached_page,
     current_actor,
     families_only,
     form_action,
@@ -56,6 +57,7 @@ def uploads() -> list[Upload]:
 @bp.get("/")
 @open_to_acting_agents
 @families_only
+@cached_page
 def index() -> ResponseReturnValue:
     """Boîte de réception: Qui, Date, Taille, Objet, newest first."""
     inbox = household.family_inbox(get_portal(), request_uow(), current_actor(), page_number())

@@ -24,6 +24,7 @@ from famille_plugins.profile.services.fields import (
 )
 from host_flask.toolkit import (
     Refusal,
+    cached_page,
     current_actor,
     families_only,
     form_action,
@@ -85,6 +86,7 @@ def _pending_by_key(family_id: int) -> dict[tuple[str, int | None], list[Any]]:
 
 @bp.route("/")
 @families_only
+@cached_page
 def index() -> ResponseReturnValue:
     """Mon compte: each section, read-only, with its "Modifier" link."""
     actor = current_actor()

@@ -4,7 +4,9 @@ activities, reservations and absences."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import Engine
 
@@ -18,6 +20,14 @@ from famille_core.entities import (
 )
 from tests.plugins.calendar.conftest import Demo
 from tests.sql_counting import counting
+
+
+@pytest.fixture
+def settings_data(settings_data: dict[str, Any]) -> dict[str, Any]:
+    """The pages' queries when they are rendered: without the fast pages' cache, which answers a
+    repeated view with the session's and the versions' queries only (tests/host_flask/
+    test_page_cache.py)."""
+    return {**settings_data, "portal": {**settings_data["portal"], "page_cache_entries": 0}}
 
 
 def _grow(cal: Demo, extra_children: int) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import Engine
 
@@ -16,6 +17,14 @@ from famille_core.uploads import Upload
 from famille_plugins.inbox.services import sending
 from tests.plugins.inbox.conftest import png_bytes
 from tests.sql_counting import counting
+
+
+@pytest.fixture
+def settings_data(settings_data: dict[str, Any]) -> dict[str, Any]:
+    """The pages' queries when they are rendered: without the fast pages' cache, which answers a
+    repeated view with the session's and the versions' queries only (tests/host_flask/
+    test_page_cache.py)."""
+    return {**settings_data, "portal": {**settings_data["portal"], "page_cache_entries": 0}}
 
 
 def queries(engine: Engine, request: Callable[[], Any]) -> int:
