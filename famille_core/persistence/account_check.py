@@ -8,7 +8,9 @@ primary key per request. What is cached is everything around it: the statement i
 once per process, and it runs straight on a driver cursor of a small connection pool of its own,
 in autocommit mode and without the pre-ping of the portal's pool, so that on PostgreSQL it is
 one round trip (no ``BEGIN``, ``ROLLBACK`` or ping), with no unit of work, ORM session or identity
-map. A connection the database dropped (a restart) is replaced and the read made again once.
+map. When the database dropped a connection (a restart), every connection of that small pool
+is discarded, since all of them were opened before the restart, and the read is made again once
+on a fresh one.
 
 The row is :class:`AccountState`; :data:`STATEMENT`'s columns and :func:`_state` are the one place
 to add a column the host wants checked with the session (keep them in step).
@@ -159,6 +161,10 @@ class AccountReader:
                 )
                 if dropped:
                     connection.invalidate(exc)
+                    if engine is not self._source:
+                        # A restart dropped every connection opened before it: the pool's
+                        # others are stale too and would each fail one more read.
+                        engine.dispose()
                     if attempt == 1:
                         continue  # the database restarted: a fresh connection, once
                 raise DBAPIError.instance(
