@@ -3,8 +3,15 @@
 What it does: builds a fresh instance (SQLite file, or the PostgreSQL database given), fills it
 with the demo data, serves the portal and a one-route Flask app with gunicorn (same worker count,
 same settings), logs the demo parent in, then loads each page with wrk in alternating rounds
-(bare app, portal pages, bare app…) and prints the median requests per second of each page and
-its ratio to the bare app's median, then the workers' resident memory.
+(bare app, portal pages, the booking POST, bare app…) and prints the median requests per second
+of each and its ratio to the bare app's median, then the workers' resident memory.
+
+The booking POST is the Agenda's "Réserver" form as a browser posts it (session cookie, CSRF
+token): wrk's Lua script (``BOOKING_SCRIPT``) books a different open (child, activity, day) of the
+demo household at each request, so each one is a real booking (lock, capacity, insert, event,
+commit), never an "already booked" refusal; the bookings a run made are deleted before the next,
+and the bench checks that each request made one (a short run: a household has a few hundred
+bookable days, so the POST's runs last ``--post-seconds``, 2 s by default).
 
 Reproduce (on an otherwise idle machine; figures from a busy one are noise)::
 
@@ -19,13 +26,14 @@ Where the time goes: ``bench/page_profile.py`` (CPU ms and SQL statements per re
 process, ``--profile PATH`` for a profile of one page).
 
 Options: ``--workers`` (2), ``--threads``/``--connections`` of wrk (2/8), ``--seconds`` per run (8),
-``--rounds`` (3), ``--port`` (the bare app's, the portal's is the next; free ones by default). A
+``--rounds`` (3), ``--post-seconds`` (2), ``--port`` (the bare app's, the portal's is the next; free ones by default). A
 PostgreSQL database given here is emptied first. Prints figures; never fails on a time.
 """
 
 from __future__ import annotations
 
 import argparse
+import html
 import os
 import re
 import shutil
@@ -52,6 +60,8 @@ PAGES = [
     ("Boîte de réception /messages/", "/messages/"),
     ("Mon compte /compte/", "/compte/"),
 ]
+
+POST_LABEL = "booking POST /agenda/reserver"
 
 CONFIG = """\
 [collectivity]
@@ -84,7 +94,9 @@ def _prepare(instance: Path, url: str, existing: bool = False) -> dict[str, str]
         "FAMILLE_INSTANCE": str(instance),
         "FAMILLE_CONFIG": str(instance / "famille.toml"),
         "FAMILLE_DATABASE_URL": url,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "bench"), os.environ.get("PYTHONPATH")])),
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(ROOT / "bench"), os.environ.get("PYTHONPATH")])
+        ),
     }
     if existing:
         return env
@@ -159,6 +171,124 @@ def _wrk(url: str, seconds: int, threads: int, connections: int, cookie: str = "
     return float(match[1])
 
 
+BOOKING_SCRIPT = """\
+-- Each wrk thread books its own share of the slots, one after the other (docs in server_bench.py).
+local slots = {%(slots)s}
+local threads = %(threads)d
+local next_thread = 0
+local step = 0
+function setup(thread)
+  thread:set("id", next_thread)
+  next_thread = next_thread + 1
+end
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["Cookie"] = "%(cookie)s"
+request = function()
+  local i = id + step * threads
+  step = step + 1
+  if i >= #slots then
+    return wrk.format("GET", "/bench-bare")  -- slots used up: the bench reports it
+  end
+  return wrk.format(nil, "/agenda/reserver", nil, "csrf_token=%(token)s&" .. slots[i + 1])
+end
+"""
+
+
+class Booking:
+    """The booking POST's runs: the demo household's bookable slots, read from its Agenda pages,
+    and the reservations each run made, deleted before the next."""
+
+    def __init__(self, base: str, cookie: str, url: str) -> None:
+        from sqlalchemy import text
+
+        from famille_core.persistence import make_engine
+
+        self.engine = make_engine(url)
+        self.text = text
+        with self.engine.connect() as connection:
+            self.first_id = connection.execute(
+                text("SELECT coalesce(max(id), 0) FROM reservation")
+            ).scalar_one()
+            labels = dict(connection.execute(text("SELECT label, id FROM activity")).all())
+        agenda = _get(base + "/agenda/", cookie)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', agenda)
+        assert token, "no CSRF token on the Agenda"
+        self.token = urllib.parse.quote(token[1], safe="")
+        children = re.findall(
+            r'<option value="(\d+)"', agenda.split('id="enfant"', 1)[1].split("</select>")[0]
+        )
+        today = time.localtime()
+        months = [
+            (today.tm_year + (today.tm_mon + k - 1) // 12, (today.tm_mon + k - 1) % 12 + 1)
+            for k in range(1, 9)
+        ]
+        slots = []
+        for child in children:
+            for year, month in months:
+                page = _get(f"{base}/agenda/?enfant={child}&mois={year}-{month:02d}", cookie)
+                for day, label in re.findall(r'data-day="([\d-]+)" aria-label="([^"]*)"', page):
+                    for activity in re.findall(r"([^,]+) : réservable", html.unescape(label)):
+                        slots.append(
+                            f"child_id={child}&activity_id={labels[activity.strip()]}&day={day}"
+                        )
+        assert slots, "no bookable day in the demo household's Agenda"
+        self.slots = list(dict.fromkeys(slots))  # a month's grid shows its neighbours' edges
+        self.cookie = cookie
+
+    def run(self, base: str, seconds: int, threads: int, connections: int) -> float:
+        """One run's requests per second, after deleting the bookings of the previous run."""
+        with self.engine.begin() as connection:
+            connection.execute(
+                self.text("DELETE FROM reservation WHERE id > :first"), {"first": self.first_id}
+            )
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+            script.write(
+                BOOKING_SCRIPT
+                % {
+                    "slots": ", ".join(f'"{slot}"' for slot in self.slots),
+                    "threads": threads,
+                    "cookie": self.cookie,
+                    "token": self.token,
+                }
+            )
+        try:
+            command = [
+                "wrk",
+                f"-t{threads}",
+                f"-c{connections}",
+                f"-d{seconds}s",
+                "-s",
+                script.name,
+                base + "/",
+            ]
+            output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+        finally:
+            os.unlink(script.name)
+        if "Non-2xx" in output:
+            raise SystemExit(f"booking POST: answers other than 2xx or 3xx under load:\n{output}")
+        requests = int(re.search(r"(\d+) requests in", output)[1])  # type: ignore[index]
+        with self.engine.connect() as connection:
+            booked = connection.execute(
+                self.text("SELECT count(*) FROM reservation WHERE id > :first"),
+                {"first": self.first_id},
+            ).scalar_one()
+        if requests > len(self.slots) or booked < requests - connections:
+            raise SystemExit(
+                f"booking POST: {requests} requests made {booked} bookings ({len(self.slots)} "
+                "slots): lower --post-seconds"
+            )
+        match = re.search(r"Requests/sec:\s+([\d.]+)", output)
+        assert match, output
+        return float(match[1])
+
+
+def _get(url: str, cookie: str) -> str:
+    request = urllib.request.Request(url, headers={"Cookie": cookie})
+    with urllib.request.urlopen(request) as response:
+        return str(response.read().decode())
+
+
 def _rss_mb(master: subprocess.Popen[bytes]) -> list[float]:
     """Resident memory of each gunicorn worker (children of the master), in MB."""
     sizes = []
@@ -182,11 +312,17 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--post-seconds", type=int, default=2, help="length of a booking POST run")
     parser.add_argument(
-        "--existing", default="", help="serve this database as it is (a city built by bench/city.py)"
+        "--existing",
+        default="",
+        help="serve this database as it is (a city built by bench/city.py)",
     )
     parser.add_argument(
-        "--port", type=int, default=0, help="the bare app's port, the portal's the next (default: free ones)"
+        "--port",
+        type=int,
+        default=0,
+        help="the bare app's port, the portal's the next (default: free ones)",
     )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -201,8 +337,10 @@ def main() -> None:
     )
     try:
         cookie = _login(portal_base)
+        booking = Booking(portal_base, cookie, url)
         rates: dict[str, list[float]] = {"bare Flask app": []}
         rates.update({label: [] for label, _path in PAGES})
+        rates[POST_LABEL] = []
         for _round in range(args.rounds):
             for label, path in [("bare Flask app", ""), *PAGES]:
                 if path:
@@ -212,6 +350,9 @@ def main() -> None:
                 rates[label].append(
                     _wrk(target, args.seconds, args.threads, args.connections, with_cookie)
                 )
+            rates[POST_LABEL].append(
+                booking.run(portal_base, args.post_seconds, args.threads, args.connections)
+            )
         bare_median = statistics.median(rates["bare Flask app"])
         kind = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
         data = "existing database (city)" if args.existing else "demo data"

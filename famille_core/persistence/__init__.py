@@ -43,6 +43,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # Readers are not stopped by a writer and a commit writes its pages once (docs/deployment.md,
+    # "A single town"); an in-memory database answers "memory" and stays as it is.
+    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
 
 
@@ -75,7 +78,7 @@ SERVER_DETAIL_LINES = ("DETAIL:", "HINT:", "CONTEXT:", "LINE ", "QUERY:", "WHERE
 def make_engine(url: str, **options: Any) -> Engine:
     """An engine with the project's settings: statement parameters never shown in errors,
     connections checked before use (a restarted database costs no failed request), foreign
-    keys and a busy timeout on SQLite."""
+    keys, a busy timeout and the write-ahead log on SQLite."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     options.setdefault("hide_parameters", True)

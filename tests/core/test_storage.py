@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -394,3 +395,25 @@ def test_a_value_the_database_refuses_is_a_validation_error_not_a_server_error(p
             uow.commit()
     with portal.unit_of_work() as uow:
         assert uow.count(Family) == 0
+
+
+def test_a_page_reads_an_sqlite_file_while_a_booking_is_being_committed(tmp_path: Path) -> None:
+    """SQLite files run in write-ahead-log mode (docs/deployment.md): a reader is never refused
+    by a writer that holds the database's write lock, even in the middle of its commit, where
+    the default rollback journal locks every reader out."""
+    from sqlalchemy import text
+
+    from famille_core.persistence import make_engine
+
+    url = f"sqlite:///{tmp_path / 'famille.sqlite'}"
+    writer, reader = make_engine(url), make_engine(url, connect_args={"timeout": 0})
+    with writer.begin() as connection:
+        connection.execute(text("CREATE TABLE day (n INTEGER)"))
+        connection.execute(text("INSERT INTO day VALUES (1)"))
+    with writer.connect() as connection:
+        connection.exec_driver_sql("BEGIN EXCLUSIVE")  # what a commit holds while it writes
+        connection.execute(text("INSERT INTO day VALUES (2)"))
+        with reader.connect() as other:
+            other.exec_driver_sql("PRAGMA busy_timeout=0")
+            assert other.execute(text("SELECT count(*) FROM day")).scalar_one() == 1
+        connection.exec_driver_sql("ROLLBACK")
