@@ -6,9 +6,9 @@ a bounded per-process LRU under
 
 * its *slot* — the endpoint, the full path with its query string, the host, the user, the
   language and the session's CSRF token (the page's forms embed a token signed from it), and
-* its *stamp* — the household's data version and the global one (read in one small query
-  *before* the page's data: famille_core/persistence/page_versions.py), and the current minute
-  of the portal's clock.
+* its *stamp* — the household's data version and the global one (read with the session check's
+  account, *before* the page's data: famille_core/persistence/page_versions.py), and the current
+  minute of the portal's clock.
 
 A slot holds one page: a newer stamp replaces it, so a person's old pages never pile up. Every
 change a page may show bumps a version in its own transaction, so the next view after a commit
@@ -33,6 +33,7 @@ from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
 
 from famille_core.persistence import page_versions
+from famille_core.persistence.account_check import AccountState
 from host_flask.context import get_portal, request_uow
 from host_flask.sessions import idle_seconds_left
 
@@ -137,13 +138,16 @@ def _slot() -> tuple[Any, ...] | None:
     )
 
 
-def _stamp(family_id: int) -> tuple[int, int, int] | None:
-    """The household's version, the global one and the minute: read before the page's data."""
-    uow = request_uow()
-    orm_session = getattr(uow, "session", None)
-    if orm_session is None:
-        return None  # a unit of work without SQL (an integrator's): no versions to trust
-    household, everything = page_versions.read(orm_session, family_id)
+def _stamp(account: AccountState) -> tuple[int, int, int] | None:
+    """The household's version, the global one and the minute: read before the page's data (by
+    the session check, with the account, famille_core/persistence/account_check.py)."""
+    if account.versions is not None:
+        household, everything = account.versions
+    else:
+        orm_session = getattr(request_uow(), "session", None)
+        if orm_session is None or account.family_id is None:
+            return None  # a unit of work without SQL (an integrator's): no versions to trust
+        household, everything = page_versions.read(orm_session, account.family_id)
     minute = int(get_portal().clock.now().timestamp() // 60)
     return (household, everything, minute)
 
@@ -174,7 +178,7 @@ def cached_page(view: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> object:
         cache = cache_of(current_app)
         slot = _slot() if cache is not None else None
-        stamp = _stamp(g.famille_login.family_id) if slot is not None else None
+        stamp = _stamp(g.famille_login) if slot is not None else None
         if cache is None or slot is None or stamp is None:
             return view(*args, **kwargs)
         entry = cache.get(slot, stamp)

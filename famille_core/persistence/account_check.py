@@ -12,8 +12,10 @@ map. When the database dropped a connection (a restart), every connection of tha
 is discarded, since all of them were opened before the restart, and the read is made again once
 on a fresh one.
 
-The row is :class:`AccountState`; :data:`STATEMENT`'s columns and :func:`_state` are the one place
-to add a column the host wants checked with the session (keep them in step).
+The same statement reads the household's page versions (famille_core/persistence/page_versions.py)
+for the page cache: read before any of the page's data, as the cache needs, and at no extra round
+trip. The row is :class:`AccountState`; :data:`STATEMENT`'s columns and :func:`_state` are the one
+place to add a column the host wants checked with the session (keep them in step).
 """
 
 from __future__ import annotations
@@ -24,12 +26,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, bindparam, select
+from sqlalchemy import Engine, bindparam, func, literal_column, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
 from famille_core.entities import Role, User
-from famille_core.persistence.tables import user_account
+from famille_core.persistence.page_versions import GLOBAL
+from famille_core.persistence.tables import family, portal_version, user_account
 
 
 class AccountState(NamedTuple):
@@ -44,6 +47,9 @@ class AccountState(NamedTuple):
     display_name: str
     has_second_factor: bool
     """True when the account enrolled a second factor (the secret itself is never kept)."""
+    versions: tuple[int, int] | None = None
+    """The household's page version and the global one, read with the account (``None`` when
+    read through a unit of work): host_flask/page_cache.py's stamp."""
 
     @property
     def is_agent(self) -> bool:
@@ -67,6 +73,15 @@ class AccountState(NamedTuple):
 
 
 _t = user_account.c
+_HOUSEHOLD_VERSION = (
+    select(family.c.data_version).where(family.c.id == _t.family_id).scalar_subquery()
+)
+_GLOBAL_VERSION = (
+    select(portal_version.c.version)
+    .where(portal_version.c.name == literal_column(f"'{GLOBAL}'"))
+    .scalar_subquery()
+)
+_ZERO = literal_column("0")  # literals: the statement's only parameter is the account's id
 STATEMENT = select(
     _t.session_nonce,
     _t.is_active,
@@ -75,6 +90,8 @@ STATEMENT = select(
     _t.service,
     _t.display_name,
     _t.totp_secret,
+    func.coalesce(_HOUSEHOLD_VERSION, _ZERO),
+    func.coalesce(_GLOBAL_VERSION, _ZERO),
 ).where(_t.id == bindparam("user_id"))
 
 
@@ -88,6 +105,7 @@ def _state(user_id: int, row: Sequence[Any]) -> AccountState:
         row[4],
         row[5],
         bool(row[6]),
+        (int(row[7]), int(row[8])),
     )
 
 

@@ -268,8 +268,8 @@ READ = text(
     "COALESCE((SELECT version FROM portal_version WHERE name = 'pages'), 0) "
     "FROM family WHERE family.id = :family_id"
 )
-"""The one small query of a cached page's view (a plain text statement: nothing to build or
-compile again at each request)."""
+"""The versions' query when the session check did not read them (a portal whose accounts are
+read through a unit of work; famille_core/persistence/account_check.py reads them otherwise)."""
 
 
 def read(session: Session, family_id: int) -> tuple[int, int]:
