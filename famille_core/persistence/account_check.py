@@ -29,6 +29,7 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import Engine, bindparam, func, literal_column, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import SingletonThreadPool, StaticPool
+from sqlalchemy.sql.elements import ColumnClause
 
 from famille_core.entities import Role, User
 from famille_core.persistence.page_versions import GLOBAL
@@ -81,7 +82,7 @@ _GLOBAL_VERSION = (
     .where(portal_version.c.name == literal_column(f"'{GLOBAL}'"))
     .scalar_subquery()
 )
-_ZERO = literal_column("0")  # literals: the statement's only parameter is the account's id
+_ZERO: ColumnClause[int] = literal_column("0")  # literals: the statement's only parameter is the account's id
 STATEMENT = select(
     _t.session_nonce,
     _t.is_active,
