@@ -211,7 +211,7 @@ def main() -> None:
     parser.add_argument("--profile", default="", help="a path: print its cProfile (top 40, cumulative)")
     parser.add_argument("--sampler", action="store_true", help="with --profile: pyinstrument (sampling) instead of cProfile")
     parser.add_argument("--miss", action="store_true", help="empty the page cache before each request (the first view after a change)")
-    parser.add_argument("--queries", default="", help="a path: print the SQL statements of one request")
+    parser.add_argument("--queries", default="", help="a path: print the SQL statements of one request (POST: a booking and its cancellation)")
     parser.add_argument("--only", action="append", default=[], help="measure only this path (repeatable; POST: the booking)")
     args = parser.parse_args()
     instance = Path(tempfile.mkdtemp(prefix="famille-profile-"))
@@ -235,13 +235,15 @@ def main() -> None:
         return lambda: client.get(path)  # type: ignore[attr-defined]
 
     if args.queries:
-        get(args.queries)()
+        call = _booking_call(app, client, counter) if args.queries == "POST" else get(args.queries)
+        call()
         counter.keep = True
         reads = counter.reads
-        get(args.queries)()
+        call()
         counter.keep = False
         checks = counter.reads - reads
-        print(f"{len(counter.statements) + checks} statements for GET {args.queries}:")
+        what = "the booking POST and its cancellation" if args.queries == "POST" else f"GET {args.queries}"
+        print(f"{len(counter.statements) + checks} statements for {what}:")
         if checks:
             print(f"  ({checks} session check(s): the account's row, on a connection of their own)")
         for statement in counter.statements:
