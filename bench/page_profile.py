@@ -267,7 +267,11 @@ def main() -> None:
         for _ in range(args.count):
             call()
         profiler.disable()
-        pstats.Stats(profiler).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(*([os.environ["ONLY"]] if os.environ.get("ONLY") else []), int(os.environ.get("TOP", "40")))
+        stats = pstats.Stats(profiler).sort_stats(os.environ.get("SORT", "cumulative"))
+        if os.environ.get("CALLERS"):  # e.g. CALLERS=hostname: who calls it, and how often
+            stats.print_callers(os.environ["CALLERS"])
+            return
+        stats.print_stats(*([os.environ["ONLY"]] if os.environ.get("ONLY") else []), int(os.environ.get("TOP", "40")))
         return
 
     bare_ms, _ = _measure(lambda: bare.get("/"), args.count, None)
