@@ -4,8 +4,8 @@
 A view marked :func:`cached_page` (through the toolkit) is looked up, for a parent's own GET, in
 a bounded per-process LRU under
 
-* its *slot* — the endpoint, the full path with its query string, the host, the user, the
-  language and the session's CSRF token (the page's forms embed a token signed from it), and
+* its *slot* — the endpoint, the address as received (scheme, host, path, query string), the
+  user, the language and the session's CSRF token (the page's forms embed a token signed from it), and
 * its *stamp* — the household's data version and the global one (read with the session check's
   account, *before* the page's data: famille_core/persistence/page_versions.py), and the current
   minute of the portal's clock.
@@ -128,10 +128,14 @@ def _slot() -> tuple[Any, ...] | None:
         return None
     if "csrf_token" not in session:
         generate_csrf()  # the token the page's forms will carry: part of the slot
+    environ = request.environ  # raw, as received: no URL decoding on the hit's path
     return (
         request.endpoint,
-        request.full_path,
-        request.host_url,
+        environ.get("wsgi.url_scheme"),
+        environ.get("HTTP_HOST"),
+        environ.get("SCRIPT_NAME"),
+        environ.get("PATH_INFO"),
+        environ.get("QUERY_STRING"),
         user.id,
         str(get_locale()),
         session.get("csrf_token"),

@@ -87,6 +87,17 @@ def test_a_second_view_is_answered_from_memory_with_the_same_html(
         assert "\x00" not in again and 'data-session-idle="1800"' in again, path
 
 
+def test_each_address_is_its_own_page(demo: Portal, parent_client: FlaskClient) -> None:
+    """Another month (another query string) is never answered with a kept page."""
+    ids = _ids(demo)
+    november = _page(parent_client, f"/agenda/?enfant={ids['emma']}&mois=2026-11")
+    december = _page(parent_client, f"/agenda/?enfant={ids['emma']}&mois=2026-12")
+    assert "novembre 2026" in november and "décembre 2026" in december
+    assert november != december
+    again = _page(parent_client, f"/agenda/?enfant={ids['emma']}&mois=2026-11")
+    assert again == november
+
+
 def test_a_booking_shows_at_once_on_the_agenda_and_the_home_page(
     app: Flask, demo: Portal, parent_client: FlaskClient
 ) -> None:
