@@ -28,7 +28,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, event, inspect, select, text, update
+from sqlalchemy import Connection, Integer, any_, bindparam, event, inspect, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import ORMExecuteState, Session
@@ -47,6 +48,9 @@ EVERYTHING = "famille_pages_global"
 
 BUMPING = "famille_pages_bump"
 """Execution option of the bumps themselves (not a change to map)."""
+
+BUMP_CHUNK = 500
+"""Households bumped by one statement on SQLite (below its limit of bound parameters)."""
 
 NEUTRAL: frozenset[type] = frozenset(
     {
@@ -231,13 +235,34 @@ def bump(connection: Connection, families: Iterable[int] = (), *, everything: bo
     ``connection``'s transaction. For writes that bypass the session: call it in their
     transaction, before it commits."""
     options = {BUMPING: True}
-    for family_id in sorted(set(families)):  # one order everywhere: no deadlock between bumps
+    ids = sorted(set(families))
+    if len(ids) == 1:
         connection.execute(
-            update(family)
-            .where(family.c.id == family_id)
-            .values(data_version=family.c.data_version + 1),
+            update(family).where(family.c.id == ids[0]).values(data_version=family.c.data_version + 1),
             execution_options=options,
         )
+    elif ids:
+        # Many households (an import's batch: 500 new ones) in one statement instead of one
+        # each. PostgreSQL locks their rows in ascending id order first (``ORDER BY id FOR
+        # UPDATE``), the one order every bump takes: no deadlock between bumps. SQLite locks
+        # the whole database; its IN lists are cut below its parameter limit.
+        postgresql = connection.dialect.name == "postgresql"
+        step = len(ids) if postgresql else BUMP_CHUNK
+        for start in range(0, len(ids), step):
+            chunk = ids[start : start + step]
+            if postgresql:
+                where = family.c.id.in_(
+                    select(family.c.id)
+                    .where(family.c.id == any_(bindparam("ids", chunk, type_=ARRAY(Integer))))
+                    .order_by(family.c.id)
+                    .with_for_update()
+                )
+            else:
+                where = family.c.id.in_(chunk)
+            connection.execute(
+                update(family).where(where).values(data_version=family.c.data_version + 1),
+                execution_options=options,
+            )
     if everything:
         done = connection.execute(
             update(portal_version)

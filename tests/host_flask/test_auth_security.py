@@ -345,3 +345,15 @@ def test_a_template_rendered_outside_a_request_does_not_need_a_session(app: Flas
     with app.app_context():
         text = render_template_string("{{ current_user }} {{ session_idle_seconds > 0 }}")
     assert text == "None True"
+
+
+def test_unknown_logins_are_checked_against_a_hash_of_todays_parameters() -> None:
+    """docs/security.md point 4: an unknown login costs as much as a known one, so the dummy
+    hash it is checked against (kept as text: no hash at each process start) has the
+    hasher's parameters, and is a real hash that no password given matches."""
+    from famille_core.services.passwords import DUMMY_HASH, needs_rehash, verify_password
+
+    assert DUMMY_HASH.startswith("$argon2id$")
+    assert not needs_rehash(DUMMY_HASH)
+    assert verify_password(DUMMY_HASH, "not-a-real-password-but-costs-the-same")
+    assert not verify_password(DUMMY_HASH, PARENT[1])

@@ -385,3 +385,28 @@ def test_a_repeated_view_costs_the_session_check_alone(
         page = [s for s in statements if "FROM user_account" not in s]
         assert page == [], "\n".join(statements)
         assert all("data_version" in s for s in statements), "\n".join(statements)
+
+
+@pytest.mark.parametrize("chunk", [500, 2])
+def test_a_change_to_many_households_bumps_each_once(
+    demo: Portal, chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An import's batch changes hundreds of households, bumped by one statement (PostgreSQL
+    locks their rows in id order first; SQLite's lists are cut in chunks): each one changed
+    moves on by one, the others and the global version stay."""
+    monkeypatch.setattr(page_versions, "BUMP_CHUNK", chunk)
+    with demo.unit_of_work() as uow:
+        families = uow.find(Family, order_by=("id",))
+    assert len(families) >= 4
+    changed, kept = [f.id or 0 for f in families[:3]], [f.id or 0 for f in families[3:]]
+    before = {ident: _versions(demo, ident) for ident in changed + kept}
+    with demo.unit_of_work() as uow:
+        for ident in changed:
+            guardian = uow.first(Guardian, family_id=ident)
+            assert guardian is not None
+            guardian.phone_home = f"01 02 03 04 0{ident % 10}"
+        uow.commit()
+    for ident in changed:
+        assert _versions(demo, ident) == (before[ident][0] + 1, before[ident][1])
+    for ident in kept:
+        assert _versions(demo, ident) == before[ident]
