@@ -265,8 +265,11 @@ def build(url: str, scale: float, instance: Path) -> None:
         # rows written on a bare connection: every page a worker may keep is out of date
         # (famille_core/persistence/page_versions.py)
         page_versions.bump_all(connection)
-    with engine.begin() as connection:
-        connection.execute(text("ANALYZE"))
+    # Statistics for the planner, and on PostgreSQL the visibility map a running database's
+    # autovacuum keeps: without it a count by index (a day's capacity) reads every row's page
+    # (37 ms instead of 2 ms for a day of the city's canteen).
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE"))
     engine.dispose()
     elapsed = time.perf_counter() - started
     print(f"city at scale {scale} built in {elapsed:.0f} s:")
