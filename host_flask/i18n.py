@@ -13,12 +13,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from babel.dates import format_date
-from babel.numbers import format_decimal
-from babel.units import format_unit
 from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import Babel, get_locale, get_translations
 
+from famille_core import french
 from famille_core.clock import PARIS
 from famille_core.money import format_euros
 
@@ -31,7 +29,7 @@ def french_date(value: date | datetime | None, style: str = "short") -> str:
         value = value.astimezone(PARIS)
     if style == "long":
         day = value.date() if isinstance(value, datetime) else value
-        return format_date(day, "EEEE d MMMM y", locale="fr")
+        return french.long_day(day)
     return value.strftime("%d/%m/%Y")
 
 
@@ -49,12 +47,20 @@ def _locale() -> str:
 
 def human_size(size: int) -> str:
     """``1 octet``, ``65 octets``, ``1,2 Ko``, ``3,5 Mo`` (the words and the decimal comma of
-    the page's language, through Babel)."""
+    the page's language: French without Babel's locale data, others through Babel)."""
     locale = _locale()
-    if size < 1024:
-        return format_unit(size, "digital-byte", length="long", locale=locale)
     value, unit = (size / 1024, "Ko") if size < 1024 * 1024 else (size / (1024 * 1024), "Mo")
-    number = format_decimal(value, "#,##0.#", locale=locale)
+    if locale == "fr":
+        if size < 1024:
+            return french.bytes_count(size)
+        number = french.number(value)
+    else:
+        from babel.numbers import format_decimal
+        from babel.units import format_unit
+
+        if size < 1024:
+            return format_unit(size, "digital-byte", length="long", locale=locale)
+        number = format_decimal(value, "#,##0.#", locale=locale)
     return f"{number}\N{NO-BREAK SPACE}{unit}"
 
 

@@ -10,7 +10,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from attrs import frozen
-from babel.dates import get_day_names
 from flask import (
     Blueprint,
     Response,
@@ -27,6 +26,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from famille_core import french
 from famille_core.clock import today_in_paris
 from famille_core.services import acting
 from famille_core.uploads import Upload
@@ -63,7 +63,7 @@ bp = Blueprint(
 
 WEEKDAY_VALUES = {str(day) for day in range(7)}
 """The weekdays a semaine type form sends (0 = Monday); anything else is ignored."""
-WEEKDAY_NAMES = tuple(get_day_names("wide", locale="fr")[day] for day in range(7))
+WEEKDAY_NAMES = french.DAY_NAMES
 
 
 def _month(value: str | None) -> date:

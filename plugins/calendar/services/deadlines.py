@@ -10,8 +10,7 @@ import functools
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from babel.dates import format_date
-
+from famille_core import french
 from famille_core.clock import PARIS, paris_datetime
 from famille_plugins.calendar.services.calendar_days import is_public_holiday
 from famille_plugins.calendar.settings import settings_of
@@ -65,10 +64,10 @@ def format_deadline(instant: datetime) -> str:
 @functools.lru_cache(maxsize=2048)
 def french_long_day(day: date) -> str:
     """``"lundi 30 mars 2026"``."""
-    return format_date(day, "EEEE d MMMM y", locale="fr")
+    return french.long_day(day)
 
 
 @functools.lru_cache(maxsize=512)
 def french_month(day: date) -> str:
     """``"novembre 2026"``."""
-    return format_date(day, "LLLL y", locale="fr")
+    return french.month_year(day)

@@ -99,9 +99,9 @@ def choices(portal: Portal, uow: UnitOfWork, actor: Actor) -> dict[str, list[str
 
 
 def _day(day: date) -> str:
-    from babel.dates import format_date
+    from famille_core.french import long_day
 
-    return format_date(day, "EEEE d MMMM y", locale="fr")
+    return long_day(day)
 
 
 def _describe(audience: Audience, activity: Activity | None) -> str:
