@@ -49,6 +49,9 @@ EVERYTHING = "famille_pages_global"
 BUMPING = "famille_pages_bump"
 """Execution option of the bumps themselves (not a change to map)."""
 
+NOTED = "famille_pages_noted"
+"""Execution option of a Core write whose households were noted already (:func:`note_new`)."""
+
 BUMP_CHUNK = 500
 """Households bumped by one statement on SQLite (below its limit of bound parameters)."""
 
@@ -187,6 +190,19 @@ def _record(session: Session, _context: Any, _instances: Any) -> None:
     _note(session, pending.families, pending.everything)
 
 
+def note_new(session: Session, entities: Iterable[Any]) -> None:
+    """Note the households of new records written without the ORM's flush
+    (``SqlUnitOfWork.add_many``, before their ids are drawn) exactly as a flush of them would:
+    a new household bumps nothing (nobody has seen its pages), a guardian its household. Their
+    ``INSERT`` then runs with the :data:`NOTED` option."""
+    pending = _Pending()
+    with session.no_autoflush:
+        for obj in entities:
+            pending.add(session, obj)
+        pending.resolve_children(session)
+    _note(session, pending.families, pending.everything)
+
+
 def _note(session: Session, families: Iterable[int], everything: bool) -> None:
     session.info.setdefault(FAMILIES, set()).update(families)
     if everything:
@@ -198,7 +214,7 @@ def _core_statement(state: ORMExecuteState) -> None:
     ``family_id`` bump their households, any other write the global version."""
     if not (state.is_insert or state.is_update or state.is_delete):
         return
-    if state.execution_options.get(BUMPING):
+    if state.execution_options.get(BUMPING) or state.execution_options.get(NOTED):
         return
     table = getattr(state.statement, "table", None)
     name = getattr(table, "name", None)

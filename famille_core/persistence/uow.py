@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from famille_core.errors import Conflict, ValidationFailed
-from famille_core.persistence import events
+from famille_core.persistence import events, page_versions
 from famille_core.persistence.tables import named_lock
 from famille_core.uow import Between, Contains, Gte, In, Linked, Lte, Not
 
@@ -218,7 +218,10 @@ class SqlUnitOfWork:
         query (RETURNING over thousands of rows costs more in the driver than the insert), or
         returned by SQLite in the rows' order. The entities then join the session as if they
         had been flushed, and their creation events are queued as the flush would
-        (:mod:`famille_core.persistence.events`)."""
+        (:mod:`famille_core.persistence.events`); the page versions they change are noted as
+        the flush would too (:func:`~famille_core.persistence.page_versions.note_new`: a new
+        household's guardians bump it, a new household alone bumps nothing), on every
+        database."""
         if not entities:
             return
         cls = type(entities[0])
@@ -235,6 +238,8 @@ class SqlUnitOfWork:
             rows.append({column: getattr(entity, key) for key, column in columns if key != "id"})
         with self._translated_errors():
             self.session.flush()  # what is pending goes first, as it would in one flush
+            page_versions.note_new(self.session, entities)
+            noted = {page_versions.NOTED: True}
             dialect = self.session.get_bind().dialect
             if dialect.name == "postgresql":
                 ids = self.session.scalars(
@@ -243,10 +248,11 @@ class SqlUnitOfWork:
                 ).all()
                 for row, ident in zip(rows, ids, strict=True):
                     row["id"] = ident
-                self.session.execute(*_unnest_insert(table, rows, dialect))
+                statement, params = _unnest_insert(table, rows, dialect)
+                self.session.execute(statement, params, execution_options=noted)
             else:
                 statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-                ids = self.session.execute(statement, rows).scalars().all()
+                ids = self.session.execute(statement, rows, execution_options=noted).scalars().all()
         for entity, ident in zip(entities, ids, strict=True):
             entity.id = ident  # type: ignore[attr-defined]
             make_transient_to_detached(entity)

@@ -349,3 +349,35 @@ def test_households_written_together_are_each_in_the_event_feed(portal: Portal, 
         ("profile.created", "guardian", luc.id, girard.id),
         ("profile.changed", "family", leroy.id, leroy.id),
     ]
+
+
+def test_an_import_bumps_the_pages_of_its_households_only(portal: Portal, tmp_path: Path) -> None:
+    """docs/deployment.md, "Fast pages": the households an import writes together
+    (``uow.add_many``) have their page versions bumped as the ORM's flush would — a new
+    household once (its guardian), a changed one once — and the version of every other page
+    stays, on SQLite and on PostgreSQL alike (their pages stay cached during an ERP import)."""
+    from famille_core.persistence import page_versions
+
+    header = "external_id,family_number,name,responsable.last_name,responsable.first_name\n"
+    import_file(portal, "families", _write(tmp_path, "first.csv", header + "ERP-0,1000,ROUX,ROUX,Paul\n"))
+
+    def versions(external_id: str) -> tuple[int, int]:
+        with portal.unit_of_work() as uow:
+            household = uow.first(Family, external_id=external_id)
+            assert household is not None and household.id is not None
+            return page_versions.read(uow.session, household.id)  # type: ignore[attr-defined]
+
+    roux, everything = versions("ERP-0")
+    report = import_file(
+        portal,
+        "families",
+        _write(
+            tmp_path,
+            "families.csv",
+            header + "ERP-1,1001,LEROY,LEROY,Anne\nERP-2,1002,GIRARD,GIRARD,Luc\nERP-0,1000,ROUX-PETIT,ROUX,Paul\n",
+        ),
+    )
+    assert report.counts == {"created": 2, "updated": 1, "unchanged": 0, "rejected": 0}
+    assert versions("ERP-0") == (roux + 1, everything)
+    assert versions("ERP-1") == (1, everything)
+    assert versions("ERP-2") == (1, everything)
