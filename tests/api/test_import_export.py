@@ -381,3 +381,29 @@ def test_an_import_bumps_the_pages_of_its_households_only(portal: Portal, tmp_pa
     assert versions("ERP-0") == (roux + 1, everything)
     assert versions("ERP-1") == (1, everything)
     assert versions("ERP-2") == (1, everything)
+
+
+def test_a_batchs_many_events_are_each_in_the_feed_in_order(portal: Portal, tmp_path: Path) -> None:
+    """A batch's events past ``COPY_ROWS`` reach PostgreSQL by one ``COPY``
+    (famille_core/persistence/events.py): each household and guardian still has its
+    ``profile.created`` event, in the file's order, dated, with what it holds and its author."""
+    from famille_core.feed import SYSTEM_AUTHOR
+    from famille_core.persistence.events import COPY_ROWS
+
+    count = COPY_ROWS  # twice as many events: households, then their guardians
+    lines = "".join(f"ERP-{i},{2000 + i},NOM{i},NOM{i},Prénom « {i} »\n" for i in range(count))
+    header = "external_id,family_number,name,responsable.last_name,responsable.first_name\n"
+    report = import_file(portal, "families", _write(tmp_path, "families.csv", header + lines))
+    assert report.counts["created"] == count
+    with portal.unit_of_work() as uow:
+        families = [uow.first(Family, external_id=f"ERP-{i}") for i in range(count)]
+        guardians = [uow.first(Guardian, family_id=f.id) for f in families if f is not None]
+        events = uow.find(DomainEvent, order_by=("id",))
+    assert [(e.entity, e.entity_id, e.family_id) for e in events] == [
+        ("family", f.id, f.id) for f in families if f is not None
+    ] + [("guardian", g.id, g.family_id) for g in guardians if g is not None]
+    last = events[-1]
+    assert last.kind == "profile.created" and last.at == portal.clock.now()
+    new_name = {"field": "first_name", "sensitive": False, "old": None, "new": f"Prénom « {count - 1} »"}
+    assert new_name in last.payload["changes"]
+    assert last.payload["author"] == SYSTEM_AUTHOR.as_payload()
