@@ -10,7 +10,10 @@ other plugins add their own days through the same hook.
 from __future__ import annotations
 
 import functools
-import importlib.util
+import json
+import logging
+import os
+import subprocess
 import sys
 import threading
 from collections.abc import Iterable, Iterator
@@ -21,8 +24,6 @@ from typing import TYPE_CHECKING
 from famille_core.hooks.results import ClosedDay
 
 if TYPE_CHECKING:
-    from holidays import HolidayBase
-
     from famille_core.entities import Activity
     from famille_core.portal import Portal
     from famille_plugins.calendar.settings import CalendarSettings
@@ -48,53 +49,79 @@ def expand_ranges(values: Iterable[str]) -> Iterator[date]:
         yield from days_between(start, date.fromisoformat(last) if last else start)
 
 
-_FRANCE_MODULE = "holidays.countries.france"
-_france_lock = threading.Lock()
+_TABLES_SCRIPT = Path(__file__).with_name("holiday_tables.py")
+_tables_lock = threading.Lock()
+_public: dict[tuple[int, str | None], dict[date, str]] = {}
+_school: dict[tuple[int, str], dict[date, str]] = {}
+YEARS_AROUND = 1
+"""Each computation also gives the years just before and after the one asked (an Agenda across
+the new year, a deadline of early January)."""
+
+log = logging.getLogger(__name__)
 
 
-@functools.cache
-def _france() -> type[HolidayBase]:
-    """The ``holidays`` package's ``France`` class, loaded on its own.
+def _holiday_tables(year: int, subdivision: str | None, zone: str | None) -> None:
+    """Fill the process's tables for the years around ``year``: the public holidays of
+    ``subdivision`` and the school holidays of every zone (``zone``, if given, among them).
 
-    ``holidays.France`` imports the package ``holidays.countries``, whose ``__init__`` imports
-    every one of its 200-odd countries: about 8 MB more in each web worker that shows an agenda
-    (docs/deployment.md, "Memory of a worker"). France's module is loaded here from its own file
-    under its own name, so a later ``holidays.France`` (which imports ``holidays.countries``)
-    finds that module in ``sys.modules`` and gives the same class. When this version of
-    ``holidays`` keeps France elsewhere, ``holidays.France`` is used as it is.
+    The ``holidays`` package is not imported by the web process (about 4.5 MB per worker:
+    docs/deployment.md, "Memory of a worker"): ``holiday_tables.py`` computes the tables in a
+    Python process of its own, once per worker and few years. Should that process fail (no
+    ``fork``/``exec`` allowed, a timeout) or the process not be run by a Python interpreter
+    (uWSGI, mod_wsgi: ``sys.executable`` is then the server), the tables are computed here.
     """
-    import holidays
+    request = {
+        "years": list(range(year - YEARS_AROUND, year + YEARS_AROUND + 1)),
+        "subdivisions": [subdivision],
+        "zones": sorted({"A", "B", "C", *([zone] if zone else [])}),
+    }
+    try:
+        if not Path(sys.executable).name.startswith("python"):
+            raise OSError("not run by a Python interpreter")
+        done = subprocess.run(  # noqa: S603 (our interpreter and our own file, no input in argv)
+            [sys.executable, str(_TABLES_SCRIPT)],
+            input=json.dumps(request),
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            timeout=120,
+            check=True,
+            env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+        )
+        answer = json.loads(done.stdout)
+    except (OSError, subprocess.SubprocessError, ValueError) as error:
+        log.warning("holiday tables computed in process: %s", type(error).__name__)
+        from famille_plugins.calendar.services import holiday_tables
 
-    with _france_lock:
-        module = sys.modules.get(_FRANCE_MODULE)
-        if module is None:
-            path = Path(holidays.__file__).with_name("countries") / "france.py"
-            spec = importlib.util.spec_from_file_location(_FRANCE_MODULE, path)
-            if spec is None or spec.loader is None or not path.is_file():
-                return holidays.France
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[_FRANCE_MODULE] = module
-            try:
-                spec.loader.exec_module(module)
-            except BaseException:
-                del sys.modules[_FRANCE_MODULE]
-                raise
-    france: type[HolidayBase] = module.France
-    return france
+        answer = holiday_tables.tables(request)
+    for kind, target in (("public", _public), ("school", _school)):
+        for key, days in answer[kind].items():
+            key_year, _, name = key.partition(" ")
+            target[(int(key_year), name or None)] = {  # type: ignore[index]
+                date.fromisoformat(day): label for day, label in days.items()
+            }
 
 
-@functools.lru_cache(maxsize=64)
 def public_holidays(year: int, subdivision: str | None) -> dict[date, str]:
     """French public holidays (jours fériés) of ``year``, labels in French."""
-    return dict(_france()(years=year, subdiv=subdivision, language="fr"))
+    found = _public.get((year, subdivision))
+    if found is None:
+        with _tables_lock:
+            if (year, subdivision) not in _public:
+                _holiday_tables(year, subdivision, None)
+            found = _public[(year, subdivision)]
+    return found
 
 
-@functools.lru_cache(maxsize=64)
 def school_holidays(year: int, zone: str) -> dict[date, str]:
     """School holidays (vacances scolaires) of zone ``A``, ``B`` or ``C`` in ``year``."""
-    return dict(
-        _france()(years=year, subdiv=f"Zone {zone}", categories=("school",), language="fr")
-    )
+    found = _school.get((year, zone))
+    if found is None:
+        with _tables_lock:
+            if (year, zone) not in _school:
+                _holiday_tables(year, None, zone)
+            found = _school[(year, zone)]
+    return found
 
 
 def is_public_holiday(portal: Portal, day: date) -> bool:

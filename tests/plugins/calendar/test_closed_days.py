@@ -87,16 +87,36 @@ def test_france_loaded_alone_gives_the_packages_own_holidays() -> None:
     (a web worker's memory), and answers as ``holidays.France`` does, labels and all."""
     import holidays
 
-    from famille_plugins.calendar.services.calendar_days import (
-        _france,
-        public_holidays,
-        school_holidays,
-    )
+    from famille_plugins.calendar.services.calendar_days import public_holidays, school_holidays
+    from famille_plugins.calendar.services.holiday_tables import france
 
-    assert holidays.France.get_entity() is _france()  # one class, whoever loads it first
+    assert holidays.France.get_entity() is france()  # one class, whoever loads it first
     for year in (2026, 2027):
         assert public_holidays(year, "57") == dict(holidays.France(years=year, subdiv="57", language="fr"))
         assert school_holidays(year, "B") == dict(
             holidays.France(years=year, subdiv="Zone B", categories=("school",), language="fr")
         )
     assert public_holidays(2026, "57")[date(2026, 12, 26)] == "Saint-Étienne"  # Alsace-Moselle
+
+
+def test_holidays_are_computed_outside_the_web_process_and_inside_when_it_cannot(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The tables come from a process of their own (a web worker does not import ``holidays``:
+    docs/deployment.md, "Memory of a worker"); should that process fail, from this one, the same."""
+    from famille_plugins.calendar.services import calendar_days
+
+    monkeypatch.setattr(calendar_days, "_public", {})
+    monkeypatch.setattr(calendar_days, "_school", {})
+    outside = (calendar_days.public_holidays(2031, "57"), calendar_days.school_holidays(2031, "C"))
+    assert calendar_days.public_holidays(2030, "57")  # the years around came with it
+    assert outside[0][date(2031, 12, 26)] == "Saint-Étienne"
+
+    def refused(*_args: object, **_kwargs: object) -> None:
+        raise OSError("no exec here")
+
+    monkeypatch.setattr(calendar_days, "_public", {})
+    monkeypatch.setattr(calendar_days, "_school", {})
+    monkeypatch.setattr(calendar_days.subprocess, "run", refused)
+    inside = (calendar_days.public_holidays(2031, "57"), calendar_days.school_holidays(2031, "C"))
+    assert inside == outside
