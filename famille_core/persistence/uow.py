@@ -95,29 +95,6 @@ def _linked_class(cls: type[Any], link: str) -> type[Any]:
     raise LookupError(f"{cls.__name__}.{link}_id points to no mapped entity")
 
 
-def _unnest_insert(table: Any, rows: list[dict[str, Any]], dialect: Any) -> tuple[Any, dict[str, Any]]:
-    """PostgreSQL: ``rows`` as one ``INSERT … SELECT * FROM unnest(…)`` with one array
-    parameter per column — one statement and one round trip, where an executemany sends a
-    statement per row. Values go through the columns' own bind processing (dates in UTC,
-    enumerations as text); the arrays are cast to the types *without* their length, so that a
-    text too long for its column is refused by the insert, never cut by the cast."""
-    columns = [column for column in table.columns if column.key in rows[0]]
-    preparer = dialect.identifier_preparer
-    casts, params = [], {}
-    for number, column in enumerate(columns):
-        base = column.type.compile(dialect=dialect).split("(")[0]
-        casts.append(f"CAST(:c{number} AS {base}[])")
-        process = column.type.bind_processor(dialect)
-        values = [row[column.key] for row in rows]
-        params[f"c{number}"] = [process(v) for v in values] if process else values
-    names = ", ".join(preparer.quote(column.name) for column in columns)
-    statement = text(
-        f"INSERT INTO {preparer.format_table(table)} ({names}) "  # noqa: S608 - names from the schema
-        f"SELECT * FROM unnest({', '.join(casts)})"
-    )
-    return statement, params
-
-
 class SqlUnitOfWork:
     """A unit of work over one SQLAlchemy :class:`~sqlalchemy.orm.Session`."""
 
@@ -213,10 +190,11 @@ class SqlUnitOfWork:
 
     def add_many(self, entities: Sequence[object]) -> None:
         """The one place where new records are written with Core rather than the ORM's flush
-        (an import's households and guardians: ``famille_core.services.sync``): one
-        executemany for the table, the ids drawn beforehand from PostgreSQL's sequence in one
-        query (RETURNING over thousands of rows costs more in the driver than the insert), or
-        returned by SQLite in the rows' order. The entities then join the session as if they
+        (an import's households and guardians: ``famille_core.services.sync``): one statement
+        for the table — on PostgreSQL a ``COPY`` (:func:`~famille_core.persistence.events.copy_rows`)
+        with the ids drawn beforehand from the sequence in one query (RETURNING over thousands
+        of rows costs more in the driver than the insert), on SQLite an INSERT returning the ids
+        in the rows' order. The entities then join the session as if they
         had been flushed, and their creation events are queued as the flush would
         (:mod:`famille_core.persistence.events`); the page versions they change are noted as
         the flush would too (:func:`~famille_core.persistence.page_versions.note_new`: a new
@@ -248,8 +226,7 @@ class SqlUnitOfWork:
                 ).all()
                 for row, ident in zip(rows, ids, strict=True):
                     row["id"] = ident
-                statement, params = _unnest_insert(table, rows, dialect)
-                self.session.execute(statement, params, execution_options=noted)
+                events.copy_rows(self.session, table, rows)  # noted: no hook sees a COPY
             else:
                 statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
                 ids = self.session.execute(statement, rows, execution_options=noted).scalars().all()

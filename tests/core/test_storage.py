@@ -318,6 +318,21 @@ def test_duplicate_insert_is_a_conflict_and_changes_nothing(portal) -> None:  # 
         assert sorted(f.family_number for f in uow.find(Family)) == ["F1"]
 
 
+def test_records_written_together_that_clash_are_a_conflict_without_their_values(portal) -> None:  # type: ignore[no-untyped-def]
+    """``uow.add_many`` (an import's households: one INSERT on SQLite, one COPY on
+    PostgreSQL) meets the unique constraint as the ORM's flush does: a French conflict, nothing
+    of the transaction written, and no value of the rows in the error (docs/security.md
+    point 38)."""
+    with portal.unit_of_work() as uow:
+        _family(uow, "F1")
+        uow.commit()
+    with portal.unit_of_work() as uow, pytest.raises(Conflict, match="existe déjà") as raised:
+        uow.add_many([Family(family_number="F2", name="MARTIN"), Family(family_number="F1", name="DOUBLON")])
+    assert "DOUBLON" not in repr(raised.value.__cause__) and "F1" not in str(raised.value.__cause__)
+    with portal.unit_of_work() as uow:
+        assert sorted(f.family_number for f in uow.find(Family)) == ["F1"]
+
+
 def test_failing_after_commit_callback_is_logged_not_raised(portal, caplog) -> None:  # type: ignore[no-untyped-def]
     """The change is committed: an e-mail server that is down must not turn it into an error."""
     ran = []
