@@ -93,7 +93,7 @@ class PageCache:
 
     def put(self, slot: tuple[Any, ...], entry: Entry) -> None:
         """Keep ``entry`` for ``slot`` (replacing an older one), dropping the least recently
-        used pages beyond the bounds."""
+        used pages beyond the bounds and those of past minutes."""
         if entry.size > self.max_bytes:
             return
         with self._lock:
@@ -102,7 +102,11 @@ class PageCache:
                 self.bytes -= old.size
             self._slots[slot] = entry
             self.bytes += entry.size
-            while len(self._slots) > self.max_entries or self.bytes > self.max_bytes:
+            while self._slots and (
+                len(self._slots) > self.max_entries
+                or self.bytes > self.max_bytes
+                or _expired(next(iter(self._slots.values())), entry)
+            ):
                 _slot, dropped = self._slots.popitem(last=False)
                 self.bytes -= dropped.size
 
@@ -110,6 +114,12 @@ class PageCache:
         with self._lock:
             self._slots.clear()
             self.bytes = 0
+
+
+def _expired(oldest: Entry, newest: Entry) -> bool:
+    """True when ``oldest`` was rendered in an earlier minute than ``newest``: no request will
+    match its stamp again, so it only held memory (pages are kept in the order they were used)."""
+    return oldest.stamp[2] < newest.stamp[2]
 
 
 def cache_of(app: Flask) -> PageCache | None:

@@ -371,6 +371,20 @@ def test_the_cache_is_bounded_in_entries_and_bytes() -> None:
     assert Decimal(cache.bytes) <= 10_000
 
 
+def test_pages_of_a_past_minute_are_let_go_as_soon_as_a_new_minute_is_kept() -> None:
+    """No view can match a past minute's page again: it stops holding memory (a quiet worker
+    keeps only its last minute's pages, not ``page_cache_megabytes``)."""
+    from host_flask.page_cache import Entry
+
+    cache = PageCache(entries=100, max_bytes=1_000_000)
+    for number in range(5):
+        cache.put(("slot", number), Entry((0, 0, 7), b"x" * 1000, []))
+    assert len(cache) == 5
+    cache.put(("slot", 5), Entry((0, 0, 8), b"y" * 1000, []))
+    assert len(cache) == 1 and cache.get(("slot", 5), (0, 0, 8)) is not None
+    assert cache.bytes == 1000 + 512
+
+
 def test_a_repeated_view_costs_the_session_check_alone(
     app: Flask, parent_client: FlaskClient, engine: Engine
 ) -> None:
