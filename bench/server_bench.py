@@ -4,7 +4,10 @@ What it does: builds a fresh instance (SQLite file, or the PostgreSQL database g
 with the demo data, serves the portal and a one-route Flask app with gunicorn (same worker count,
 same settings), logs the demo parent in, then loads each page with wrk in alternating rounds
 (bare app, portal pages, the booking POST, bare app…) and prints the median requests per second
-of each and its ratio to the bare app's median, then the workers' resident memory.
+of each and its ratio to the bare app's median, then the workers' resident memory. The pages' runs send the
+session cookie as a browser does (``PAGE_SCRIPT``): wrk alone would send the login's cookie at
+every request, and once it is a minute old every request would make the portal rewrite and
+re-sign the session (a browser gets the new cookie and sends it: once a minute).
 
 The booking POST is the Agenda's "Réserver" form as a browser posts it (session cookie, CSRF
 token): wrk's Lua script (``BOOKING_SCRIPT``) books a different open (child, activity, day) of the
@@ -159,11 +162,36 @@ def _login(base: str) -> str:
     return cookie
 
 
+PAGE_SCRIPT = """\
+-- A browser's cookie jar, per wrk thread: the session cookie the portal sends back (it rewrites
+-- the session's last-activity time at most once a minute) is the one sent from then on.
+wrk.headers["Cookie"] = "%(cookie)s"
+request = function()
+  return wrk.format()
+end
+response = function(status, headers, body)
+  local set = headers["Set-Cookie"]
+  local value = set and set:match("famille_session=([^;]*)")
+  if value then
+    wrk.headers["Cookie"] = "famille_session=" .. value
+  end
+end
+"""
+
+
 def _wrk(url: str, seconds: int, threads: int, connections: int, cookie: str = "") -> float:
+    """Requests per second of ``url``; with ``cookie``, sent as a browser would (``PAGE_SCRIPT``)."""
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", url]
+    script = None
     if cookie:
-        command[1:1] = ["-H", f"Cookie: {cookie}"]
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+            script.write(PAGE_SCRIPT % {"cookie": cookie})
+        command[1:1] = ["-s", script.name]
+    try:
+        output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    finally:
+        if script is not None:
+            os.unlink(script.name)
     if "Non-2xx" in output:
         raise SystemExit(f"{url}: answers other than 2xx under load:\n{output}")
     match = re.search(r"Requests/sec:\s+([\d.]+)", output)
@@ -210,7 +238,8 @@ class Booking:
             self.first_id = connection.execute(
                 text("SELECT coalesce(max(id), 0) FROM reservation")
             ).scalar_one()
-            labels = dict(connection.execute(text("SELECT label, id FROM activity")).all())
+            rows = connection.execute(text("SELECT label, id FROM activity")).all()
+            labels: dict[str, int] = {str(label): int(key) for label, key in rows}
         agenda = _get(base + "/agenda/", cookie)
         token = re.search(r'name="csrf_token" value="([^"]+)"', agenda)
         assert token, "no CSRF token on the Agenda"
