@@ -14,7 +14,7 @@ with that argument masked is left in the WSGI environ for the access log
 from __future__ import annotations
 
 import re
-import uuid
+import secrets
 from urllib.parse import quote
 
 from flask import Flask, Response, current_app, has_request_context, request
@@ -39,9 +39,9 @@ def current_request_id() -> str | None:
 
 def _start() -> None:
     environ = request.environ
-    incoming = request.headers.get(ID_HEADER, "")
+    incoming = environ.get("HTTP_X_REQUEST_ID", "")  # ID_HEADER, as the WSGI server passes it
     trusted = current_app.config["FAMILLE_TRUSTED_REQUEST_ID"]
-    environ[ENVIRON_ID] = incoming if trusted and _VALID_ID.fullmatch(incoming) else uuid.uuid4().hex
+    environ[ENVIRON_ID] = incoming if trusted and _VALID_ID.fullmatch(incoming) else secrets.token_hex(16)
     arguments = request.view_args
     if arguments and any(is_secret_argument(name) for name in arguments):
         path = request.script_root + request.path
