@@ -97,3 +97,22 @@ def format_violations(violations: list[dict[str, Any]]) -> str:
         f"{v['id']}: {v['help']} -> {[n.get('target') for n in v.get('nodes', [])][:5]}"
         for v in violations
     )
+
+
+FITS = "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+
+
+def assert_fits_and_passes_axe(page: Any) -> None:
+    """No horizontal scroll once the page has loaded, and no axe violation. The width is read
+    after the page's load event and given a few seconds: under a whole suite's load a page
+    measured a moment after its text appeared was still being laid out without its stylesheet."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    page.wait_for_load_state("load")
+    try:
+        page.wait_for_function(FITS, timeout=5000)
+    except PlaywrightTimeoutError:
+        widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        raise AssertionError(f"{page.url} scrolls sideways: content {widths[0]} px in {widths[1]} px") from None
+    violations = axe_violations(page)
+    assert violations == [], format_violations(violations)

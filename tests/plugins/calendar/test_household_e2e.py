@@ -13,11 +13,10 @@ from datetime import date
 import pytest
 from icalendar import Calendar
 from playwright.sync_api import Browser, Page, expect
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from famille_core import Portal
 from famille_core.entities import Absence, Activity, Child, Enrollment, Reservation
-from tests.e2e_fixtures import axe_violations, format_violations
+from tests.e2e_fixtures import assert_fits_and_passes_axe
 from tests.plugins.calendar.test_agenda_e2e import login_by_keyboard, tab_to
 
 pytestmark = pytest.mark.e2e
@@ -58,20 +57,7 @@ def _ids(demo: Portal) -> dict[str, int]:
         return {"emma": children["Emma"].id or 0, "lucas": children["Lucas"].id or 0, **activities}
 
 
-FITS = "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
-
-
-def _fits(page: Page) -> None:
-    """No horizontal scroll once the page has loaded (its deferred script run): two whole-suite
-    runs out of six measured a page a moment before, wider while it was still loading."""
-    page.wait_for_load_state("load")
-    try:
-        page.wait_for_function(FITS, timeout=5000)
-    except PlaywrightTimeoutError:
-        widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
-        raise AssertionError(f"{page.url} scrolls sideways: content {widths[0]} px in {widths[1]} px") from None
-    violations = axe_violations(page)
-    assert violations == [], format_violations(violations)
+_fits = assert_fits_and_passes_axe
 
 
 def type_date(page: Page, selector: str, day: date) -> None:

@@ -23,7 +23,7 @@ from famille_core.entities import (
     ReservationState,
     SupportingDocument,
 )
-from tests.e2e_fixtures import axe_violations, format_violations
+from tests.e2e_fixtures import assert_fits_and_passes_axe
 from tests.plugins.inbox.conftest import pdf_bytes
 
 pytestmark = pytest.mark.e2e
@@ -42,10 +42,7 @@ def phone(browser: Browser) -> Iterator[Page]:
         context.close()
 
 
-def _fits(page: Page) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
-    violations = axe_violations(page)
-    assert violations == [], format_violations(violations)
+_fits = assert_fits_and_passes_axe
 
 
 def _login(page: Page, base: str, email: str, password: str) -> None:
