@@ -49,29 +49,32 @@ class KeyCachingSigner(TimestampSigner):
 
 
 class VerifiedCookies:
-    """The session cookies a worker verified lately, by their exact text: when each was signed
-    and what it holds. Bounded: the least recently used go first."""
+    """The session cookies a worker verified lately, by their exact text: the serializer (hence
+    the keys) that verified each, when it was signed and what it holds. Bounded: the least
+    recently used go first."""
 
     def __init__(self, size: int = 4096) -> None:
         self.size = size
-        self._cookies: OrderedDict[str, tuple[int, dict[str, Any]]] = OrderedDict()
+        self._cookies: OrderedDict[str, tuple[object, int, dict[str, Any]]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, cookie: str) -> tuple[int, dict[str, Any]] | None:
-        """``(signed at, data)`` of ``cookie`` if it was verified lately."""
+    def get(self, cookie: str, verifier: object) -> tuple[int, dict[str, Any]] | None:
+        """``(signed at, data)`` of ``cookie`` if ``verifier`` verified it lately (a cookie
+        remembered under other keys is not: keys can change while a request is verifying)."""
         with self._lock:
             found = self._cookies.get(cookie)
-            if found is not None:
-                self._cookies.move_to_end(cookie)
-            return found
+            if found is None or found[0] is not verifier:
+                return None
+            self._cookies.move_to_end(cookie)
+            return found[1], found[2]
 
-    def put(self, cookie: str, signed_at: int, data: dict[str, Any]) -> None:
-        """Remember ``cookie``, verified, signed at ``signed_at`` (POSIX seconds), holding
-        ``data`` (ignored unless every value is plain)."""
+    def put(self, cookie: str, verifier: object, signed_at: int, data: dict[str, Any]) -> None:
+        """Remember ``cookie``, verified by ``verifier``, signed at ``signed_at`` (POSIX
+        seconds), holding ``data`` (ignored unless every value is plain)."""
         if not all(isinstance(value, PLAIN) for value in data.values()):
             return
         with self._lock:
-            self._cookies[cookie] = (signed_at, dict(data))
+            self._cookies[cookie] = (verifier, signed_at, dict(data))
             self._cookies.move_to_end(cookie)
             while len(self._cookies) > self.size:
                 self._cookies.popitem(last=False)
@@ -107,7 +110,7 @@ class CookieSessions(SecureCookieSessionInterface):
             },
         )
         self._serializer = (keys, serializer)
-        self.verified.clear()  # verified under other keys
+        self.verified.clear()  # verified under other keys: only memory now
         return serializer
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
@@ -120,7 +123,7 @@ class CookieSessions(SecureCookieSessionInterface):
         if not cookie:
             return self.session_class()
         max_age = int(app.permanent_session_lifetime.total_seconds())
-        remembered = self.verified.get(cookie)
+        remembered = self.verified.get(cookie, serializer)
         if remembered is not None:
             signed_at, data = remembered
             if 0 <= int(time.time()) - signed_at <= max_age:  # itsdangerous' own age check
@@ -130,7 +133,7 @@ class CookieSessions(SecureCookieSessionInterface):
         except BadSignature:  # forged, damaged or expired (SignatureExpired is one)
             return self.session_class()
         if isinstance(data, dict):
-            self.verified.put(cookie, int(signed.timestamp()), data)
+            self.verified.put(cookie, serializer, int(signed.timestamp()), data)
         return self.session_class(data)
 
 

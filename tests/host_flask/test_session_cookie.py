@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
 
 from famille_core import Portal
 from tests.conftest import csrf_token
@@ -49,6 +51,26 @@ def test_a_cookie_signed_with_a_replaced_key_is_refused_though_it_was_seen_befor
     cookie = _cookie(parent_client)
     assert parent_client.get("/").status_code == 200
     app.secret_key = "a-new-key-after-a-leak-0123456789abcdef"
+    assert _refused(_with_cookie(app, cookie).get("/"))
+
+
+def test_a_cookie_verified_while_the_key_changes_is_not_remembered_for_the_new_key(
+    parent_client: FlaskClient, app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A threaded server: one request verifies a cookie under the old key while another puts
+    the new key in place. The first request's check must not vouch for the cookie afterwards."""
+    cookie = _cookie(parent_client)
+    new_key = "a-new-key-after-a-leak-0123456789abcdef"
+    verify = URLSafeTimedSerializer.loads
+
+    def verify_while_the_key_changes(self: URLSafeTimedSerializer, *args: Any, **kwargs: Any) -> Any:
+        app.secret_key = new_key  # meanwhile, another thread puts the new key in place
+        app.session_interface.get_signing_serializer(app)  # and opens a session with it
+        return verify(self, *args, **kwargs)
+
+    monkeypatch.setattr(URLSafeTimedSerializer, "loads", verify_while_the_key_changes)
+    _with_cookie(app, cookie).get("/")  # verified under the old key, already in hand
+    monkeypatch.setattr(URLSafeTimedSerializer, "loads", verify)
     assert _refused(_with_cookie(app, cookie).get("/"))
 
 
