@@ -108,8 +108,17 @@ def test_holidays_are_computed_outside_the_web_process_and_inside_when_it_cannot
 
     monkeypatch.setattr(calendar_days, "_public", {})
     monkeypatch.setattr(calendar_days, "_school", {})
+    run = calendar_days.subprocess.run
+    processes: list[object] = []
+
+    def counted(*args: object, **kwargs: object) -> object:
+        processes.append(args[0])
+        return run(*args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(calendar_days.subprocess, "run", counted)
     outside = (calendar_days.public_holidays(2031, "57"), calendar_days.school_holidays(2031, "C"))
     assert calendar_days.public_holidays(2030, "57")  # the years around came with it
+    assert len(processes) == 1  # one process gave them all
     assert outside[0][date(2031, 12, 26)] == "Saint-Étienne"
 
     def refused(*_args: object, **_kwargs: object) -> None:
