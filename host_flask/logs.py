@@ -24,6 +24,8 @@ from famille_core.settings import Settings
 from host_flask.log_scrub import MASK, install_filters, is_secret_argument
 
 ID_HEADER = "X-Request-ID"
+ENVIRON_HEADER = "HTTP_" + ID_HEADER.upper().replace("-", "_")
+"""The header as the WSGI server passes it in the environ."""
 ENVIRON_ID = "famille.request_id"
 ENVIRON_PATH = "famille.log_path"
 _VALID_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
@@ -39,7 +41,7 @@ def current_request_id() -> str | None:
 
 def _start() -> None:
     environ = request.environ
-    incoming = environ.get("HTTP_X_REQUEST_ID", "")  # ID_HEADER, as the WSGI server passes it
+    incoming = environ.get(ENVIRON_HEADER, "")
     trusted = current_app.config["FAMILLE_TRUSTED_REQUEST_ID"]
     environ[ENVIRON_ID] = incoming if trusted and _VALID_ID.fullmatch(incoming) else secrets.token_hex(16)
     arguments = request.view_args

@@ -30,13 +30,13 @@ from typing import Any
 
 import attrs
 from sqlalchemy import event, func, insert, inspect, select
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from famille_core import entities as e
 from famille_core.clock import Clock
 from famille_core.feed import current_author
 from famille_core.hooks.results import EventPolicy, FeedEvent
+from famille_core.persistence import bulk
 from famille_core.persistence.tables import domain_event
 
 POLICIES = "famille_event_policies"
@@ -227,7 +227,7 @@ def _write_queued(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(select(func.pg_advisory_xact_lock(FEED_LOCK)))
         if len(rows) >= COPY_ROWS:
-            copy_rows(session, domain_event, rows)
+            bulk.copy_rows(session, domain_event, rows)
             return
     # One executemany, in the order of the changes (ids follow it), without RETURNING: nothing
     # reads the events' ids back in this transaction.
@@ -237,37 +237,6 @@ def _write_queued(session: Session) -> None:
 COPY_ROWS = 50
 """From this many events in one commit (an import's batch), PostgreSQL receives them by
 ``COPY`` rather than an executemany."""
-
-
-def copy_rows(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
-    """PostgreSQL: ``rows`` by one ``COPY table … FROM STDIN`` in the session's transaction, in
-    their order (a sequence gives the ids in it). psycopg streams the rows; its executemany
-    costs about four times the CPU, an ``INSERT … SELECT FROM unnest(arrays)`` more than that
-    (20,000 events, 10,000 households and 10,000 guardians in a 10,000-family import:
-    bench/README.md). Values are bound as SQLAlchemy binds them (dates in UTC, enumerations as
-    text, JSON by the dialect's serializer); a text too long for its column is refused, never
-    cut. A failure is raised as SQLAlchemy's error for it (so a unit of work translates it as
-    any other) with the first line of PostgreSQL's message only: the rest quotes the row
-    (docs/security.md point 38)."""
-    import psycopg  # PostgreSQL only: SQLite processes never load the driver
-
-    connection = session.connection()
-    dialect = connection.dialect
-    columns = [table.c[name] for name in rows[0]]
-    bind = [column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns]
-    names = ", ".join(dialect.identifier_preparer.quote(column.name) for column in columns)
-    statement = f"COPY {dialect.identifier_preparer.format_table(table)} ({names}) FROM STDIN"
-    driver = connection.connection.driver_connection
-    assert driver is not None
-    try:
-        with driver.cursor() as cursor, cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row(
-                    [row[c.key] if p is None else p(row[c.key]) for c, p in zip(columns, bind, strict=True)]
-                )
-    except psycopg.Error as exc:
-        exc.args = ((str(exc).splitlines() or [type(exc).__name__])[0],)
-        raise DBAPIError.instance(statement, None, exc, psycopg.Error, hide_parameters=True) from None
 
 
 def _forget_queued(session: Session, transaction: Any) -> None:

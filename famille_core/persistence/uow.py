@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from famille_core.errors import Conflict, ValidationFailed
-from famille_core.persistence import events, page_versions
+from famille_core.persistence import bulk, events, page_versions
 from famille_core.persistence.tables import named_lock
 from famille_core.uow import Between, Contains, Gte, In, Linked, Lte, Not
 
@@ -191,7 +191,7 @@ class SqlUnitOfWork:
     def add_many(self, entities: Sequence[object]) -> None:
         """The one place where new records are written with Core rather than the ORM's flush
         (an import's households and guardians: ``famille_core.services.sync``): one statement
-        for the table — on PostgreSQL a ``COPY`` (:func:`~famille_core.persistence.events.copy_rows`)
+        for the table — on PostgreSQL a ``COPY`` (:func:`~famille_core.persistence.bulk.copy_rows`)
         with the ids drawn beforehand from the sequence in one query (RETURNING over thousands
         of rows costs more in the driver than the insert), on SQLite an INSERT returning the ids
         in the rows' order. The entities then join the session as if they
@@ -226,7 +226,7 @@ class SqlUnitOfWork:
                 ).all()
                 for row, ident in zip(rows, ids, strict=True):
                     row["id"] = ident
-                events.copy_rows(self.session, table, rows)  # noted: no hook sees a COPY
+                bulk.copy_rows(self.session, table, rows)  # noted: no hook sees a COPY
             else:
                 statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
                 ids = self.session.execute(statement, rows, execution_options=noted).scalars().all()

@@ -19,7 +19,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from famille_core.hooks.results import ClosedDay
 
@@ -102,26 +102,25 @@ def _holiday_tables(year: int, subdivision: str | None, zone: str | None) -> Non
             }
 
 
-def public_holidays(year: int, subdivision: str | None) -> dict[date, str]:
-    """French public holidays (jours fériés) of ``year``, labels in French."""
-    found = _public.get((year, subdivision))
+def _table(tables: dict[Any, dict[date, str]], key: tuple[int, str | None], subdivision: str | None, zone: str | None) -> dict[date, str]:
+    """``tables[key]``, computed on the first call (once, whatever the threads asking)."""
+    found = tables.get(key)
     if found is None:
         with _tables_lock:
-            if (year, subdivision) not in _public:
-                _holiday_tables(year, subdivision, None)
-            found = _public[(year, subdivision)]
+            if key not in tables:
+                _holiday_tables(key[0], subdivision, zone)
+            found = tables[key]
     return found
+
+
+def public_holidays(year: int, subdivision: str | None) -> dict[date, str]:
+    """French public holidays (jours fériés) of ``year``, labels in French."""
+    return _table(_public, (year, subdivision), subdivision, None)
 
 
 def school_holidays(year: int, zone: str) -> dict[date, str]:
     """School holidays (vacances scolaires) of zone ``A``, ``B`` or ``C`` in ``year``."""
-    found = _school.get((year, zone))
-    if found is None:
-        with _tables_lock:
-            if (year, zone) not in _school:
-                _holiday_tables(year, None, zone)
-            found = _school[(year, zone)]
-    return found
+    return _table(_school, (year, zone), None, zone)
 
 
 def is_public_holiday(portal: Portal, day: date) -> bool:

@@ -6,7 +6,6 @@ from an instant, so "J-2 at 10:00" stays 10:00 on both sides of a daylight-savin
 
 from __future__ import annotations
 
-import functools
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -61,13 +60,8 @@ def format_deadline(instant: datetime) -> str:
     return f"{french_long_day(local.date())} à {local:%H:%M}"
 
 
-@functools.lru_cache(maxsize=2048)
-def french_long_day(day: date) -> str:
-    """``"lundi 30 mars 2026"``."""
-    return french.long_day(day)
+french_long_day = french.long_day
+"""``"lundi 30 mars 2026"``."""
 
-
-@functools.lru_cache(maxsize=512)
-def french_month(day: date) -> str:
-    """``"novembre 2026"``."""
-    return french.month_year(day)
+french_month = french.month_year
+"""``"novembre 2026"``."""

@@ -30,6 +30,7 @@ from famille_core.entities import (
     GroupMessageRecipient,
 )
 from famille_core.errors import Issue, NotFound, ValidationFailed, raise_if
+from famille_core.french import long_day
 from famille_core.hooks.results import FamilyNotice
 from famille_core.portal import Portal
 from famille_core.services.audit import audit
@@ -98,19 +99,13 @@ def choices(portal: Portal, uow: UnitOfWork, actor: Actor) -> dict[str, list[str
     }
 
 
-def _day(day: date) -> str:
-    from famille_core.french import long_day
-
-    return long_day(day)
-
-
 def _describe(audience: Audience, activity: Activity | None) -> str:
     if audience.kind == ACTIVITY:
         assert activity is not None and audience.start is not None and audience.end is not None
         where = f" ({audience.site})" if audience.site else ""
         if audience.start == audience.end:
-            return f"« {activity.label} »{where}, le {_day(audience.start)}"
-        return f"« {activity.label} »{where}, du {_day(audience.start)} au {_day(audience.end)}"
+            return f"« {activity.label} »{where}, le {long_day(audience.start)}"
+        return f"« {activity.label} »{where}, du {long_day(audience.start)} au {long_day(audience.end)}"
     if audience.class_level:
         return f"École {audience.school}, classe {audience.class_level}"
     return f"École {audience.school}"
